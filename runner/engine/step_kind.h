@@ -1,0 +1,93 @@
+// StepKind: the engine's view of one step kind, whatever implements it.
+//
+// The plugin host implements it over a plugin's C ABI table; the engine only ever sees this
+// interface, so it never touches raw ABI structs. A StepCall carries everything a kind may read
+// during one call; the StepAnswer carries what it said back.
+//
+// Thread safety: Observe/Apply/Remove may be called concurrently from several worker threads,
+// each with its own StepCall. A StepKindRegistry is immutable after loading.
+#pragma once
+
+#include <matih/step_abi.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/status.h"
+
+namespace matih::runner {
+
+class SecretStore;
+
+using StepOutputs = std::map<std::string, std::string>;
+// Outputs of a tenant's steps, by step name.
+using TenantOutputs = std::map<std::string, StepOutputs>;
+
+struct TenantView {
+  std::string id;    // UUID
+  std::string slug;  // RFC 1035 label
+  std::string tier;  // free|starter|professional|enterprise
+  std::string region;
+  std::string spec_json;  // a JSON object
+};
+
+// The inputs of one call. Pointers are borrowed for the duration of the call; null pointers mean
+// "none" (no outputs, no secrets store, never cancelled, no settings).
+struct StepCall {
+  TenantView tenant;
+  int step_number = 0;
+  std::string step_name;
+  std::string params_json = "{}";
+  std::string run_id;
+  std::chrono::system_clock::time_point deadline;
+  bool dry_run = false;
+  const TenantOutputs* outputs = nullptr;
+  const std::atomic<bool>* cancel = nullptr;
+  SecretStore* secrets = nullptr;
+  const std::map<std::string, std::string>* settings = nullptr;  // the runner's [targets]
+};
+
+// What the kind answered. `status` is the raw ABI status (IN_SYNC, DRIFTED, ABSENT, OK or an
+// error); `message` is the diff or the error text; `outputs` were set during the call.
+struct StepAnswer {
+  matih_status status = MATIH_STATUS_INTERNAL;
+  std::string message;
+  StepOutputs outputs;
+
+  bool is_error() const { return status >= MATIH_STATUS_UNAVAILABLE; }
+  Status ToStatus() const {
+    return is_error() ? Status(CodeFromAbi(status), message) : Status::Ok();
+  }
+};
+
+class StepKind {
+ public:
+  virtual ~StepKind() = default;
+  virtual const std::string& name() const = 0;
+  virtual const std::string& description() const = 0;
+  virtual const std::string& plugin_name() const = 0;
+  virtual const std::string& plugin_version() const = 0;
+  virtual const std::string& plugin_file() const = 0;
+  // "1.1": the ABI version the plugin was built with.
+  virtual std::string abi_version() const = 0;
+
+  virtual StepAnswer Observe(const StepCall& call) const = 0;
+  virtual StepAnswer Apply(const StepCall& call) const = 0;
+  virtual StepAnswer Remove(const StepCall& call) const = 0;
+  // Checks a catalog entry's params; OK when the kind has no opinion.
+  virtual Status ValidateParams(const std::string& params_json) const = 0;
+};
+
+class StepKindRegistry {
+ public:
+  virtual ~StepKindRegistry() = default;
+  // nullptr when no loaded plugin exports `name`.
+  virtual const StepKind* Find(std::string_view name) const = 0;
+  virtual std::vector<const StepKind*> All() const = 0;
+};
+
+}  // namespace matih::runner
