@@ -1,0 +1,56 @@
+// PluginHost: loads step plugins and serves their kinds to the engine.
+//
+// Loads every `*.so` in the configured directories (and nothing from anywhere else) with
+// Boost.DLL, RTLD_NOW | RTLD_LOCAL; refuses a file or directory that group or others can write,
+// a file whose SHA-256 differs from its pin, a plugin of another ABI major, a missing entry point
+// and a step-kind name exported twice, each with a message naming the file (and both versions).
+// Plugins are never unloaded while the PluginHost lives.
+//
+// Thread safety: Load is called once from one thread; the loaded registry is immutable and its
+// kinds may be called from any thread.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/step_kind.h"
+
+namespace matih::runner {
+
+struct PluginHostOptions {
+  std::vector<std::string> plugin_dirs;
+  // Optional pins: plugin file name (e.g. "matih-kubernetes.so") or absolute path -> lowercase
+  // hex SHA-256. A pinned file that is missing or differs is refused.
+  std::map<std::string, std::string> sha256_pins;
+  // Skip the permission check (tests that build into world-writable temp dirs only).
+  bool allow_insecure_permissions = false;
+};
+
+// One loaded plugin file, for `plugins verify` and `steps list`.
+struct LoadedPluginInfo {
+  std::string file;
+  std::string name;
+  std::string version;
+  std::string abi_version;  // as the plugin was built, "1.1"
+  std::vector<std::string> kinds;
+};
+
+class PluginHost : public StepKindRegistry {
+ public:
+  static Result<std::unique_ptr<PluginHost>> Load(const PluginHostOptions& options);
+  ~PluginHost() override;
+
+  const StepKind* Find(std::string_view name) const override;
+  std::vector<const StepKind*> All() const override;
+  const std::vector<LoadedPluginInfo>& plugins() const;
+
+ private:
+  PluginHost();
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace matih::runner
