@@ -1,0 +1,64 @@
+// StepCatalog: the steps (config/catalog.yaml), the phases and the tier flows.
+//
+// Loading is strict: an unknown key, a duplicate number or name, a phase or tier that does not
+// exist, an unparsable duration: each is an InvalidArgument naming the file, the step and the
+// key. Immutable after loading; safe to share between threads.
+#pragma once
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "engine/retry_policy.h"
+
+namespace matih::runner {
+
+class StepKindRegistry;
+
+struct CatalogStep {
+  int number = 0;
+  std::string name;
+  int phase = 0;
+  std::string kind;
+  std::set<std::string> tiers;
+  std::string params_json = "{}";
+  bool enabled = true;
+  RetryPolicy retry;
+  Millis timeout{120'000};
+};
+
+struct TierFlow {
+  std::string placement;    // shared | dedicated
+  std::vector<int> phases;  // in execution order
+};
+
+class StepCatalog {
+ public:
+  static Result<StepCatalog> LoadFile(const std::string& path);
+  static Result<StepCatalog> LoadString(const std::string& yaml, const std::string& origin);
+
+  // Every enabled step's kind must be loaded and accept its params.
+  Status CheckKinds(const StepKindRegistry& kinds) const;
+
+  const std::vector<CatalogStep>& steps() const { return steps_; }  // by number
+  const CatalogStep* Find(int number) const;
+  const CatalogStep* FindByName(const std::string& name) const;
+  const std::map<int, std::string>& phases() const { return phases_; }
+  const TierFlow* Flow(const std::string& tier) const;
+  std::vector<std::string> Tiers() const;
+
+  // Every step in the order the tier runs them: the flow's phases in order, steps by number
+  // within a phase, then the steps of phases outside the flow (which the tier skips).
+  std::vector<const CatalogStep*> Ordered(const std::string& tier) const;
+  // Whether `step` runs for `tier`: enabled, tier listed, phase in the flow.
+  bool Applies(const CatalogStep& step, const std::string& tier) const;
+
+ private:
+  std::vector<CatalogStep> steps_;
+  std::map<int, std::string> phases_;
+  std::map<std::string, TierFlow> flows_;
+};
+
+}  // namespace matih::runner

@@ -1,0 +1,68 @@
+// TenantSession: every write a runner makes for one claimed tenant, fenced by its lease.
+//
+// Writes are queued and land together in Flush(): one transaction that first checks the lease
+// (owner and epoch) with the tenant row locked, then writes step records, the tenant row and the
+// audit events. A runner whose lease was taken over gets Aborted("lease lost") and nothing of the
+// batch is written. Batching is what keeps the commit count low: an applied step costs one
+// commit (its intent rides with the previous step's result), a drift pass over an in-sync tenant
+// costs one commit in all.
+// Not thread-safe: one session belongs to the worker thread working that tenant.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/duration.h"
+#include "common/status.h"
+#include "store/audit_log.h"
+#include "store/claim_query.h"
+#include "store/tenant_record.h"
+
+namespace matih::runner {
+
+struct TenantUpdate {
+  std::optional<TenantStatus> status;
+  std::optional<int> attempts;
+  std::optional<Millis> retry_after;       // next_attempt_at = now() + this
+  std::optional<std::string> last_error;   // "" clears it
+  std::optional<int64_t> observed_generation;
+  bool mark_reconciled = false;            // last_reconciled_at = now()
+  bool clear_resume_from = false;
+  bool release_lease = false;
+};
+
+class TenantSession {
+ public:
+  TenantSession(pqxx::connection& conn, Lease lease, TenantStatus status, std::string run_id, std::string runner)
+      : conn_(conn), lease_(std::move(lease)), status_(status), run_id_(std::move(run_id)), runner_(std::move(runner)) {}
+
+  TenantStatus status() const { return status_; }
+  const Lease& lease() const { return lease_; }
+
+  // Queues a step record (the latest per step number wins).
+  void SetStep(const StepRecord& record) { steps_[record.number] = record; }
+  void Audit(AuditEvent event) { events_.push_back(std::move(event)); }
+  // Queues a tenant change; a status change is checked against the StateMachine now and
+  // audited as a "transition" event.
+  Status Update(const TenantUpdate& update, const std::string& reason = "");
+  bool HasPending() const { return !steps_.empty() || !events_.empty() || tenant_.has_value(); }
+
+  // Writes what is queued in one fenced transaction.
+  Status Flush();
+  int commits() const { return commits_; }
+
+ private:
+  pqxx::connection& conn_;
+  Lease lease_;
+  TenantStatus status_;
+  std::string run_id_;
+  std::string runner_;
+  std::map<int, StepRecord> steps_;
+  std::vector<AuditEvent> events_;
+  std::optional<TenantUpdate> tenant_;
+  int commits_ = 0;
+};
+
+}  // namespace matih::runner

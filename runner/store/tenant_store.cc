@@ -1,0 +1,186 @@
+#include "store/tenant_store.h"
+
+#include <nlohmann/json.hpp>
+
+namespace matih::runner {
+namespace {
+
+std::string Text(const pqxx::field& f) { return f.is_null() ? std::string() : f.as<std::string>(); }
+
+}  // namespace
+
+const char* TenantStore::Columns() {
+  return "id::text AS id, slug, tier, region, admin_email, status, spec::text AS spec, generation, "
+         "observed_generation, attempts, next_attempt_at::text AS next_attempt_at, last_error, lease_owner, "
+         "lease_epoch, lease_expires_at::text AS lease_expires_at, last_reconciled_at::text AS last_reconciled_at, "
+         "deletion_due_at::text AS deletion_due_at, resume_from_step, created_at::text AS created_at, "
+         "updated_at::text AS updated_at";
+}
+
+TenantRecord TenantStore::FromRow(const pqxx::row& r) {
+  TenantRecord t;
+  t.id = r["id"].as<std::string>();
+  t.slug = r["slug"].as<std::string>();
+  t.tier = r["tier"].as<std::string>();
+  t.region = r["region"].as<std::string>();
+  t.admin_email = r["admin_email"].as<std::string>();
+  t.status = ParseTenantStatus(r["status"].as<std::string>()).value_or(TenantStatus::kPending);
+  t.spec_json = r["spec"].as<std::string>();
+  t.generation = r["generation"].as<int64_t>();
+  t.observed_generation = r["observed_generation"].as<int64_t>();
+  t.attempts = r["attempts"].as<int>();
+  t.next_attempt_at = Text(r["next_attempt_at"]);
+  t.last_error = Text(r["last_error"]);
+  t.lease_owner = Text(r["lease_owner"]);
+  t.lease_epoch = r["lease_epoch"].as<int64_t>();
+  t.lease_expires_at = Text(r["lease_expires_at"]);
+  t.last_reconciled_at = Text(r["last_reconciled_at"]);
+  t.deletion_due_at = Text(r["deletion_due_at"]);
+  if (!r["resume_from_step"].is_null()) t.resume_from_step = r["resume_from_step"].as<int>();
+  t.created_at = Text(r["created_at"]);
+  t.updated_at = Text(r["updated_at"]);
+  return t;
+}
+
+Result<TenantRecord> TenantStore::Add(const NewTenant& n, const std::vector<std::tuple<int, std::string, int>>& steps,
+                                      const std::string& actor) {
+  auto conn = db_.Connect();
+  if (!conn.ok()) return conn.status();
+  TenantRecord added;
+  Status s = Database::InTransaction(**conn, [&](pqxx::work& tx) {
+    auto rows = tx.exec_params(std::string("INSERT INTO matih.tenants (slug, tier, region, admin_email, spec) "
+                                           "VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (slug) DO NOTHING RETURNING ") +
+                                   Columns(),
+                               n.slug, n.tier, n.region, n.admin_email, n.spec_json);
+    if (rows.empty()) return InvalidArgument("tenant '" + n.slug + "' already exists");
+    added = FromRow(rows[0]);
+    for (const auto& [number, name, phase] : steps) {
+      tx.exec_params("INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase) VALUES ($1, $2, $3, $4)",
+                     added.id, number, name, phase);
+    }
+    AuditEvent e;
+    e.event = "operator.add";
+    e.details = {{"actor", actor}, {"tier", n.tier}, {"region", n.region}};
+    AuditLog::Append(tx, added.id, "", actor, {e});
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return added;
+}
+
+Result<TenantRecord> TenantStore::Get(const std::string& slug) const {
+  auto conn = db_.Connect();
+  if (!conn.ok()) return conn.status();
+  TenantRecord t;
+  Status s = Guard("read tenant", [&] {
+    pqxx::nontransaction tx(**conn);
+    auto rows = tx.exec_params(std::string("SELECT ") + Columns() + " FROM matih.tenants WHERE slug = $1", slug);
+    if (rows.empty()) return NotFound("no tenant '" + slug + "'");
+    t = FromRow(rows[0]);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return t;
+}
+
+Result<std::vector<TenantRecord>> TenantStore::List(std::optional<TenantStatus> status) const {
+  auto conn = db_.Connect();
+  if (!conn.ok()) return conn.status();
+  std::vector<TenantRecord> out;
+  Status s = Guard("list tenants", [&] {
+    pqxx::nontransaction tx(**conn);
+    std::string sql = std::string("SELECT ") + Columns() + " FROM matih.tenants";
+    pqxx::result rows = status ? tx.exec_params(sql + " WHERE status = $1 ORDER BY slug", ToString(*status))
+                               : tx.exec(sql + " ORDER BY slug");
+    for (const auto& r : rows) out.push_back(FromRow(r));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<std::vector<StepRecord>> TenantStore::Steps(const std::string& tenant_id) const {
+  auto conn = db_.Connect();
+  if (!conn.ok()) return conn.status();
+  std::vector<StepRecord> out;
+  Status s = Guard("read steps", [&] {
+    pqxx::nontransaction tx(**conn);
+    for (const auto& r : tx.exec_params(
+             "SELECT step_number, step_name, phase, status, attempts, outputs::text, last_error, diff, "
+             "started_at::text, finished_at::text FROM matih.tenant_steps WHERE tenant_id = $1 ORDER BY step_number",
+             tenant_id)) {
+      StepRecord rec;
+      rec.number = r[0].as<int>();
+      rec.name = r[1].as<std::string>();
+      rec.phase = r[2].as<int>();
+      rec.status = ParseStepStatus(r[3].as<std::string>());
+      rec.attempts = r[4].as<int>();
+      for (const auto& [k, v] : nlohmann::json::parse(r[5].as<std::string>()).items())
+        rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
+      rec.last_error = Text(r[6]);
+      rec.diff = Text(r[7]);
+      rec.started_at = Text(r[8]);
+      rec.finished_at = Text(r[9]);
+      out.push_back(std::move(rec));
+    }
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
+}
+
+Result<TenantRecord> TenantStore::Command(const std::string& slug, const std::string& actor,
+                                          const std::function<Result<TenantChange>(const TenantRecord&)>& decide) {
+  auto conn = db_.Connect();
+  if (!conn.ok()) return conn.status();
+  TenantRecord updated;
+  Status s = Database::InTransaction(**conn, [&](pqxx::work& tx) -> Status {
+    auto rows = tx.exec_params(std::string("SELECT ") + Columns() +
+                                   ", (lease_expires_at IS NOT NULL AND lease_expires_at > now()) AS leased "
+                                   "FROM matih.tenants WHERE slug = $1 FOR UPDATE",
+                               slug);
+    if (rows.empty()) return NotFound("no tenant '" + slug + "'");
+    TenantRecord current = FromRow(rows[0]);
+    if (rows[0]["leased"].as<bool>())
+      return FailedPrecondition("tenant '" + slug + "' is being worked by runner " + current.lease_owner +
+                                " (lease until " + current.lease_expires_at + "); try again when that run ends");
+    auto change = decide(current);
+    if (!change.ok()) return change.status();
+    TenantStatus to = change->status.value_or(current.status);
+    if (change->status)
+      if (Status ok = StateMachine::Check(current.status, to); !ok.ok()) return ok;
+    tx.exec_params(
+        "UPDATE matih.tenants SET status = $2, tier = COALESCE($3, tier), "
+        "generation = generation + $4, attempts = CASE WHEN $5 THEN 0 ELSE attempts END, "
+        "next_attempt_at = now(), last_error = CASE WHEN $5 THEN NULL ELSE last_error END, "
+        "resume_from_step = $6, "
+        "deletion_due_at = CASE WHEN $7::text IS NULL THEN deletion_due_at ELSE now() + $7::interval END, "
+        "lease_owner = NULL, lease_expires_at = NULL, lease_epoch = lease_epoch + 1 WHERE id = $1",
+        current.id, ToString(to), change->tier, change->bump_generation ? 1 : 0, change->reset_attempts,
+        change->resume_from_step, change->deletion_grace);
+    if (change->resume_from_step) {
+      tx.exec_params(
+          "UPDATE matih.tenant_steps SET status = 'PENDING', attempts = 0, last_error = NULL "
+          "WHERE tenant_id = $1 AND step_number >= $2",
+          current.id, *change->resume_from_step);
+    }
+    std::vector<AuditEvent> events;
+    AuditEvent op = change->audit;
+    op.details["actor"] = actor;
+    events.push_back(op);
+    if (change->status && to != current.status) {
+      AuditEvent t;
+      t.event = "transition";
+      t.details = {{"from", ToString(current.status)}, {"to", ToString(to)}, {"reason", op.event}};
+      events.push_back(t);
+    }
+    AuditLog::Append(tx, current.id, "", actor, events);
+    auto after = tx.exec_params(std::string("SELECT ") + Columns() + " FROM matih.tenants WHERE id = $1", current.id);
+    updated = FromRow(after[0]);
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return updated;
+}
+
+}  // namespace matih::runner

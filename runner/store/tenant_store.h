@@ -1,0 +1,63 @@
+// TenantStore: reading and changing tenant rows outside of a run (CLI, operator commands).
+//
+// Operator commands lock the row, refuse a tenant that a runner holds a live lease on, check the
+// move with the StateMachine, bump the lease epoch (so a runner that held a stale lease can no
+// longer write) and record an audit event, all in one transaction. Safe from any thread; each
+// call uses its own connection.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/status.h"
+#include "store/audit_log.h"
+#include "store/database.h"
+#include "store/tenant_record.h"
+
+namespace matih::runner {
+
+struct NewTenant {
+  std::string slug;
+  std::string tier;
+  std::string region;
+  std::string admin_email;
+  std::string spec_json = "{}";
+};
+
+// What an operator command wants changed; unset fields stay as they are.
+struct TenantChange {
+  std::optional<TenantStatus> status;
+  std::optional<std::string> tier;
+  bool bump_generation = false;
+  bool reset_attempts = false;
+  std::optional<int> resume_from_step;  // steps >= this are set back to PENDING
+  std::optional<std::string> deletion_grace;  // a PostgreSQL interval, e.g. "604800 seconds"
+  AuditEvent audit;
+};
+
+class TenantStore {
+ public:
+  explicit TenantStore(const Database& db) : db_(db) {}
+
+  // Adds a PENDING tenant with one PENDING step row per catalog step; InvalidArgument when the
+  // slug exists. `steps` are (number, name, phase).
+  Result<TenantRecord> Add(const NewTenant& tenant, const std::vector<std::tuple<int, std::string, int>>& steps,
+                           const std::string& actor);
+  Result<TenantRecord> Get(const std::string& slug) const;
+  Result<std::vector<TenantRecord>> List(std::optional<TenantStatus> status) const;
+  Result<std::vector<StepRecord>> Steps(const std::string& tenant_id) const;
+
+  // Runs an operator command: `decide` sees the locked row and returns the change or an error.
+  Result<TenantRecord> Command(const std::string& slug, const std::string& actor,
+                               const std::function<Result<TenantChange>(const TenantRecord&)>& decide);
+
+  static TenantRecord FromRow(const pqxx::row& r);
+  static const char* Columns();  // the SELECT list FromRow reads
+
+ private:
+  const Database& db_;
+};
+
+}  // namespace matih::runner
