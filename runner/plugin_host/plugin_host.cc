@@ -1,0 +1,268 @@
+#include "plugin_host/plugin_host.h"
+
+#include <algorithm>
+#include <boost/dll/shared_library.hpp>
+#include <cctype>
+#include <cstring>
+#include <filesystem>
+#include <set>
+#include <utility>
+
+#include "plugin_host/host_services.h"
+#include "plugin_host/loaded_step_kind.h"
+#include "plugin_host/plugin_file.h"
+#include "telemetry/logger.h"
+
+namespace matih::runner {
+namespace fs = std::filesystem;
+
+namespace {
+
+// The smallest tables the host accepts: those of ABI 1.0, the first release.
+constexpr size_t kMinPluginSize = offsetof(matih_plugin, kind_struct_size) + sizeof(size_t);
+constexpr size_t kMinKindSize = offsetof(matih_step_kind, on_remove) + sizeof(void*);
+// A sanity bound: a count beyond this is a corrupt table, not a plugin.
+constexpr size_t kMaxKinds = 4096;
+
+std::string HostAbi() {
+  return std::to_string(MATIH_STEP_ABI_VERSION_MAJOR) + "." + std::to_string(MATIH_STEP_ABI_VERSION_MINOR);
+}
+
+bool IsKindName(const char* name) {
+  if (name == nullptr || *name == '\0') return false;
+  for (const char* p = name; *p; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return std::strlen(name) <= 128;
+}
+
+bool IsSha256Hex(const std::string& s) {
+  if (s.size() != 64) return false;
+  for (char c : s) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// The pin for a plugin file, looked up by absolute path (as found and as resolved) or by file
+// name. Returns the key that matched, or an empty string.
+std::string FindPin(const std::map<std::string, std::string>& pins, const fs::path& found, const fs::path& real) {
+  for (const auto& candidate : {found.lexically_normal().string(), real.string(), found.filename().string()}) {
+    if (pins.count(candidate)) return candidate;
+  }
+  return {};
+}
+
+}  // namespace
+
+struct PluginHost::Impl {
+  // Declared first so it is destroyed last: kinds point into these libraries' tables.
+  std::vector<boost::dll::shared_library> libraries;
+  std::vector<std::unique_ptr<LoadedStepKind>> kinds;
+  std::map<std::string, const LoadedStepKind*, std::less<>> by_name;
+  std::vector<LoadedPluginInfo> plugins;
+
+  // Loads one file; a refusal leaves this object as it was.
+  Status LoadFile(const fs::path& found, const PluginHostOptions& options, std::set<std::string>& matched_pins);
+};
+
+Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions& options,
+                                  std::set<std::string>& matched_pins) {
+  std::error_code ec;
+  fs::path real = fs::canonical(found, ec);
+  if (ec) return FailedPrecondition("cannot resolve plugin " + found.string() + ": " + ec.message());
+  const std::string file = real.string();
+  for (const LoadedPluginInfo& p : plugins) {
+    if (p.file == file) return Status::Ok();  // the same file reached twice (overlapping dirs or a symlink)
+  }
+
+  auto opened = PluginFile::Open(file);
+  if (!opened.ok()) return opened.status();
+  const PluginFile& plugin_file = *opened;
+  if (!options.allow_insecure_permissions) {
+    if (Status s = plugin_file.CheckPermissions(); !s.ok()) return s;
+    // A symlink in a trusted directory must not pull code from an untrusted one.
+    if (real.parent_path() != found.parent_path().lexically_normal()) {
+      if (Status s = CheckPluginDirectory(real.parent_path().string()); !s.ok()) return s;
+    }
+  }
+
+  if (std::string pin_key = FindPin(options.sha256_pins, found, real); !pin_key.empty()) {
+    matched_pins.insert(pin_key);
+    const std::string expected = Lower(options.sha256_pins.at(pin_key));
+    if (!IsSha256Hex(expected)) {
+      return InvalidArgument("the SHA-256 pin of plugin " + pin_key + " is not 64 hex characters");
+    }
+    auto actual = plugin_file.Sha256();
+    if (!actual.ok()) return actual.status();
+    if (*actual != expected) {
+      return FailedPrecondition("plugin " + file + " has SHA-256 " + *actual + " but is pinned to " + expected +
+                                ": refusing to load it (rebuilt or replaced? update the pin only if you trust it)");
+    }
+  }
+
+  if (Status s = plugin_file.SameFileAtPath(); !s.ok()) return s;
+  boost::dll::shared_library library;
+  try {
+    library.load(real, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+  } catch (const std::exception& e) {
+    // Boost's message carries dlerror(): a missing dependency, an undefined symbol, not an ELF.
+    return FailedPrecondition("cannot load plugin " + file + ": " + e.what());
+  }
+  if (Status s = plugin_file.SameFileAtPath(); !s.ok()) return s;
+
+  if (!library.has(MATIH_STEP_PLUGIN_INIT_SYMBOL)) {
+    return InvalidArgument("plugin " + file + " does not export " + MATIH_STEP_PLUGIN_INIT_SYMBOL +
+                           ": it is not a step plugin (define it with MATIH_PLUGIN from <matih/step.hpp>)");
+  }
+  auto* init = library.get<const matih_plugin*(uint32_t, uint32_t, const matih_host_api*)>(
+      MATIH_STEP_PLUGIN_INIT_SYMBOL);
+  const matih_plugin* table = nullptr;
+  try {
+    table = init(MATIH_STEP_ABI_VERSION_MAJOR, MATIH_STEP_ABI_VERSION_MINOR, HostServicesTable());
+  } catch (...) {
+    return InvalidArgument("plugin " + file + " let an exception escape from " + MATIH_STEP_PLUGIN_INIT_SYMBOL);
+  }
+  if (table == nullptr) {
+    return InvalidArgument("plugin " + file + " returned no table from " + MATIH_STEP_PLUGIN_INIT_SYMBOL +
+                           ": it cannot run with this host (step ABI " + HostAbi() + ")");
+  }
+  if (!MATIH_ABI_HAS_FIELD(table, matih_plugin, abi_minor)) {
+    return InvalidArgument("plugin " + file + " returned a table too small to hold its ABI version (" +
+                           std::to_string(table->struct_size) + " bytes)");
+  }
+  const std::string plugin_abi = std::to_string(table->abi_major) + "." + std::to_string(table->abi_minor);
+  if (table->abi_major != MATIH_STEP_ABI_VERSION_MAJOR) {
+    return InvalidArgument("plugin " + file + " was built for step ABI " + plugin_abi + "; this host speaks " +
+                           HostAbi() + " (the major versions must match: rebuild the plugin against this SDK)");
+  }
+  if (table->struct_size < kMinPluginSize) {
+    return InvalidArgument("plugin " + file + " returned a plugin table of " + std::to_string(table->struct_size) +
+                           " bytes; step ABI " + plugin_abi + " needs at least " + std::to_string(kMinPluginSize));
+  }
+  if (table->name == nullptr || *table->name == '\0') {
+    return InvalidArgument("plugin " + file + " has no name in its table");
+  }
+  if (table->kind_count > kMaxKinds || (table->kind_count > 0 && table->kinds == nullptr)) {
+    return InvalidArgument("plugin " + file + " returned a corrupt kinds array (" +
+                           std::to_string(table->kind_count) + " kinds)");
+  }
+  if (table->kind_count > 0 && table->kind_struct_size < kMinKindSize) {
+    return InvalidArgument("plugin " + file + " declares step kinds of " + std::to_string(table->kind_struct_size) +
+                           " bytes; at least " + std::to_string(kMinKindSize) + " are needed");
+  }
+
+  PluginIdentity identity{file, table->name, table->version ? table->version : "", table->abi_major,
+                          table->abi_minor};
+  std::vector<std::unique_ptr<LoadedStepKind>> new_kinds;
+  std::set<std::string> names;
+  const auto* base = reinterpret_cast<const unsigned char*>(table->kinds);
+  for (size_t i = 0; i < table->kind_count; ++i) {
+    // Walk by the plugin's element size; copy only what both sides know, zero the rest.
+    const unsigned char* element = base + i * table->kind_struct_size;
+    uint32_t element_size = 0;
+    std::memcpy(&element_size, element, sizeof element_size);
+    size_t copied = std::min({static_cast<size_t>(element_size), table->kind_struct_size, sizeof(matih_step_kind)});
+    const std::string where = "plugin " + file + ", step kind #" + std::to_string(i);
+    if (copied < kMinKindSize) {
+      return InvalidArgument(where + " is " + std::to_string(element_size) + " bytes, smaller than step ABI 1.0's");
+    }
+    matih_step_kind kind{};
+    std::memcpy(&kind, element, copied);
+    kind.struct_size = static_cast<uint32_t>(copied);
+    if (!IsKindName(kind.name)) {
+      return InvalidArgument(where + " has a missing or malformed name (letters, digits, '.', '_', '-' only)");
+    }
+    if (!kind.on_observe || !kind.on_apply || !kind.on_remove) {
+      return InvalidArgument(where + " (" + kind.name + ") lacks on_observe, on_apply or on_remove");
+    }
+    if (!names.insert(kind.name).second) {
+      return InvalidArgument("plugin " + file + " exports step kind " + kind.name + " twice");
+    }
+    if (auto it = by_name.find(kind.name); it != by_name.end()) {
+      return InvalidArgument("step kind " + std::string(kind.name) + " is exported by both " +
+                             it->second->plugin_file() + " and " + file + ": refusing " + file);
+    }
+    new_kinds.push_back(std::make_unique<LoadedStepKind>(identity, kind));
+  }
+
+  LoadedPluginInfo info{file, identity.name, identity.version, plugin_abi, {}};
+  for (auto& kind : new_kinds) {
+    info.kinds.push_back(kind->name());
+    by_name.emplace(kind->name(), kind.get());
+    kinds.push_back(std::move(kind));
+  }
+  Logger::Debug({}, "loaded plugin " + file + " (" + info.name + " " + info.version + ", step ABI " + plugin_abi +
+                        ", " + std::to_string(info.kinds.size()) + " kinds)");
+  plugins.push_back(std::move(info));
+  libraries.push_back(std::move(library));
+  return Status::Ok();
+}
+
+PluginHost::PluginHost() : impl_(std::make_unique<Impl>()) {}
+PluginHost::~PluginHost() = default;
+
+Result<std::unique_ptr<PluginHost>> PluginHost::Load(const PluginHostOptions& options) {
+  std::unique_ptr<PluginHost> host(new PluginHost());
+  std::vector<Status> refusals;
+  std::set<std::string> matched_pins;
+
+  for (const std::string& dir : options.plugin_dirs) {
+    Status dir_status = options.allow_insecure_permissions ? Status::Ok() : CheckPluginDirectory(dir);
+    std::error_code ec;
+    if (dir_status.ok() && !fs::is_directory(dir, ec)) {
+      dir_status = FailedPrecondition("plugin directory " + dir + " does not exist or is not a directory");
+    }
+    if (!dir_status.ok()) {
+      refusals.push_back(dir_status);
+      continue;
+    }
+    std::vector<fs::path> files;
+    for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+      if (it->path().extension() == ".so") files.push_back(it->path());
+    }
+    if (ec) {
+      refusals.push_back(FailedPrecondition("cannot list plugin directory " + dir + ": " + ec.message()));
+      continue;
+    }
+    std::sort(files.begin(), files.end());
+    for (const fs::path& file : files) {
+      if (Status s = host->impl_->LoadFile(file, options, matched_pins); !s.ok()) refusals.push_back(s);
+    }
+  }
+
+  for (const auto& [key, pin] : options.sha256_pins) {
+    if (!matched_pins.count(key)) {
+      refusals.push_back(FailedPrecondition("plugin " + key + " is pinned (SHA-256) but is not in any plugin directory"));
+    }
+  }
+
+  if (!refusals.empty()) {
+    // Every refusal at once, one per line, so an operator fixes them in one pass.
+    std::string message;
+    for (const Status& s : refusals) message += (message.empty() ? "" : "\n") + s.message();
+    return Status(refusals.front().code(), message);
+  }
+  return host;
+}
+
+const StepKind* PluginHost::Find(std::string_view name) const {
+  auto it = impl_->by_name.find(name);
+  return it == impl_->by_name.end() ? nullptr : it->second;
+}
+
+std::vector<const StepKind*> PluginHost::All() const {
+  std::vector<const StepKind*> all;
+  for (const auto& [name, kind] : impl_->by_name) all.push_back(kind);
+  return all;
+}
+
+const std::vector<LoadedPluginInfo>& PluginHost::plugins() const { return impl_->plugins; }
+
+}  // namespace matih::runner
