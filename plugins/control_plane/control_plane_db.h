@@ -1,0 +1,31 @@
+// What every control-plane step needs before it touches a row: a session on the database at
+// setting `controlplane.database_url` with the schema in place, and the platform's hash key.
+//
+// Settings read ([targets]):
+//   controlplane.database_url    required  libpq URL; the login must be a member of role
+//                                          matih_control_plane (see control_plane_schema.h)
+//   controlplane.hash_key_file   required for invite tokens and API keys: a file with at least 32
+//                                bytes, the HMAC-SHA256 key of the stored hashes; the platform's
+//                                API gateway verifies keys with the same file
+// Safe to call from any thread.
+#pragma once
+
+#include <matih/step.hpp>
+
+#include <string>
+
+#include "common/pg_session.h"
+
+namespace matih::plugins {
+
+// A connected session with the control-plane schema ensured.
+PgSession OpenControlPlane(const Context& ctx);
+
+// The hash key; PermanentError naming the setting (never the key) when missing or too short.
+std::string LoadHashKey(const Context& ctx);
+
+// "field: have X, want Y" lines joined with "; ".
+void AddDifference(std::string& diff, const std::string& field, const std::string& have, const std::string& want);
+void AddNote(std::string& diff, const std::string& note);
+
+}  // namespace matih::plugins
