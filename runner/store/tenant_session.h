@@ -23,11 +23,11 @@
 namespace matih::runner {
 
 struct TenantUpdate {
-  std::optional<TenantStatus> status;
-  std::optional<int> attempts;
-  std::optional<Millis> retry_after;       // next_attempt_at = now() + this
-  std::optional<std::string> last_error;   // "" clears it
-  std::optional<int64_t> observed_generation;
+  std::optional<TenantStatus> status{};
+  std::optional<int> attempts{};
+  std::optional<Millis> retry_after{};       // next_attempt_at = now() + this
+  std::optional<std::string> last_error{};   // "" clears it
+  std::optional<int64_t> observed_generation{};
   bool mark_reconciled = false;            // last_reconciled_at = now()
   bool clear_resume_from = false;
   bool release_lease = false;
@@ -61,7 +61,7 @@ class TenantSession {
   std::string runner_;
   std::map<int, StepRecord> steps_;
   std::vector<AuditEvent> events_;
-  std::optional<TenantUpdate> tenant_;
+  std::optional<TenantUpdate> tenant_{};
   int commits_ = 0;
 };
 

@@ -1,0 +1,25 @@
+// EngineOptions: the policies of the engine, from the runner's configuration.
+#pragma once
+
+#include <map>
+#include <string>
+
+#include "common/duration.h"
+#include "engine/retry_policy.h"
+
+namespace matih::runner {
+
+enum class FailurePolicy {
+  kRollback,  // remove the applied steps in reverse order; the tenant ends ROLLED_BACK
+  kPark,      // leave everything in place; the tenant ends FAILED until an operator acts
+};
+
+struct EngineOptions {
+  Millis provisioning_deadline{30 * 60 * 1000};  // a whole provisioning of one tenant
+  int max_tenant_attempts = 3;                   // runs that may fail transiently before the policy applies
+  RetryPolicy tenant_backoff{0, Millis(30'000), Millis(3'600'000), 2.0, 0.2};  // between runs
+  FailurePolicy failure_policy = FailurePolicy::kRollback;
+  std::map<std::string, std::string> settings;  // [targets], handed to plugins
+};
+
+}  // namespace matih::runner

@@ -1,0 +1,317 @@
+#include "engine/provisioning_service.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "telemetry/logger.h"
+#include "telemetry/metrics.h"
+
+namespace matih::runner {
+namespace {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+bool LeftSomethingBehind(StepStatus s) {
+  return s == StepStatus::kDone || s == StepStatus::kRunning || s == StepStatus::kFailed ||
+         s == StepStatus::kRemoving;
+}
+
+}  // namespace
+
+ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& session, const TenantRecord& tenant,
+                                         std::map<int, StepRecord> records, const std::atomic<bool>* cancel)
+    : deps_(std::move(deps)), session_(session), tenant_(tenant), records_(std::move(records)), cancel_(cancel) {
+  for (const auto& [number, rec] : records_)
+    if (!rec.outputs.empty()) outputs_[rec.name] = rec.outputs;
+  deadline_ = std::chrono::system_clock::now() + deps_.options->provisioning_deadline;
+}
+
+StepRecord& ProvisioningService::Record(const CatalogStep& step) {
+  StepRecord& rec = records_[step.number];
+  rec.number = step.number;
+  rec.name = step.name;
+  rec.phase = step.phase;
+  return rec;
+}
+
+StepCall ProvisioningService::MakeCall(const CatalogStep& step, bool dry_run) const {
+  StepCall call;
+  call.tenant = tenant_.View();
+  call.step_number = step.number;
+  call.step_name = step.name;
+  call.params_json = step.params_json;
+  call.run_id = deps_.run_id;
+  call.deadline = deadline_;
+  call.dry_run = dry_run;
+  call.outputs = &outputs_;
+  call.secrets = deps_.secrets;
+  call.settings = &deps_.options->settings;
+  return call;
+}
+
+AuditEvent ProvisioningService::StepEvent(const std::string& event, const CatalogStep& step,
+                                          const StepKind* kind) const {
+  AuditEvent e;
+  e.event = event;
+  e.step_number = step.number;
+  e.step_name = step.name;
+  if (kind) {
+    e.plugin = kind->plugin_name();
+    e.plugin_version = kind->plugin_version();
+    e.details["kind"] = kind->name();
+  }
+  return e;
+}
+
+ExecutorHooks ProvisioningService::Hooks(const CatalogStep& step, const StepKind& kind) {
+  ExecutorHooks hooks;
+  hooks.on_retry = [this, &step, &kind](int next_attempt, const StepAnswer& failed, Millis delay) {
+    AuditEvent e = StepEvent("step.retry", step, &kind);
+    e.details["attempt"] = next_attempt;
+    e.details["error"] = failed.ToStatus().ToString();
+    e.details["delay_ms"] = static_cast<int64_t>(delay.count());
+    session_.Audit(e);
+    if (deps_.metrics) deps_.metrics->Retry(step.name);
+    Logger::Warn({deps_.run_id, tenant_.slug, step.name},
+                 "transient error, retry " + std::to_string(next_attempt) + " in " + FormatDuration(delay) + ": " +
+                     failed.ToStatus().ToString());
+  };
+  hooks.on_timeout = [this, &step] {
+    if (deps_.metrics) deps_.metrics->Timeout(step.name);
+  };
+  return hooks;
+}
+
+void ProvisioningService::MarkSkipped(const CatalogStep& step) {
+  StepRecord& rec = Record(step);
+  if (rec.status == StepStatus::kSkipped) return;
+  rec.status = StepStatus::kSkipped;
+  rec.last_error.clear();
+  rec.diff.clear();
+  session_.SetStep(rec);
+  if (deps_.metrics) deps_.metrics->StepRun(step.phase, step.name, "skipped", 0);
+}
+
+bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mode, FlowResult& result) {
+  const StepKind* kind = deps_.kinds->Find(step.kind);
+  StepRecord& rec = Record(step);
+  const LogFields log{deps_.run_id, tenant_.slug, step.name};
+  auto started = std::chrono::steady_clock::now();
+  auto fail = [&](const Status& error, const std::string& outcome) {
+    rec.status = StepStatus::kFailed;
+    rec.last_error = error.ToString();
+    session_.SetStep(rec);
+    AuditEvent e = StepEvent("step.failed", step, kind);
+    e.details["error"] = error.ToString();
+    session_.Audit(e);
+    if (deps_.metrics) deps_.metrics->StepRun(step.phase, step.name, outcome, SecondsSince(started));
+    Logger::Error(log, "failed: " + error.ToString());
+    result.ok = false;
+    result.error = error;
+    result.failed_step = step.number;
+    return false;
+  };
+  if (!kind) return fail(FailedPrecondition("no loaded plugin exports kind '" + step.kind + "'"), "permanent_error");
+  if (std::chrono::system_clock::now() >= deadline_)
+    return fail(Status(Code::kDeadlineExceeded, "provisioning deadline of " +
+                                                    FormatDuration(deps_.options->provisioning_deadline) + " passed"),
+                "timeout");
+
+  ExecutorHooks hooks = Hooks(step, *kind);
+  int calls = 0;
+  StepAnswer seen = StepExecutor::CallWithRetry(*kind, StepOp::kObserve, MakeCall(step, false), step.timeout, step.retry,
+                                                cancel_, hooks, &calls);
+  if (seen.is_error()) {
+    Status s = seen.ToStatus();
+    return fail(Status(s.code(), "observe: " + s.message()), s.retryable() ? "transient_error" : "permanent_error");
+  }
+  if (seen.status == MATIH_STATUS_IN_SYNC) {
+    for (const auto& [k, v] : seen.outputs) rec.outputs[k] = v;
+    if (!seen.outputs.empty()) outputs_[step.name] = rec.outputs;
+    if (rec.status != StepStatus::kDone || !seen.outputs.empty()) {
+      // Known in sync for the first time (adopted after a crash, or made by hand): record it.
+      bool adopted = rec.status == StepStatus::kRunning;
+      rec.status = StepStatus::kDone;
+      rec.last_error.clear();
+      rec.diff.clear();
+      session_.SetStep(rec);
+      AuditEvent e = StepEvent("step.finished", step, kind);
+      e.details["result"] = adopted ? "adopted" : "in_sync";
+      session_.Audit(e);
+    }
+    if (deps_.metrics) deps_.metrics->StepRun(step.phase, step.name, "in_sync", SecondsSince(started));
+    return true;
+  }
+
+  const bool drift = mode == ConvergeMode::kReconcile && rec.status == StepStatus::kDone;
+  const std::string found = seen.status == MATIH_STATUS_DRIFTED ? "drifted" : "absent";
+  if (drift) {
+    ++result.drifted;
+    AuditEvent e = StepEvent("drift.detected", step, kind);
+    e.details["state"] = found;
+    if (!seen.message.empty()) e.details["diff"] = seen.message;
+    session_.Audit(e);
+    if (deps_.metrics) deps_.metrics->DriftDetected(step.name);
+    Logger::Warn(log, "drift detected (" + found + ")" + (seen.message.empty() ? "" : ": " + seen.message));
+  }
+
+  // The intent: durable before anything outside changes.
+  rec.status = StepStatus::kRunning;
+  rec.attempts += 1;
+  rec.diff = seen.message;
+  session_.SetStep(rec);
+  AuditEvent start = StepEvent("step.started", step, kind);
+  start.details["found"] = found;
+  session_.Audit(start);
+  if (Status s = session_.Flush(); !s.ok()) {
+    result.ok = false;
+    result.error = s;
+    result.failed_step = step.number;
+    return false;
+  }
+
+  StepAnswer applied = StepExecutor::CallWithRetry(*kind, StepOp::kApply, MakeCall(step, false), step.timeout,
+                                                   step.retry, cancel_, hooks, &calls);
+  if (applied.is_error()) {
+    Status s = applied.ToStatus();
+    std::string outcome = applied.status == MATIH_STATUS_DEADLINE_EXCEEDED ? "timeout"
+                          : s.retryable()                                    ? "transient_error"
+                                                                             : "permanent_error";
+    return fail(s, outcome);
+  }
+  for (const auto& [k, v] : applied.outputs) rec.outputs[k] = v;
+  outputs_[step.name] = rec.outputs;
+  rec.status = StepStatus::kDone;
+  rec.last_error.clear();
+  session_.SetStep(rec);
+  AuditEvent done = StepEvent(drift ? "drift.corrected" : "step.finished", step, kind);
+  done.details["result"] = "applied";
+  done.details["calls"] = calls;
+  if (drift && !seen.message.empty()) done.details["diff"] = seen.message;
+  session_.Audit(done);
+  ++result.applied;
+  if (deps_.metrics) {
+    deps_.metrics->StepRun(step.phase, step.name, "applied", SecondsSince(started));
+    if (drift) deps_.metrics->DriftCorrected(step.name);
+  }
+  Logger::Info(log, drift ? "drift corrected" : "applied");
+  return true;
+}
+
+FlowResult ProvisioningService::Converge(ConvergeMode mode) {
+  FlowResult result;
+  const std::optional<int> resume_from = tenant_.resume_from_step;
+  for (const CatalogStep* step : deps_.catalog->Ordered(tenant_.tier)) {
+    if (Cancelled()) {
+      result.ok = false;
+      result.error = Aborted("cancelled: the tenant's lease was lost or the runner is stopping");
+      break;
+    }
+    StepRecord& rec = Record(*step);
+    if (!deps_.catalog->Applies(*step, tenant_.tier)) {
+      // A step the tier no longer runs (a tier change) is undone before it is marked skipped.
+      if (LeftSomethingBehind(rec.status) && step->enabled && deps_.kinds->Find(step->kind)) {
+        if (!RemoveStep(*step, result)) break;
+      }
+      MarkSkipped(*step);
+      continue;
+    }
+    bool known_done = rec.status == StepStatus::kDone && !(resume_from && step->number >= *resume_from);
+    if (mode == ConvergeMode::kProvision && known_done) continue;
+    if (!ConvergeStep(*step, mode, result)) break;
+  }
+  return result;
+}
+
+bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result) {
+  const StepKind* kind = deps_.kinds->Find(step.kind);
+  StepRecord& rec = Record(step);
+  auto started = std::chrono::steady_clock::now();
+  if (!kind) {
+    result.ok = false;
+    result.error = FailedPrecondition("cannot remove step " + step.name + ": no loaded plugin exports kind '" +
+                                      step.kind + "'");
+    result.failed_step = step.number;
+    return false;
+  }
+  rec.status = StepStatus::kRemoving;
+  session_.SetStep(rec);
+  session_.Audit(StepEvent("step.removing", step, kind));
+  if (Status s = session_.Flush(); !s.ok()) {
+    result.ok = false;
+    result.error = s;
+    result.failed_step = step.number;
+    return false;
+  }
+  int calls = 0;
+  StepAnswer answer = StepExecutor::CallWithRetry(*kind, StepOp::kRemove, MakeCall(step, false), step.timeout,
+                                                  step.retry, cancel_, Hooks(step, *kind), &calls);
+  if (answer.is_error()) {
+    Status s = answer.ToStatus();
+    rec.last_error = "remove: " + s.ToString();
+    session_.SetStep(rec);
+    AuditEvent e = StepEvent("step.failed", step, kind);
+    e.details["error"] = rec.last_error;
+    session_.Audit(e);
+    if (deps_.metrics) deps_.metrics->StepRun(step.phase, step.name, "remove_failed", SecondsSince(started));
+    result.ok = false;
+    result.error = Status(s.code(), "remove " + step.name + ": " + s.message());
+    result.failed_step = step.number;
+    return false;
+  }
+  rec.status = StepStatus::kRemoved;
+  rec.outputs.clear();
+  rec.last_error.clear();
+  outputs_.erase(step.name);
+  session_.SetStep(rec);
+  session_.Audit(StepEvent("step.removed", step, kind));
+  ++result.applied;
+  if (deps_.metrics) deps_.metrics->StepRun(step.phase, step.name, "removed", SecondsSince(started));
+  Logger::Info({deps_.run_id, tenant_.slug, step.name}, "removed");
+  return true;
+}
+
+FlowResult ProvisioningService::RemoveAll() {
+  FlowResult result;
+  auto ordered = deps_.catalog->Ordered(tenant_.tier);
+  std::reverse(ordered.begin(), ordered.end());
+  for (const CatalogStep* step : ordered) {
+    if (Cancelled()) {
+      result.ok = false;
+      result.error = Aborted("cancelled: the tenant's lease was lost or the runner is stopping");
+      break;
+    }
+    if (!LeftSomethingBehind(Record(*step).status)) continue;
+    if (!RemoveStep(*step, result)) break;
+  }
+  return result;
+}
+
+std::vector<PlannedStep> ProvisioningService::Plan() {
+  std::vector<PlannedStep> plan;
+  for (const CatalogStep* step : deps_.catalog->Ordered(tenant_.tier)) {
+    PlannedStep p{step->number, step->name, "skipped", ""};
+    const StepKind* kind = deps_.kinds->Find(step->kind);
+    if (deps_.catalog->Applies(*step, tenant_.tier)) {
+      if (!kind) {
+        p.state = "error";
+        p.diff = "no loaded plugin exports kind '" + step->kind + "'";
+      } else {
+        StepAnswer a = StepExecutor::CallOnce(*kind, StepOp::kObserve, MakeCall(*step, true), step->timeout, cancel_, {});
+        switch (a.status) {
+          case MATIH_STATUS_IN_SYNC: p.state = "in_sync"; break;
+          case MATIH_STATUS_DRIFTED: p.state = "drifted"; p.diff = a.message; break;
+          case MATIH_STATUS_ABSENT: p.state = "absent"; break;
+          default: p.state = "error"; p.diff = a.ToStatus().ToString(); break;
+        }
+      }
+    }
+    plan.push_back(std::move(p));
+  }
+  std::sort(plan.begin(), plan.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
+  return plan;
+}
+
+}  // namespace matih::runner

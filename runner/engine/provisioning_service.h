@@ -1,0 +1,92 @@
+// ProvisioningService: runs a tenant's steps one by one and records every move.
+//
+// For each step of the tier's flow: observe, apply only when drifted or absent, record the
+// outputs; a step the tier does not run is recorded SKIPPED. Before an apply or remove changes
+// anything outside, its intent (RUNNING / REMOVING) is made durable, riding in the same commit as
+// the previous step's result. After a crash the step left RUNNING is observed before anything
+// is applied, so a created object is adopted, never created twice.
+// One instance per worker thread; the catalog, kinds and metrics it is given are shared.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "engine/engine_options.h"
+#include "engine/step_catalog.h"
+#include "engine/step_executor.h"
+#include "engine/step_kind.h"
+#include "store/tenant_record.h"
+#include "store/tenant_session.h"
+
+namespace matih::runner {
+
+class Metrics;
+class SecretStore;
+
+struct ServiceDeps {
+  const StepCatalog* catalog = nullptr;
+  const StepKindRegistry* kinds = nullptr;
+  SecretStore* secrets = nullptr;
+  Metrics* metrics = nullptr;  // may be null
+  const EngineOptions* options = nullptr;
+  std::string run_id;
+  std::string runner;
+};
+
+// How a pass over the steps ended.
+struct FlowResult {
+  bool ok = true;
+  Status error;         // the failure that stopped the flow
+  int failed_step = 0;  // its number
+  int applied = 0;      // steps applied (or removed)
+  int drifted = 0;      // steps found drifted or absent on an active tenant
+};
+
+// What plan reports for one step.
+struct PlannedStep {
+  int number = 0;
+  std::string name;
+  std::string state;  // in_sync | drifted | absent | skipped | error
+  std::string diff;
+};
+
+enum class ConvergeMode {
+  kProvision,  // skip steps known DONE (resume), converge the rest
+  kReconcile,  // observe every step that applies; apply what drifted (drift pass, upgrade)
+};
+
+class ProvisioningService {
+ public:
+  ProvisioningService(ServiceDeps deps, TenantSession& session, const TenantRecord& tenant,
+                      std::map<int, StepRecord> records, const std::atomic<bool>* cancel);
+
+  // Converges the tenant's steps in flow order. Queued writes are flushed before each apply.
+  FlowResult Converge(ConvergeMode mode);
+  // Removes every step that may have left something behind, in reverse flow order.
+  FlowResult RemoveAll();
+  // Observes every step with dry_run set; writes nothing anywhere.
+  std::vector<PlannedStep> Plan();
+
+ private:
+  StepCall MakeCall(const CatalogStep& step, bool dry_run) const;
+  ExecutorHooks Hooks(const CatalogStep& step, const StepKind& kind);
+  AuditEvent StepEvent(const std::string& event, const CatalogStep& step, const StepKind* kind) const;
+  StepRecord& Record(const CatalogStep& step);
+  // Observes, then applies when needed; false on failure (recorded).
+  bool ConvergeStep(const CatalogStep& step, ConvergeMode mode, FlowResult& result);
+  bool RemoveStep(const CatalogStep& step, FlowResult& result);
+  void MarkSkipped(const CatalogStep& step);
+  bool Cancelled() const { return cancel_ && cancel_->load(); }
+
+  ServiceDeps deps_;
+  TenantSession& session_;
+  TenantRecord tenant_;
+  std::map<int, StepRecord> records_;
+  TenantOutputs outputs_;
+  const std::atomic<bool>* cancel_;
+  std::chrono::system_clock::time_point deadline_;
+};
+
+}  // namespace matih::runner
