@@ -1,0 +1,235 @@
+#include "kubernetes/git_repository.h"
+
+#include <fcntl.h>
+#include <matih/step.hpp>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <mutex>
+
+namespace matih::plugins {
+namespace {
+
+void InitLibgit2() {
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+}
+
+std::string LastGitError() {
+  const git_error* e = git_error_last();
+  return e && e->message ? e->message : "unknown libgit2 error";
+}
+
+void Check(int rc, const std::string& what) {
+  if (rc >= 0) return;
+  if (rc == GIT_ELOCKED || rc == GIT_EMODIFIED)
+    throw Error(MATIH_STATUS_ABORTED, what + ": repository changed concurrently: " + LastGitError());
+  throw PermanentError(what + ": " + LastGitError());
+}
+
+template <typename T, void (*Free)(T*)>
+struct GitPtr {
+  T* p = nullptr;
+  ~GitPtr() {
+    if (p) Free(p);
+  }
+  T** out() { return &p; }
+  T* get() const { return p; }
+};
+
+std::mutex& PathMutex(const std::string& path) {
+  static std::mutex guard;
+  static std::map<std::string, std::unique_ptr<std::mutex>> mutexes;
+  std::lock_guard<std::mutex> lock(guard);
+  auto& m = mutexes[path];
+  if (!m) m = std::make_unique<std::mutex>();
+  return *m;
+}
+
+}  // namespace
+
+RepositoryWriteLock::RepositoryWriteLock(const std::string& git_dir)
+    : thread_lock_(PathMutex(std::filesystem::weakly_canonical(git_dir).string())) {
+  const std::string path = git_dir + "/matih-gitops.lock";
+  fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd_ < 0) throw PermanentError("cannot open the GitOps lock file " + path);
+  if (::flock(fd_, LOCK_EX) != 0) {
+    ::close(fd_);
+    throw Error(MATIH_STATUS_ABORTED, "cannot lock the GitOps repository");
+  }
+}
+
+RepositoryWriteLock::~RepositoryWriteLock() {
+  if (fd_ >= 0) {
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+}
+
+GitRepository::GitRepository(GitRepositoryOptions options) : options_(std::move(options)) {
+  InitLibgit2();
+  if (options_.path.empty()) throw PermanentError("no GitOps repository path configured");
+  if (git_repository_open(&repo_, options_.path.c_str()) < 0) {
+    if (std::filesystem::exists(options_.path) && !std::filesystem::is_empty(options_.path))
+      throw PermanentError("GitOps repository " + options_.path + " exists but is not a git repository");
+    git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    init.flags = GIT_REPOSITORY_INIT_MKPATH;
+    const std::string head = "refs/heads/" + options_.branch;
+    init.initial_head = head.c_str();
+    Check(git_repository_init_ext(&repo_, options_.path.c_str(), &init),
+          "create the GitOps repository " + options_.path);
+  }
+}
+
+GitRepository::~GitRepository() {
+  if (repo_) git_repository_free(repo_);
+}
+
+std::string GitRepository::git_dir() const { return git_repository_path(repo_); }
+
+std::optional<std::string> GitRepository::Head() const {
+  git_oid oid;
+  const std::string ref = "refs/heads/" + options_.branch;
+  int rc = git_reference_name_to_id(&oid, repo_, ref.c_str());
+  if (rc == GIT_ENOTFOUND) return std::nullopt;
+  Check(rc, "read branch " + options_.branch);
+  return std::string(git_oid_tostr_s(&oid));
+}
+
+std::optional<std::string> GitRepository::PushedHead() const {
+  git_oid oid;
+  const std::string ref = "refs/remotes/gitops/" + options_.branch;
+  if (git_reference_name_to_id(&oid, repo_, ref.c_str()) < 0) return std::nullopt;
+  return std::string(git_oid_tostr_s(&oid));
+}
+
+git_tree* GitRepository::HeadTree() const {
+  auto head = Head();
+  if (!head) return nullptr;
+  git_oid oid;
+  Check(git_oid_fromstr(&oid, head->c_str()), "parse the branch tip");
+  GitPtr<git_commit, git_commit_free> commit;
+  Check(git_commit_lookup(commit.out(), repo_, &oid), "read the branch tip");
+  git_tree* tree = nullptr;
+  Check(git_commit_tree(&tree, commit.get()), "read the branch tip's tree");
+  return tree;
+}
+
+std::optional<std::string> GitRepository::ReadFile(const std::string& path) const {
+  GitPtr<git_tree, git_tree_free> tree;
+  tree.p = HeadTree();
+  if (!tree.get()) return std::nullopt;
+  GitPtr<git_tree_entry, git_tree_entry_free> entry;
+  int rc = git_tree_entry_bypath(entry.out(), tree.get(), path.c_str());
+  if (rc == GIT_ENOTFOUND) return std::nullopt;
+  Check(rc, "look up " + path);
+  if (git_tree_entry_type(entry.get()) != GIT_OBJECT_BLOB) return std::nullopt;
+  GitPtr<git_blob, git_blob_free> blob;
+  Check(git_blob_lookup(blob.out(), repo_, git_tree_entry_id(entry.get())), "read " + path);
+  return std::string(static_cast<const char*>(git_blob_rawcontent(blob.get())),
+                     static_cast<size_t>(git_blob_rawsize(blob.get())));
+}
+
+std::vector<std::string> GitRepository::ListFiles(const std::string& dir) const {
+  std::vector<std::string> names;
+  GitPtr<git_tree, git_tree_free> tree;
+  tree.p = HeadTree();
+  if (!tree.get()) return names;
+  GitPtr<git_tree_entry, git_tree_entry_free> entry;
+  int rc = git_tree_entry_bypath(entry.out(), tree.get(), dir.c_str());
+  if (rc == GIT_ENOTFOUND) return names;
+  Check(rc, "look up " + dir);
+  if (git_tree_entry_type(entry.get()) != GIT_OBJECT_TREE) return names;
+  GitPtr<git_tree, git_tree_free> sub;
+  Check(git_tree_lookup(sub.out(), repo_, git_tree_entry_id(entry.get())), "read " + dir);
+  for (size_t i = 0; i < git_tree_entrycount(sub.get()); ++i) {
+    const git_tree_entry* e = git_tree_entry_byindex(sub.get(), i);
+    if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) names.emplace_back(git_tree_entry_name(e));
+  }
+  return names;
+}
+
+bool GitRepository::Commit(const std::map<std::string, std::optional<std::string>>& changes,
+                           const std::string& message, const std::string& checkout_dir) {
+  GitPtr<git_tree, git_tree_free> head_tree;
+  head_tree.p = HeadTree();
+  GitPtr<git_index, git_index_free> index;
+  Check(git_index_new(index.out()), "create an index");
+  if (head_tree.get()) Check(git_index_read_tree(index.get(), head_tree.get()), "read the branch tip into an index");
+  for (const auto& [path, content] : changes) {
+    if (content) {
+      git_index_entry entry{};
+      entry.mode = GIT_FILEMODE_BLOB;
+      entry.path = path.c_str();
+      Check(git_index_add_from_buffer(index.get(), &entry, content->data(), content->size()), "stage " + path);
+    } else if (git_index_get_bypath(index.get(), path.c_str(), 0) != nullptr) {
+      Check(git_index_remove_bypath(index.get(), path.c_str()), "unstage " + path);
+    }
+  }
+  git_oid tree_oid;
+  Check(git_index_write_tree_to(&tree_oid, index.get(), repo_), "write the tree");
+  if (head_tree.get() && git_oid_equal(&tree_oid, git_tree_id(head_tree.get()))) return false;
+
+  GitPtr<git_tree, git_tree_free> tree;
+  Check(git_tree_lookup(tree.out(), repo_, &tree_oid), "read the new tree");
+  GitPtr<git_signature, git_signature_free> author;
+  Check(git_signature_now(author.out(), options_.author_name.c_str(), options_.author_email.c_str()), "sign");
+  GitPtr<git_commit, git_commit_free> parent;
+  const git_commit* parents[1] = {nullptr};
+  size_t parent_count = 0;
+  if (auto head = Head()) {
+    git_oid oid;
+    Check(git_oid_fromstr(&oid, head->c_str()), "parse the branch tip");
+    Check(git_commit_lookup(parent.out(), repo_, &oid), "read the branch tip");
+    parents[0] = parent.get();
+    parent_count = 1;
+  }
+  git_oid commit_oid;
+  const std::string ref = "refs/heads/" + options_.branch;
+  Check(git_commit_create(&commit_oid, repo_, ref.c_str(), author.get(), author.get(), "UTF-8", message.c_str(),
+                          tree.get(), parent_count, parents),
+        "commit");
+
+  // Keep a non-bare work tree in step for the folder we touched, when it has the branch checked out.
+  if (!git_repository_is_bare(repo_)) {
+    GitPtr<git_reference, git_reference_free> head_ref;
+    if (git_repository_head(head_ref.out(), repo_) >= 0 && ref == git_reference_name(head_ref.get())) {
+      git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+      opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+      std::string pattern = checkout_dir + "/*";
+      char* paths[] = {pattern.data()};
+      opts.paths = {paths, 1};
+      Check(git_checkout_head(repo_, &opts), "update the work tree");
+    }
+  }
+  return true;
+}
+
+void GitRepository::PushIfNeeded() {
+  if (options_.remote.empty()) return;
+  auto head = Head();
+  if (!head || PushedHead() == head) return;
+  GitPtr<git_remote, git_remote_free> remote;
+  Check(git_remote_create_anonymous(remote.out(), repo_, options_.remote.c_str()), "set up the GitOps remote");
+  git_push_options opts = GIT_PUSH_OPTIONS_INIT;
+  std::string rejected;
+  opts.callbacks.payload = &rejected;
+  opts.callbacks.push_update_reference = [](const char* refname, const char* status, void* payload) -> int {
+    if (status) *static_cast<std::string*>(payload) = std::string(refname) + ": " + status;
+    return 0;
+  };
+  std::string spec = "refs/heads/" + options_.branch + ":refs/heads/" + options_.branch;
+  char* specs[] = {spec.data()};
+  git_strarray refspecs{specs, 1};
+  if (git_remote_push(remote.get(), &refspecs, &opts) < 0)
+    throw TransientError("push to the GitOps remote failed: " + LastGitError());
+  if (!rejected.empty()) throw PermanentError("the GitOps remote refused the push: " + rejected);
+  git_oid oid;
+  Check(git_oid_fromstr(&oid, head->c_str()), "parse the branch tip");
+  GitPtr<git_reference, git_reference_free> tracking;
+  const std::string ref = "refs/remotes/gitops/" + options_.branch;
+  Check(git_reference_create(tracking.out(), repo_, ref.c_str(), &oid, 1, "matih: pushed"), "record the push");
+}
+
+}  // namespace matih::plugins
