@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstddef>
-#include <limits>
 #include <type_traits>
 
 #include "secrets/secret_store.h"
@@ -178,8 +177,14 @@ int64_t DeadlineUnixMs(matih_step_context* ctx) {
   return Guard(ctx, int64_t{0}, [](HostCall& hc) -> int64_t {
     auto since_epoch = hc.call().deadline.time_since_epoch();
     // A StepCall without a deadline (the epoch) means none: answer "far in the future" rather
-    // than "long past", which would make every step give up at once.
-    if (since_epoch.count() == 0) return std::numeric_limits<int64_t>::max();
+    // than "long past", which would make every step give up at once. The latest time a
+    // system_clock can hold (year 2262), not INT64_MAX: a plugin converts the value back into
+    // its own clock's nanoseconds, and that must not overflow.
+    if (since_epoch.count() == 0) {
+      return std::chrono::duration_cast<std::chrono::milliseconds>(
+                 std::chrono::system_clock::time_point::max().time_since_epoch())
+          .count();
+    }
     return std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch).count();
   });
 }
