@@ -8,7 +8,8 @@
 set(MATIH_INSTALL_PLUGIN_DIR lib/matih-provisioner/plugins)
 set(MATIH_INSTALL_CONFIG_DIR /etc/matih-provisioner)
 set(MATIH_INSTALL_UNIT_DIR /lib/systemd/system)
-set(MATIH_INSTALL_DOC_DIR ${CMAKE_INSTALL_DOCDIR})
+# Debian wants /usr/share/doc/<package>; the project name (matih_provisioner) differs from it.
+set(MATIH_INSTALL_DOC_DIR ${CMAKE_INSTALL_DATADIR}/doc/matih-provisioner)
 
 # Built-in plugins: every MODULE library under plugins/ that builds into the plugin output folder
 # (test plugins build elsewhere). Found from the build system, so plugins/ needs no install rules.
