@@ -35,7 +35,8 @@ spdlog::level::level_enum LevelOf(matih_log_level level) {
 
 LogFields FieldsOf(const HostCall& hc) {
   const StepCall& c = hc.call();
-  return LogFields{c.run_id, c.tenant.slug.empty() ? std::string_view(c.tenant.id) : std::string_view(c.tenant.slug),
+  return LogFields{c.run_id,
+                   c.tenant.slug.empty() ? std::string_view(c.tenant.id) : std::string_view(c.tenant.slug),
                    c.step_name};
 }
 
@@ -140,7 +141,8 @@ matih_status PutSecret(matih_step_context* ctx, matih_str name, matih_str value)
     // Planning must change nothing, and storing a secret is a change.
     if (call.dry_run) return MATIH_STATUS_FAILED_PRECONDITION;
     if (call.secrets == nullptr) {
-      Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] cannot store a secret: this runner has no secret store");
+      Logger::Warn(FieldsOf(hc),
+                   "[" + hc.kind() + "] cannot store a secret: this runner has no secret store");
       return MATIH_STATUS_FAILED_PRECONDITION;
     }
     Status s = call.secrets->Put(call.tenant.id, std::string(View(name)), View(value));

@@ -32,10 +32,8 @@ bool IsKnownStatus(matih_status s) {
     case MATIH_STATUS_RESOURCE_EXHAUSTED:
     case MATIH_STATUS_CANCELLED:
     case MATIH_STATUS_INTERNAL:
-    case MATIH_STATUS_UNIMPLEMENTED:
-      return true;
-    default:
-      return false;
+    case MATIH_STATUS_UNIMPLEMENTED: return true;
+    default: return false;
   }
 }
 
@@ -91,7 +89,8 @@ StepAnswer LoadedStepKind::Invoke(Operation op, OnCall fn, const StepCall& call)
   } catch (const std::exception& e) {
     // The ABI forbids this; a plugin built without our C++ layer may still do it. Its message
     // may quote anything the plugin held, so it is redacted like any other.
-    answer.message = Describe() + " let an exception escape from " + op_name + ": " + host_call.Redact(e.what());
+    answer.message =
+        Describe() + " let an exception escape from " + op_name + ": " + host_call.Redact(e.what());
     raw = MATIH_STATUS_INTERNAL;
   } catch (...) {
     answer.message = Describe() + " let an unknown exception escape from " + op_name;
@@ -105,29 +104,33 @@ StepAnswer LoadedStepKind::Invoke(Operation op, OnCall fn, const StepCall& call)
 
 void LoadedStepKind::Normalize(Operation op, matih_status raw, StepAnswer& answer) const {
   const char* op_name = OperationName(static_cast<int>(op));
-  auto suffix = [&answer] { return answer.message.empty() ? std::string() : " (its message: " + answer.message + ")"; };
+  auto suffix = [&answer] {
+    return answer.message.empty() ? std::string() : " (its message: " + answer.message + ")";
+  };
 
   if (!IsKnownStatus(raw)) {
-    answer.message = Describe() + " answered unknown status " + std::to_string(raw) + " from " + op_name + suffix();
+    answer.message =
+        Describe() + " answered unknown status " + std::to_string(raw) + " from " + op_name + suffix();
     answer.status = MATIH_STATUS_INTERNAL;
   } else if (IsErrorStatus(raw)) {
     answer.status = raw;
     if (answer.message.empty()) {
-      answer.message = Describe() + " failed in " + op_name + " with " + CodeName(CodeFromAbi(raw)) +
-                       " and no message";
+      answer.message =
+          Describe() + " failed in " + op_name + " with " + CodeName(CodeFromAbi(raw)) + " and no message";
     }
   } else {
-    bool fits = op == Operation::kObserve
-                    ? (raw == MATIH_STATUS_IN_SYNC || raw == MATIH_STATUS_DRIFTED || raw == MATIH_STATUS_ABSENT)
-                    : raw == MATIH_STATUS_OK;
+    bool fits = op == Operation::kObserve ? (raw == MATIH_STATUS_IN_SYNC || raw == MATIH_STATUS_DRIFTED ||
+                                             raw == MATIH_STATUS_ABSENT)
+                                          : raw == MATIH_STATUS_OK;
     if (fits) {
       answer.status = raw;
       if (raw != MATIH_STATUS_DRIFTED) answer.message.clear();
       return;
     }
-    const char* expected = op == Operation::kObserve ? "IN_SYNC, DRIFTED, ABSENT or an error" : "OK or an error";
-    answer.message = Describe() + " answered " + SuccessName(raw) + " from " + op_name + ", which must answer " +
-                     expected + suffix();
+    const char* expected =
+        op == Operation::kObserve ? "IN_SYNC, DRIFTED, ABSENT or an error" : "OK or an error";
+    answer.message = Describe() + " answered " + SuccessName(raw) + " from " + op_name +
+                     ", which must answer " + expected + suffix();
     answer.status = MATIH_STATUS_INTERNAL;
   }
   answer.outputs.clear();  // only a successful call records outputs
@@ -135,7 +138,8 @@ void LoadedStepKind::Normalize(Operation op, matih_status raw, StepAnswer& answe
 
 Status LoadedStepKind::ValidateParams(const std::string& params_json) const {
   // 1.0 plugins have no on_validate_params: the field is not even in their struct.
-  if (!MATIH_ABI_HAS_FIELD(&kind_, matih_step_kind, on_validate_params) || kind_.on_validate_params == nullptr) {
+  if (!MATIH_ABI_HAS_FIELD(&kind_, matih_step_kind, on_validate_params) ||
+      kind_.on_validate_params == nullptr) {
     return Status::Ok();
   }
   char error[1024] = {0};

@@ -22,8 +22,9 @@ std::string Mode(mode_t mode) {
 // The shared trust rule for a file or directory we are about to run code from.
 Status CheckOwnerAndMode(const std::string& what, const std::string& path, const struct stat& st) {
   if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-    return FailedPrecondition(what + " " + path + " is writable by group or others (mode " + Mode(st.st_mode) +
-                              "): refusing to load plugins from it; run chmod go-w " + path);
+    return FailedPrecondition(what + " " + path + " is writable by group or others (mode " +
+                              Mode(st.st_mode) + "): refusing to load plugins from it; run chmod go-w " +
+                              path);
   }
   if (st.st_uid != 0 && st.st_uid != ::geteuid()) {
     return FailedPrecondition(what + " " + path + " is owned by uid " + std::to_string(st.st_uid) +
@@ -60,7 +61,8 @@ PluginFile::~PluginFile() {
 
 Status PluginFile::CheckPermissions() const {
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) return FailedPrecondition("cannot stat plugin " + path_ + ": " + std::strerror(errno));
+  if (::fstat(fd_, &st) != 0)
+    return FailedPrecondition("cannot stat plugin " + path_ + ": " + std::strerror(errno));
   if (!S_ISREG(st.st_mode)) return FailedPrecondition("plugin " + path_ + " is not a regular file");
   return CheckOwnerAndMode("plugin", path_, st);
 }
@@ -77,7 +79,8 @@ Result<std::string> PluginFile::Sha256() const {
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) return FailedPrecondition("cannot read plugin " + path_ + ": " + std::strerror(errno));
     if (n == 0) break;
-    if (EVP_DigestUpdate(md.get(), buffer, static_cast<size_t>(n)) != 1) return Internal("SHA-256 update failed");
+    if (EVP_DigestUpdate(md.get(), buffer, static_cast<size_t>(n)) != 1)
+      return Internal("SHA-256 update failed");
     offset += n;
   }
   unsigned char digest[EVP_MAX_MD_SIZE];

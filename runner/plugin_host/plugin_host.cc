@@ -52,8 +52,10 @@ std::string Lower(std::string s) {
 
 // The pin for a plugin file, looked up by absolute path (as found and as resolved) or by file
 // name. Returns the key that matched, or an empty string.
-std::string FindPin(const std::map<std::string, std::string>& pins, const fs::path& found, const fs::path& real) {
-  for (const auto& candidate : {found.lexically_normal().string(), real.string(), found.filename().string()}) {
+std::string FindPin(const std::map<std::string, std::string>& pins, const fs::path& found,
+                    const fs::path& real) {
+  for (const auto& candidate :
+       {found.lexically_normal().string(), real.string(), found.filename().string()}) {
     if (pins.count(candidate)) return candidate;
   }
   return {};
@@ -69,7 +71,8 @@ struct PluginHost::Impl {
   std::vector<LoadedPluginInfo> plugins;
 
   // Loads one file; a refusal leaves this object as it was.
-  Status LoadFile(const fs::path& found, const PluginHostOptions& options, std::set<std::string>& matched_pins);
+  Status LoadFile(const fs::path& found, const PluginHostOptions& options,
+                  std::set<std::string>& matched_pins);
 };
 
 Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions& options,
@@ -102,8 +105,9 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
     auto actual = plugin_file.Sha256();
     if (!actual.ok()) return actual.status();
     if (*actual != expected) {
-      return FailedPrecondition("plugin " + file + " has SHA-256 " + *actual + " but is pinned to " + expected +
-                                ": refusing to load it (rebuilt or replaced? update the pin only if you trust it)");
+      return FailedPrecondition(
+          "plugin " + file + " has SHA-256 " + *actual + " but is pinned to " + expected +
+          ": refusing to load it (rebuilt or replaced? update the pin only if you trust it)");
     }
   }
 
@@ -127,7 +131,8 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   try {
     table = init(MATIH_STEP_ABI_VERSION_MAJOR, MATIH_STEP_ABI_VERSION_MINOR, HostServicesTable());
   } catch (...) {
-    return InvalidArgument("plugin " + file + " let an exception escape from " + MATIH_STEP_PLUGIN_INIT_SYMBOL);
+    return InvalidArgument("plugin " + file + " let an exception escape from " +
+                           MATIH_STEP_PLUGIN_INIT_SYMBOL);
   }
   if (table == nullptr) {
     return InvalidArgument("plugin " + file + " returned no table from " + MATIH_STEP_PLUGIN_INIT_SYMBOL +
@@ -139,12 +144,14 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   }
   const std::string plugin_abi = std::to_string(table->abi_major) + "." + std::to_string(table->abi_minor);
   if (table->abi_major != MATIH_STEP_ABI_VERSION_MAJOR) {
-    return InvalidArgument("plugin " + file + " was built for step ABI " + plugin_abi + "; this host speaks " +
-                           HostAbi() + " (the major versions must match: rebuild the plugin against this SDK)");
+    return InvalidArgument("plugin " + file + " was built for step ABI " + plugin_abi +
+                           "; this host speaks " + HostAbi() +
+                           " (the major versions must match: rebuild the plugin against this SDK)");
   }
   if (table->struct_size < kMinPluginSize) {
-    return InvalidArgument("plugin " + file + " returned a plugin table of " + std::to_string(table->struct_size) +
-                           " bytes; step ABI " + plugin_abi + " needs at least " + std::to_string(kMinPluginSize));
+    return InvalidArgument("plugin " + file + " returned a plugin table of " +
+                           std::to_string(table->struct_size) + " bytes; step ABI " + plugin_abi +
+                           " needs at least " + std::to_string(kMinPluginSize));
   }
   if (table->name == nullptr || *table->name == '\0') {
     return InvalidArgument("plugin " + file + " has no name in its table");
@@ -154,8 +161,9 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
                            std::to_string(table->kind_count) + " kinds)");
   }
   if (table->kind_count > 0 && table->kind_struct_size < kMinKindSize) {
-    return InvalidArgument("plugin " + file + " declares step kinds of " + std::to_string(table->kind_struct_size) +
-                           " bytes; at least " + std::to_string(kMinKindSize) + " are needed");
+    return InvalidArgument("plugin " + file + " declares step kinds of " +
+                           std::to_string(table->kind_struct_size) + " bytes; at least " +
+                           std::to_string(kMinKindSize) + " are needed");
   }
 
   PluginIdentity identity{file, table->name, table->version ? table->version : "", table->abi_major,
@@ -168,16 +176,19 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
     const unsigned char* element = base + i * table->kind_struct_size;
     uint32_t element_size = 0;
     std::memcpy(&element_size, element, sizeof element_size);
-    size_t copied = std::min({static_cast<size_t>(element_size), table->kind_struct_size, sizeof(matih_step_kind)});
+    size_t copied =
+        std::min({static_cast<size_t>(element_size), table->kind_struct_size, sizeof(matih_step_kind)});
     const std::string where = "plugin " + file + ", step kind #" + std::to_string(i);
     if (copied < kMinKindSize) {
-      return InvalidArgument(where + " is " + std::to_string(element_size) + " bytes, smaller than step ABI 1.0's");
+      return InvalidArgument(where + " is " + std::to_string(element_size) +
+                             " bytes, smaller than step ABI 1.0's");
     }
     matih_step_kind kind{};
     std::memcpy(&kind, element, copied);
     kind.struct_size = static_cast<uint32_t>(copied);
     if (!IsKindName(kind.name)) {
-      return InvalidArgument(where + " has a missing or malformed name (letters, digits, '.', '_', '-' only)");
+      return InvalidArgument(where +
+                             " has a missing or malformed name (letters, digits, '.', '_', '-' only)");
     }
     if (!kind.on_observe || !kind.on_apply || !kind.on_remove) {
       return InvalidArgument(where + " (" + kind.name + ") lacks on_observe, on_apply or on_remove");
@@ -198,8 +209,8 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
     by_name.emplace(kind->name(), kind.get());
     kinds.push_back(std::move(kind));
   }
-  Logger::Debug({}, "loaded plugin " + file + " (" + info.name + " " + info.version + ", step ABI " + plugin_abi +
-                        ", " + std::to_string(info.kinds.size()) + " kinds)");
+  Logger::Debug({}, "loaded plugin " + file + " (" + info.name + " " + info.version + ", step ABI " +
+                        plugin_abi + ", " + std::to_string(info.kinds.size()) + " kinds)");
   plugins.push_back(std::move(info));
   libraries.push_back(std::move(library));
   return Status::Ok();
@@ -239,7 +250,8 @@ Result<std::unique_ptr<PluginHost>> PluginHost::Load(const PluginHostOptions& op
 
   for (const auto& [key, pin] : options.sha256_pins) {
     if (!matched_pins.count(key)) {
-      refusals.push_back(FailedPrecondition("plugin " + key + " is pinned (SHA-256) but is not in any plugin directory"));
+      refusals.push_back(
+          FailedPrecondition("plugin " + key + " is pinned (SHA-256) but is not in any plugin directory"));
     }
   }
 

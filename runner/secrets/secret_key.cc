@@ -40,7 +40,8 @@ bool DecodeHex(const char* text, std::size_t size, std::uint8_t* out) {
   return decoded == SecretKey::kSize && end == text + size;
 }
 
-const char* kHowToMake = "; create one with: head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > FILE && chmod 600 FILE";
+const char* kHowToMake =
+    "; create one with: head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \\n' > FILE && chmod 600 FILE";
 
 }  // namespace
 
@@ -76,7 +77,8 @@ Result<SecretKey> SecretKey::FromHex(const std::string& hex, const std::string& 
   std::uint8_t bytes[kSize];
   WipeOnExit wipe(bytes, sizeof bytes);
   if (!DecodeHex(hex.data(), hex.size(), bytes)) {
-    return FailedPrecondition("the secret key in " + source + " is malformed: expected 64 hex characters (32 bytes)");
+    return FailedPrecondition("the secret key in " + source +
+                              " is malformed: expected 64 hex characters (32 bytes)");
   }
   return SecretKey(bytes);
 }
@@ -98,7 +100,8 @@ Result<SecretKey> SecretKey::FromFile(const std::string& path) {
   if (sodium_init() < 0) return Internal("libsodium could not be initialised");
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
-    return FailedPrecondition("cannot open secret key file " + path + ": " + std::strerror(errno) + kHowToMake);
+    return FailedPrecondition("cannot open secret key file " + path + ": " + std::strerror(errno) +
+                              kHowToMake);
   }
   struct FdCloser {
     int fd;

@@ -49,7 +49,8 @@ Status FromDatabaseError(const std::string& what, const std::exception& e) {
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = sql->sqlstate();
     if (state == "42P01" || state == "3F000") {
-      return FailedPrecondition(what + ": table matih.tenant_secrets is missing; apply the migrations (0002_secrets)");
+      return FailedPrecondition(
+          what + ": table matih.tenant_secrets is missing; apply the migrations (0002_secrets)");
     }
     if (state.rfind("08", 0) == 0 || state.rfind("57", 0) == 0 || state.rfind("53", 0) == 0) {
       return Unavailable(what + ": " + e.what());
@@ -86,8 +87,8 @@ Status SodiumSecretStore::Put(const std::string& tenant_id, const std::string& n
   std::vector<unsigned char> sealed(value.size() + kTagSize);
   unsigned long long sealed_size = 0;
   crypto_aead_xchacha20poly1305_ietf_encrypt(sealed.data(), &sealed_size,
-                                             reinterpret_cast<const unsigned char*>(value.data()), value.size(),
-                                             ad.data(), ad.size(), nullptr, nonce, key_.data());
+                                             reinterpret_cast<const unsigned char*>(value.data()),
+                                             value.size(), ad.data(), ad.size(), nullptr, nonce, key_.data());
   sealed.resize(sealed_size);
 
   const std::string what = "secret store: cannot store secret '" + name + "' of tenant " + tenant_id;
@@ -156,7 +157,8 @@ Result<std::string> SodiumSecretStore::Get(const std::string& tenant_id, const s
           reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(), ad.data(), ad.size(),
           reinterpret_cast<const unsigned char*>(nonce.data()), key_.data()) != 0) {
     sodium_memzero(plain.data(), plain.size());
-    return Internal(what + ": the ciphertext does not authenticate (tampered with, or moved from another row)");
+    return Internal(what +
+                    ": the ciphertext does not authenticate (tampered with, or moved from another row)");
   }
   plain.resize(plain_size);
   return plain;

@@ -155,9 +155,10 @@ Result<TenantRecord> TenantStore::Command(const std::string& slug, const std::st
         "next_attempt_at = now(), last_error = CASE WHEN $5 THEN NULL ELSE last_error END, "
         "resume_from_step = $6, "
         "deletion_due_at = CASE WHEN $7::text IS NULL THEN deletion_due_at ELSE now() + $7::interval END, "
+        "last_reconciled_at = CASE WHEN $8 THEN NULL ELSE last_reconciled_at END, "
         "lease_owner = NULL, lease_expires_at = NULL, lease_epoch = lease_epoch + 1 WHERE id = $1",
         current.id, ToString(to), change->tier, change->bump_generation ? 1 : 0, change->reset_attempts,
-        change->resume_from_step, change->deletion_grace);
+        change->resume_from_step, change->deletion_grace, change->reconcile_now);
     if (change->resume_from_step) {
       tx.exec_params(
           "UPDATE matih.tenant_steps SET status = 'PENDING', attempts = 0, last_error = NULL "

@@ -32,6 +32,7 @@ struct TenantChange {
   std::optional<std::string> tier;
   bool bump_generation = false;
   bool reset_attempts = false;
+  bool reconcile_now = false;  // due for a drift pass on the next run
   std::optional<int> resume_from_step;  // steps >= this are set back to PENDING
   std::optional<std::string> deletion_grace;  // a PostgreSQL interval, e.g. "604800 seconds"
   AuditEvent audit;

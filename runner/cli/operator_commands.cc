@@ -1,0 +1,156 @@
+// Operator commands: rollback, delete, suspend, resume, retry, upgrade. Each moves the tenant
+// through the state machine and leaves the work to the next run.
+#include "cli/commands.h"
+#include "store/tenant_store.h"
+
+namespace matih::runner {
+namespace po = boost::program_options;
+namespace {
+
+using S = TenantStatus;
+
+// The common shape: one positional SLUG, extra options, and a decision on the locked row.
+int OperatorCommand(CommandContext& ctx, const Args& args, const std::string& usage, const std::string& summary,
+                    po::options_description extra,
+                    const std::function<Result<TenantChange>(const TenantRecord&)>& decide,
+                    const std::function<std::string(const TenantRecord&)>& done_message) {
+  std::string slug;
+  po::options_description o("Options");
+  o.add_options()("slug", po::value(&slug)->required(), "the tenant");
+  o.add(extra);
+  po::positional_options_description pos;
+  pos.add("slug", 1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs(ctx, usage, summary, o, pos, args, vm, exit)) return exit;
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  TenantStore store(**db);
+  auto updated = store.Command(slug, ctx.actor(), decide);
+  if (!updated.ok()) return ctx.Fail(updated.status());
+  ctx.out() << done_message(*updated) << "\n";
+  return kExitOk;
+}
+
+Result<TenantChange> Move(const TenantRecord& t, S to, const std::string& event, const std::string& hint) {
+  if (!StateMachine::Allowed(t.status, to))
+    return FailedPrecondition("tenant '" + t.slug + "' is " + ToString(t.status) + "; " + hint);
+  TenantChange change;
+  change.status = to;
+  change.audit.event = event;
+  return change;
+}
+
+}  // namespace
+
+int CmdRollback(CommandContext& ctx, const Args& args) {
+  return OperatorCommand(
+      ctx, args, "rollback SLUG", "Removes a failed tenant's applied steps in reverse order (on the next run).", {},
+      [](const TenantRecord& t) {
+        return Move(t, S::kRollingBack, "operator.rollback", "only a FAILED or PROVISIONING tenant can be rolled back");
+      },
+      [](const TenantRecord& t) { return "tenant " + t.slug + " is ROLLING_BACK; the next run removes its steps"; });
+}
+
+int CmdDelete(CommandContext& ctx, const Args& args) {
+  std::string grace_text;
+  po::options_description extra;
+  extra.add_options()("grace", po::value(&grace_text), "grace period before teardown, e.g. 7d, 12h, 0s "
+                                                        "(default: tenants.grace_period)");
+  Millis grace = ctx.config().grace_period;
+  return OperatorCommand(
+      ctx, args, "delete SLUG [--grace DURATION]",
+      "Schedules the tenant's teardown after a grace period; the row is kept (DELETED).", extra,
+      [&](const TenantRecord& t) -> Result<TenantChange> {
+        if (!grace_text.empty()) {
+          auto g = ParseDuration(grace_text, "--grace");
+          if (!g.ok()) return g.status();
+          grace = *g;
+        }
+        auto change = Move(t, S::kPendingDeletion, "operator.delete",
+                           "only an ACTIVE, SUSPENDED, FAILED or ROLLED_BACK tenant can be deleted");
+        if (!change.ok()) return change;
+        change->deletion_grace = std::to_string(grace.count()) + " milliseconds";
+        change->audit.details = {{"grace", FormatDuration(grace)}};
+        return change;
+      },
+      [&](const TenantRecord& t) {
+        return "tenant " + t.slug + " is PENDING_DELETION; teardown after " + t.deletion_due_at +
+               " (cancel with: matih-provisioner resume " + t.slug + ")";
+      });
+}
+
+int CmdSuspend(CommandContext& ctx, const Args& args) {
+  return OperatorCommand(
+      ctx, args, "suspend SLUG", "Suspends an ACTIVE tenant: no drift correction until it is resumed.", {},
+      [](const TenantRecord& t) { return Move(t, S::kSuspended, "operator.suspend", "only an ACTIVE tenant can be suspended"); },
+      [](const TenantRecord& t) { return "tenant " + t.slug + " is SUSPENDED"; });
+}
+
+int CmdResume(CommandContext& ctx, const Args& args) {
+  return OperatorCommand(
+      ctx, args, "resume SLUG",
+      "Reactivates a SUSPENDED tenant, or cancels the deletion of a PENDING_DELETION tenant.", {},
+      [](const TenantRecord& t) -> Result<TenantChange> {
+        if (t.status != S::kSuspended && t.status != S::kPendingDeletion)
+          return FailedPrecondition("tenant '" + t.slug + "' is " + ToString(t.status) +
+                                    "; only a SUSPENDED tenant (or one PENDING_DELETION) can be resumed");
+        TenantChange change;
+        change.status = S::kActive;
+        change.reconcile_now = true;  // checked for drift on the next run
+        change.audit.event = t.status == S::kSuspended ? "operator.resume" : "operator.cancel_deletion";
+        return change;
+      },
+      [](const TenantRecord& t) { return "tenant " + t.slug + " is ACTIVE; the next run checks it for drift"; });
+}
+
+int CmdRetry(CommandContext& ctx, const Args& args) {
+  std::string from;
+  po::options_description extra;
+  extra.add_options()("from", po::value(&from), "start again at this step (number or name); earlier DONE steps are kept");
+  return OperatorCommand(
+      ctx, args, "retry SLUG [--from STEP]", "Provisions a FAILED or ROLLED_BACK tenant again on the next run.", extra,
+      [&](const TenantRecord& t) -> Result<TenantChange> {
+        if (t.status != S::kFailed && t.status != S::kRolledBack)
+          return FailedPrecondition("tenant '" + t.slug + "' is " + ToString(t.status) +
+                                    "; only a FAILED or ROLLED_BACK tenant can be retried");
+        auto change = Move(t, S::kProvisioning, "operator.retry", "");
+        if (!change.ok()) return change;
+        change->reset_attempts = true;
+        if (!from.empty()) {
+          auto catalog = ctx.catalog();
+          if (!catalog.ok()) return catalog.status();
+          const CatalogStep* step = (*catalog)->FindByName(from);
+          if (!step && std::all_of(from.begin(), from.end(), ::isdigit)) step = (*catalog)->Find(std::stoi(from));
+          if (!step) return InvalidArgument("--from: no step '" + from + "' in the catalog");
+          change->resume_from_step = step->number;
+          change->audit.details = {{"from_step", step->number}};
+        }
+        return change;
+      },
+      [](const TenantRecord& t) { return "tenant " + t.slug + " is PROVISIONING; the next run continues it"; });
+}
+
+int CmdUpgrade(CommandContext& ctx, const Args& args) {
+  std::string tier;
+  po::options_description extra;
+  extra.add_options()("tier", po::value(&tier)->required(), "the new tier");
+  return OperatorCommand(
+      ctx, args, "upgrade SLUG --tier T", "Changes an ACTIVE tenant's tier; the next run converges it (UPGRADING).",
+      extra,
+      [&](const TenantRecord& t) -> Result<TenantChange> {
+        auto catalog = ctx.catalog();
+        if (!catalog.ok()) return catalog.status();
+        if (!(*catalog)->Flow(tier)) return InvalidArgument("tier '" + tier + "' has no flow in the catalog");
+        if (tier == t.tier) return InvalidArgument("tenant '" + t.slug + "' is already " + tier);
+        auto change = Move(t, S::kUpgrading, "operator.upgrade", "only an ACTIVE tenant can change tier");
+        if (!change.ok()) return change;
+        change->tier = tier;
+        change->bump_generation = true;
+        change->audit.details = {{"from_tier", t.tier}, {"to_tier", tier}};
+        return change;
+      },
+      [](const TenantRecord& t) { return "tenant " + t.slug + " is UPGRADING to " + t.tier + "; the next run converges it"; });
+}
+
+}  // namespace matih::runner

@@ -1,0 +1,208 @@
+// run and plan.
+#include <unistd.h>
+
+#include <csignal>
+#include <nlohmann/json.hpp>
+
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "engine/batch_run.h"
+#include "store/tenant_store.h"
+#include "telemetry/logger.h"
+#include "telemetry/metrics.h"
+
+namespace matih::runner {
+namespace po = boost::program_options;
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void OnStopSignal(int) { g_stop = true; }
+
+// Counts of tenants by status, for the tenants gauge.
+std::map<std::string, int> CountByStatus(const Database& db) {
+  std::map<std::string, int> counts;
+  for (TenantStatus s : AllTenantStatuses()) counts[ToString(s)] = 0;
+  auto tenants = TenantStore(db).List(std::nullopt);
+  if (tenants.ok())
+    for (const auto& t : *tenants) ++counts[ToString(t.status)];
+  return counts;
+}
+
+}  // namespace
+
+int CmdRun(CommandContext& ctx, const Args& args) {
+  RunOptions opts;
+  opts.limit = ctx.config().run_limit;
+  opts.workers = ctx.config().run_workers;
+  std::string slug;
+  po::options_description o("Options");
+  o.add_options()("limit", po::value(&opts.limit), "claim at most N tenants (default: run.limit)")(
+      "workers", po::value(&opts.workers), "work N tenants at once (default: run.workers)")(
+      "tenant", po::value(&slug), "only this tenant, if it is due")(
+      "pending-only", "only onboarding, retries, rollbacks and deletions; no drift pass")(
+      "drift-only", "only the drift pass over ACTIVE tenants");
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs(ctx, "run [--limit N] [--workers N] [--tenant SLUG] [--pending-only|--drift-only]",
+                 "One batch pass: claims due tenants, converges them, records everything, exits.", o, {}, args, vm, exit))
+    return exit;
+  if (vm.count("pending-only") && vm.count("drift-only"))
+    return ctx.Fail(InvalidArgument("--pending-only and --drift-only exclude each other"));
+  if (opts.limit < 1 || opts.workers < 1) return ctx.Fail(InvalidArgument("--limit and --workers must be at least 1"));
+  opts.mode = vm.count("pending-only") ? ClaimMode::kPendingOnly : vm.count("drift-only") ? ClaimMode::kDriftOnly : ClaimMode::kAll;
+  if (!slug.empty()) opts.slug = slug;
+  opts.lease = ctx.config().lease;
+  opts.heartbeat = ctx.config().heartbeat;
+  opts.drift_interval = ctx.config().drift_interval;
+
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  auto catalog = ctx.catalog();
+  if (!catalog.ok()) return ctx.Fail(catalog.status());
+  auto plugins = ctx.plugins();
+  if (!plugins.ok()) return ctx.Fail(plugins.status());
+  auto secrets = ctx.secrets(true);
+  if (!secrets.ok()) return ctx.Fail(secrets.status());
+  if (!slug.empty()) {
+    auto t = TenantStore(**db).Get(slug);
+    if (!t.ok()) return ctx.Fail(t.status());
+  }
+
+  Metrics metrics;
+  if (!ctx.config().metrics_listen.empty())
+    if (Status s = metrics.Serve(ctx.config().metrics_listen); !s.ok()) return ctx.Fail(InvalidArgument(s.message()));
+
+  ServiceDeps deps;
+  deps.catalog = *catalog;
+  deps.kinds = *plugins;
+  deps.secrets = *secrets;
+  deps.metrics = &metrics;
+  deps.options = &ctx.config().engine;
+  deps.run_id = NewUuid();
+  deps.runner = RunnerIdentity();
+
+  std::signal(SIGTERM, OnStopSignal);
+  std::signal(SIGINT, OnStopSignal);
+  BatchRun run(**db, deps, opts);
+  run.SetStopFlag(&g_stop);
+  const bool progress = isatty(STDERR_FILENO) && ctx.config().log_format == LogFormat::kText;
+  if (progress)
+    run.OnProgress([&](int done, int total, int failures) {
+      ctx.err() << "\r" << done << "/" << total << " tenants done, " << failures << " not ok" << (done == total ? "\n" : "")
+                << std::flush;
+    });
+  auto summary = run.Execute();
+  if (!summary.ok()) return ctx.Fail(summary.status());
+
+  bool success = summary->not_ok() == 0;
+  metrics.TenantsByStatus(CountByStatus(**db));
+  metrics.RunFinished(summary->seconds, success);
+  if (!ctx.config().metrics_pushgateway.empty())
+    if (Status s = metrics.Push(ctx.config().metrics_pushgateway, ctx.config().metrics_job, deps.runner); !s.ok())
+      Logger::Warn({deps.run_id, "", ""}, "metrics not pushed: " + s.message());
+  if (!ctx.config().metrics_textfile.empty())
+    if (Status s = metrics.WriteTextfile(ctx.config().metrics_textfile); !s.ok())
+      Logger::Warn({deps.run_id, "", ""}, "metrics textfile not written: " + s.message());
+
+  if (ctx.config().log_format == LogFormat::kJson) {
+    nlohmann::json j = {{"run_id", summary->run_id}, {"seconds", summary->seconds}, {"tenants", nlohmann::json::array()}};
+    for (const auto& t : summary->tenants)
+      j["tenants"].push_back(
+          {{"slug", t.slug}, {"status", ToString(t.final_status)}, {"outcome", t.outcome}, {"error", t.error}});
+    ctx.out() << j.dump() << "\n";
+  } else if (summary->tenants.empty()) {
+    ctx.out() << "run " << summary->run_id << ": no tenant was due\n";
+  } else {
+    Table table({"TENANT", "STATUS", "OUTCOME", "ERROR"});
+    for (const auto& t : summary->tenants) table.Add({t.slug, ToString(t.final_status), t.outcome, t.error.substr(0, 100)});
+    table.Print(ctx.out());
+    ctx.out() << "run " << summary->run_id << ": " << summary->tenants.size() << " tenant(s), "
+              << summary->tenants.size() - summary->not_ok() << " ok, " << summary->not_ok() << " not ok\n";
+  }
+  if (summary->failed() > 0) return kExitTenantFailed;
+  return success ? kExitOk : kExitError;
+}
+
+int CmdPlan(CommandContext& ctx, const Args& args) {
+  std::string slug, format = "table";
+  po::options_description o("Options");
+  o.add_options()("slug", po::value(&slug), "the tenant")("all", "every tenant that is not DELETED")(
+      "format", po::value(&format), "table | json");
+  po::positional_options_description pos;
+  pos.add("slug", 1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs(ctx, "plan (SLUG|--all) [--format table|json]",
+                 "Observes every step and shows what a run would change. Changes nothing.", o, pos, args, vm, exit))
+    return exit;
+  if (!CheckFormat(ctx, format, exit)) return exit;
+  if (slug.empty() == !vm.count("all")) return ctx.Fail(InvalidArgument("plan needs a SLUG or --all (not both)"));
+
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  auto catalog = ctx.catalog();
+  if (!catalog.ok()) return ctx.Fail(catalog.status());
+  auto plugins = ctx.plugins();
+  if (!plugins.ok()) return ctx.Fail(plugins.status());
+  auto secrets = ctx.secrets(false);
+  if (!secrets.ok()) return ctx.Fail(secrets.status());
+  TenantStore store(**db);
+  std::vector<TenantRecord> tenants;
+  if (!slug.empty()) {
+    auto t = store.Get(slug);
+    if (!t.ok()) return ctx.Fail(t.status());
+    tenants.push_back(*t);
+  } else {
+    auto all = store.List(std::nullopt);
+    if (!all.ok()) return ctx.Fail(all.status());
+    for (const auto& t : *all)
+      if (t.status != TenantStatus::kDeleted) tenants.push_back(t);
+  }
+  auto conn = (*db)->Connect();
+  if (!conn.ok()) return ctx.Fail(conn.status());
+
+  ServiceDeps deps;
+  deps.catalog = *catalog;
+  deps.kinds = *plugins;
+  deps.secrets = *secrets;
+  deps.options = &ctx.config().engine;
+  deps.run_id = "plan-" + NewUuid();
+  deps.runner = RunnerIdentity();
+  nlohmann::json j = {{"tenants", nlohmann::json::array()}};
+  for (const auto& t : tenants) {
+    auto steps = store.Steps(t.id);
+    if (!steps.ok()) return ctx.Fail(steps.status());
+    std::map<int, StepRecord> records;
+    for (auto& s : *steps) records[s.number] = s;
+    // Plan never flushes: the session only satisfies the service's constructor.
+    TenantSession unused(**conn, Lease{t.id, "plan", -1}, t.status, deps.run_id, deps.runner);
+    ProvisioningService service(deps, unused, t, std::move(records), nullptr);
+    auto plan = service.Plan();
+    if (format == "json") {
+      nlohmann::json tj = {{"slug", t.slug}, {"steps", nlohmann::json::array()}};
+      for (const auto& p : plan)
+        tj["steps"].push_back({{"number", p.number}, {"name", p.name}, {"state", p.state}, {"diff", p.diff}});
+      j["tenants"].push_back(tj);
+      continue;
+    }
+    std::map<std::string, int> counts;
+    for (const auto& p : plan) ++counts[p.state];
+    ctx.out() << t.slug << " (" << ToString(t.status) << ", " << t.tier << "): ";
+    bool first = true;
+    for (const char* state : {"in_sync", "drifted", "absent", "error", "skipped"}) {
+      ctx.out() << (first ? "" : ", ") << counts[state] << " " << state;
+      first = false;
+    }
+    ctx.out() << "\n";
+    Table table({"  #", "STEP", "STATE", "DIFF"});
+    for (const auto& p : plan)
+      if (p.state != "in_sync" && p.state != "skipped")
+        table.Add({"  " + std::to_string(p.number), p.name, p.state, p.diff.substr(0, 120)});
+    if (!table.empty()) table.Print(ctx.out());
+  }
+  if (format == "json") ctx.out() << j.dump(2) << "\n";
+  return kExitOk;
+}
+
+}  // namespace matih::runner

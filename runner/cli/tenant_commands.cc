@@ -1,0 +1,182 @@
+// tenants add | list | show, and history.
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/table.h"
+#include "engine/tenant_request.h"
+#include "store/audit_log.h"
+#include "store/tenant_store.h"
+
+namespace matih::runner {
+namespace po = boost::program_options;
+
+int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
+  std::string slug, tier, email, region, spec_file;
+  po::options_description o("Options");
+  o.add_options()("slug", po::value(&slug)->required(), "tenant slug: a lowercase RFC 1035 label, at most 40 characters")(
+      "tier", po::value(&tier)->required(), "free | starter | professional | enterprise")(
+      "admin-email", po::value(&email)->required(), "the tenant administrator's e-mail")(
+      "region", po::value(&region), "region (default: tenants.default_region)")(
+      "spec", po::value(&spec_file), "JSON file with the tenant's spec (services, quotas, ...)");
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs(ctx, "tenants add --slug S --tier T --admin-email E [--region R] [--spec FILE]",
+                 "Adds a PENDING tenant; the next run provisions it.", o, {}, args, vm, exit))
+    return exit;
+  auto catalog = ctx.catalog();
+  if (!catalog.ok()) return ctx.Fail(catalog.status());
+  TenantRequest req{slug, tier, region.empty() ? ctx.config().default_region : region, email, "{}"};
+  if (!spec_file.empty()) {
+    std::ifstream in(spec_file);
+    if (!in) return ctx.Fail(InvalidArgument("cannot read spec file " + spec_file));
+    std::stringstream ss;
+    ss << in.rdbuf();
+    req.spec_json = ss.str();
+  }
+  std::string spec;
+  TenantRequestValidator validator((*catalog)->Tiers(), ctx.config().regions);
+  if (Status s = validator.Check(req, spec); !s.ok()) return ctx.Fail(s);
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  std::vector<std::tuple<int, std::string, int>> steps;
+  for (const auto& s : (*catalog)->steps()) steps.emplace_back(s.number, s.name, s.phase);
+  TenantStore store(**db);
+  auto added = store.Add({req.slug, req.tier, req.region, req.admin_email, spec}, steps, ctx.actor());
+  if (!added.ok()) return ctx.Fail(added.status());
+  ctx.out() << "added tenant " << added->slug << " (" << added->tier << ", " << added->region << ") as PENDING; id "
+            << added->id << "\n";
+  return kExitOk;
+}
+
+int CmdTenantsList(CommandContext& ctx, const Args& args) {
+  std::string status_text, format = "table";
+  po::options_description o("Options");
+  o.add_options()("status", po::value(&status_text), "only tenants in this status (e.g. ACTIVE, FAILED)")(
+      "format", po::value(&format), "table | json");
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs(ctx, "tenants list [--status S] [--format table|json]", "Lists tenants.", o, {}, args, vm, exit))
+    return exit;
+  if (!CheckFormat(ctx, format, exit)) return exit;
+  std::optional<TenantStatus> status;
+  if (!status_text.empty()) {
+    for (auto& c : status_text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    status = ParseTenantStatus(status_text);
+    if (!status) return ctx.Fail(InvalidArgument("unknown status '" + status_text + "'"));
+  }
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  auto tenants = TenantStore(**db).List(status);
+  if (!tenants.ok()) return ctx.Fail(tenants.status());
+  if (format == "json") {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& t : *tenants) j.push_back({{"slug", t.slug}, {"tier", t.tier}, {"status", ToString(t.status)}});
+    ctx.out() << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  Table table({"SLUG", "TIER", "REGION", "STATUS", "ATTEMPTS", "UPDATED", "LAST ERROR"});
+  for (const auto& t : *tenants)
+    table.Add({t.slug, t.tier, t.region, ToString(t.status), std::to_string(t.attempts), t.updated_at.substr(0, 19),
+               t.last_error.substr(0, 80)});
+  if (table.empty()) ctx.out() << "no tenants\n";
+  else table.Print(ctx.out());
+  return kExitOk;
+}
+
+int CmdTenantsShow(CommandContext& ctx, const Args& args) {
+  std::string slug, format = "table";
+  po::options_description o("Options");
+  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&format), "table | json");
+  po::positional_options_description pos;
+  pos.add("slug", 1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs(ctx, "tenants show SLUG [--format table|json]", "Shows a tenant and all its steps.", o, pos, args, vm,
+                 exit))
+    return exit;
+  if (!CheckFormat(ctx, format, exit)) return exit;
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  TenantStore store(**db);
+  auto t = store.Get(slug);
+  if (!t.ok()) return ctx.Fail(t.status());
+  auto steps = store.Steps(t->id);
+  if (!steps.ok()) return ctx.Fail(steps.status());
+  if (format == "json") {
+    nlohmann::json j = {{"slug", t->slug},     {"tier", t->tier},
+                        {"status", ToString(t->status)}, {"generation", t->generation},
+                        {"region", t->region}, {"id", t->id},
+                        {"attempts", t->attempts},       {"last_error", t->last_error},
+                        {"steps", nlohmann::json::array()}};
+    for (const auto& s : *steps)
+      j["steps"].push_back({{"number", s.number},
+                            {"name", s.name},
+                            {"phase", s.phase},
+                            {"status", ToString(s.status)},
+                            {"attempts", s.attempts},
+                            {"last_error", s.last_error}});
+    ctx.out() << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  ctx.out() << "tenant      " << t->slug << "  (" << t->id << ")\n"
+            << "tier        " << t->tier << "   region " << t->region << "\n"
+            << "status      " << ToString(t->status) << "   generation " << t->generation << " (observed "
+            << t->observed_generation << ")   attempts " << t->attempts << "\n";
+  if (!t->last_error.empty()) ctx.out() << "last error  " << t->last_error << "\n";
+  if (!t->last_reconciled_at.empty()) ctx.out() << "reconciled  " << t->last_reconciled_at << "\n";
+  if (!t->deletion_due_at.empty()) ctx.out() << "deletion at " << t->deletion_due_at << "\n";
+  ctx.out() << "\n";
+  Table table({"#", "STEP", "PHASE", "STATUS", "ATTEMPTS", "FINISHED", "LAST ERROR"});
+  for (const auto& s : *steps)
+    table.Add({std::to_string(s.number), s.name, std::to_string(s.phase), ToString(s.status), std::to_string(s.attempts),
+               s.finished_at.substr(0, 19), s.last_error.substr(0, 80)});
+  table.Print(ctx.out());
+  return kExitOk;
+}
+
+int CmdHistory(CommandContext& ctx, const Args& args) {
+  std::string slug, format = "table";
+  po::options_description o("Options");
+  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&format), "table | json");
+  po::positional_options_description pos;
+  pos.add("slug", 1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs(ctx, "history SLUG [--format table|json]", "The tenant's audit trail, oldest first.", o, pos, args, vm,
+                 exit))
+    return exit;
+  if (!CheckFormat(ctx, format, exit)) return exit;
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  auto t = TenantStore(**db).Get(slug);
+  if (!t.ok()) return ctx.Fail(t.status());
+  auto rows = AuditLog::History(**db, t->id);
+  if (!rows.ok()) return ctx.Fail(rows.status());
+  if (format == "json") {
+    nlohmann::json j = nlohmann::json::array();
+    for (const auto& r : *rows) {
+      nlohmann::json e = {{"seq", r.seq},         {"time", r.created_at},     {"event", r.event.event},
+                          {"run_id", r.run_id},   {"runner", r.runner},       {"step_name", r.event.step_name},
+                          {"plugin", r.event.plugin}, {"plugin_version", r.event.plugin_version},
+                          {"details", r.event.details}, {"hash", r.hash}};
+      e["step_number"] = r.event.step_number ? nlohmann::json(*r.event.step_number) : nlohmann::json(nullptr);
+      j.push_back(e);
+    }
+    ctx.out() << j.dump(2) << "\n";
+    return kExitOk;
+  }
+  Table table({"SEQ", "TIME", "EVENT", "STEP", "PLUGIN", "DETAILS"});
+  for (const auto& r : *rows) {
+    std::string step = r.event.step_number ? std::to_string(*r.event.step_number) + " " + r.event.step_name : "";
+    std::string plugin = r.event.plugin.empty() ? "" : r.event.plugin + " " + r.event.plugin_version;
+    std::string details = r.event.details.empty() ? "" : r.event.details.dump();
+    if (details.size() > 100) details = details.substr(0, 97) + "...";
+    table.Add({std::to_string(r.seq), r.created_at.substr(0, 19), r.event.event, step, plugin, details});
+  }
+  table.Print(ctx.out());
+  return kExitOk;
+}
+
+}  // namespace matih::runner
