@@ -34,7 +34,8 @@ TEST(StepAbi, HeaderMatchesItsGoldenHash) {
   content << in.rdbuf();
   const std::string actual = Sha256Hex(content.str());
   EXPECT_EQ(actual, kGoldenSha256)
-      << "\nsdk/include/matih/step_abi.h changed, and with it possibly the ABI every plugin is built against.\n"
+      << "\nsdk/include/matih/step_abi.h changed, and with it possibly the ABI every plugin is built "
+         "against.\n"
       << "Decide what the change is, then:\n"
       << "  - only comments or formatting: nothing to bump;\n"
       << "  - fields appended at the end of a struct with struct_size, a new callback_* at the end of\n"

@@ -24,7 +24,9 @@ for f in include/matih/step_abi.h include/matih/step.hpp share/cmake/MatihStepSd
          share/cmake/MatihStepSdk/MatihStepSdkConfigVersion.cmake share/pkgconfig/matih-step-sdk.pc; do
   [[ -f $prefix/$f ]] || { say "the installed SDK lacks $f"; exit 1; }
 done
-if find "$prefix" -name '*.so' -o -name '*.a' -o -name '*.cc' | grep -q .; then
+# Headers, package files and documentation only: no library, no source outside share/doc.
+if find "$prefix" -path "$prefix/share/doc" -prune -o \( -name '*.so*' -o -name '*.a' -o -name '*.cc' \) -print |
+   grep -q .; then
   say "the dev component installed more than headers and package files:"; find "$prefix" -type f >&2; exit 1
 fi
 

@@ -59,7 +59,8 @@ TEST_F(HostServices, OutputsReadEarlierStepsThisStepsLastRunAndThisCall) {
   EXPECT_EQ(without.outputs.at("own_previous"), "<none>");
   EXPECT_EQ(without.outputs.at("roundtrip"), "set in this call");
 
-  TenantOutputs recorded{{"earlier-step", {{"key", "value-from-step-6"}}}, {"echo-step", {{"previous", "last-run"}}}};
+  TenantOutputs recorded{{"earlier-step", {{"key", "value-from-step-6"}}},
+                         {"echo-step", {{"previous", "last-run"}}}};
   call.outputs = &recorded;
   StepAnswer with = Kind("test.echo").Apply(call);
   EXPECT_EQ(with.outputs.at("earlier"), "value-from-step-6");
@@ -76,10 +77,10 @@ TEST_F(HostServices, CallWithoutADeadlineLooksFarAway) {
   StepCall call = TestCall("echo-step");
   call.deadline = {};
   const long long ms = std::stoll(Kind("test.echo").Apply(call).outputs.at("deadline_ms"));
-  const long long in_a_century = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                     (std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 100))
-                                         .time_since_epoch())
-                                     .count();
+  const long long in_a_century =
+      std::chrono::duration_cast<std::chrono::milliseconds>(
+          (std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 100)).time_since_epoch())
+          .count();
   EXPECT_GT(ms, in_a_century);
 }
 

@@ -18,7 +18,7 @@ namespace {
 using matih::testing::TempDir;
 using matih::testing::TestCall;
 
-std::string Run(const std::string& command) {
+std::string Shell(const std::string& command) {
   std::string out;
   if (FILE* p = ::popen(command.c_str(), "r")) {
     char buf[512];
@@ -44,10 +44,13 @@ TEST(ExampleBuiltOutOfTree, WasBuiltByClang) {
   const bool libcxx = std::string(std::getenv("MATIH_EXAMPLE_EXPECT_LIBCXX") ?: "0") == "1";
   for (const auto& dir : dirs) {
     const std::string file = dir + "/hello_step.so";
-    EXPECT_NE(Run("readelf -p .comment '" + file + "'").find("clang"), std::string::npos) << file;
-    const std::string needed = Run("readelf -d '" + file + "'");
-    if (libcxx) EXPECT_NE(needed.find("libc++.so"), std::string::npos) << needed;
-    EXPECT_EQ(Run("nm -D --defined-only '" + file + "' | awk '{print $3}'"), "matih_step_plugin_init\n") << file;
+    EXPECT_NE(Shell("readelf -p .comment '" + file + "'").find("clang"), std::string::npos) << file;
+    const std::string needed = Shell("readelf -d '" + file + "'");
+    if (libcxx) {
+      EXPECT_NE(needed.find("libc++.so"), std::string::npos) << needed;
+    }
+    EXPECT_EQ(Shell("nm -D --defined-only '" + file + "' | awk '{print $3}'"), "matih_step_plugin_init\n")
+        << file;
   }
 }
 
@@ -59,7 +62,7 @@ TEST(ExampleBuiltOutOfTree, LoadsPinnedAndRunsInTheGccBuiltHost) {
     const std::string file = dir + "/hello_step.so";
     PluginHostOptions options;
     options.plugin_dirs = {dir};
-    options.sha256_pins = {{"hello_step.so", Run("sha256sum '" + file + "'").substr(0, 64)}};
+    options.sha256_pins = {{"hello_step.so", Shell("sha256sum '" + file + "'").substr(0, 64)}};
     auto host = PluginHost::Load(options);
     ASSERT_TRUE(host.ok()) << host.status().ToString();
     ASSERT_EQ((*host)->plugins().size(), 1u);
@@ -69,7 +72,8 @@ TEST(ExampleBuiltOutOfTree, LoadsPinnedAndRunsInTheGccBuiltHost) {
     ASSERT_NE(kind, nullptr);
 
     TempDir target;
-    std::map<std::string, std::string> settings{{"example.dir", target.path()}, {"example.greeting", "Welcome"}};
+    std::map<std::string, std::string> settings{{"example.dir", target.path()},
+                                                {"example.greeting", "Welcome"}};
     StepCall call = TestCall("say-hello");
     call.settings = &settings;
     EXPECT_EQ(kind->Observe(call).status, MATIH_STATUS_ABSENT);

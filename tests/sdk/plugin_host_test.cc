@@ -195,7 +195,8 @@ TEST(PluginHost, LoadRefusesPluginWhoseEntryPointAnswersNull) {
 TEST(PluginHost, LoadRefusesPluginWhoseEntryPointThrows) {
   Status s = LoadStatus({TestPluginDir("init_throws")});
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("sdk_tp_init_throws.so let an exception escape"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("sdk_tp_init_throws.so let an exception escape"), std::string::npos)
+      << s.message();
 }
 
 TEST(PluginHost, LoadRefusesStepKindExportedByTwoPlugins) {
@@ -232,7 +233,8 @@ TEST(PluginHost, LoadRefusesPluginFileWritableByGroup) {
   ::chmod(file.c_str(), 0775);  // g+w
   Status s = LoadStatus({dir.path()});
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("plugin " + file + " is writable by group or others (mode 0775)"), std::string::npos)
+  EXPECT_NE(s.message().find("plugin " + file + " is writable by group or others (mode 0775)"),
+            std::string::npos)
       << s.message();
 }
 
@@ -295,8 +297,9 @@ TEST(PluginHost, LoadRefusesPinForAPluginThatIsNotThere) {
   CopyProbeInto(dir);
   Status s = LoadStatus({dir.path()}, {{"matih-kubernetes.so", std::string(64, 'a')}});
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("plugin matih-kubernetes.so is pinned (SHA-256) but is not in any plugin directory"),
-            std::string::npos)
+  EXPECT_NE(
+      s.message().find("plugin matih-kubernetes.so is pinned (SHA-256) but is not in any plugin directory"),
+      std::string::npos)
       << s.message();
 }
 
@@ -340,7 +343,8 @@ TEST(PluginHost, UnknownStatusFromAPluginBecomesInternalNamingTheValue) {
   EXPECT_EQ(answer.status, MATIH_STATUS_INTERNAL);
   EXPECT_NE(answer.message.find("kind bad.unknown_status"), std::string::npos) << answer.message;
   EXPECT_NE(answer.message.find("sdk_tp_misbehaving.so"), std::string::npos) << answer.message;
-  EXPECT_NE(answer.message.find("answered unknown status 999 from observe"), std::string::npos) << answer.message;
+  EXPECT_NE(answer.message.find("answered unknown status 999 from observe"), std::string::npos)
+      << answer.message;
   EXPECT_NE(answer.message.find("the plugin's own words"), std::string::npos) << answer.message;
 }
 
@@ -349,7 +353,8 @@ TEST(PluginHost, AnswerThatDoesNotFitTheOperationBecomesInternal) {
   ASSERT_TRUE(host);
   StepAnswer answer = host->Find("bad.unknown_status")->Apply(TestCall("odd"));
   EXPECT_EQ(answer.status, MATIH_STATUS_INTERNAL);
-  EXPECT_NE(answer.message.find("answered IN_SYNC from apply, which must answer OK or an error"), std::string::npos)
+  EXPECT_NE(answer.message.find("answered IN_SYNC from apply, which must answer OK or an error"),
+            std::string::npos)
       << answer.message;
 }
 
@@ -367,7 +372,8 @@ TEST(PluginHost, ExceptionThrownAcrossTheAbiIsCaughtByTheHost) {
   ASSERT_TRUE(host);
   StepAnswer answer = host->Find("bad.throws_raw")->Observe(TestCall("raw"));
   EXPECT_EQ(answer.status, MATIH_STATUS_INTERNAL);
-  EXPECT_NE(answer.message.find("let an exception escape from observe: thrown across the C ABI"), std::string::npos)
+  EXPECT_NE(answer.message.find("let an exception escape from observe: thrown across the C ABI"),
+            std::string::npos)
       << answer.message;
 }
 

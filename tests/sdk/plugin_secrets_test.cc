@@ -33,7 +33,9 @@ class PluginSecrets : public ::testing::Test {
     call.settings = &settings_;
     return call;
   }
-  StepAnswer Apply(const std::string& kind, const std::string& step) { return host_->Find(kind)->Apply(Call(step)); }
+  StepAnswer Apply(const std::string& kind, const std::string& step) {
+    return host_->Find(kind)->Apply(Call(step));
+  }
 
   std::unique_ptr<matih::testing::TestDatabase> db_;
   std::unique_ptr<SodiumSecretStore> store_;
@@ -47,14 +49,16 @@ TEST_F(PluginSecrets, ValuePutByOneStepIsReadByALaterStep) {
   StepAnswer check = Apply("test.secret_check", "provision-database");
   ASSERT_EQ(check.status, MATIH_STATUS_OK) << check.message;
   EXPECT_EQ(check.outputs.at("matches"), "yes");
-  EXPECT_EQ(host_->Find("test.secret_put")->Observe(Call("store-tenant-secrets")).status, MATIH_STATUS_IN_SYNC);
+  EXPECT_EQ(host_->Find("test.secret_put")->Observe(Call("store-tenant-secrets")).status,
+            MATIH_STATUS_IN_SYNC);
 }
 
 TEST_F(PluginSecrets, ValueIsEncryptedAtRest) {
   ASSERT_EQ(Apply("test.secret_put", "store-tenant-secrets").status, MATIH_STATUS_OK);
   pqxx::connection c(db_->url());
   pqxx::nontransaction tx(c);
-  auto rows = tx.exec("SELECT tenant_id, name, t::text, encode(ciphertext, 'escape') FROM matih.tenant_secrets t");
+  auto rows =
+      tx.exec("SELECT tenant_id, name, t::text, encode(ciphertext, 'escape') FROM matih.tenant_secrets t");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0].as<std::string>(), TestCall("x").tenant.id);
   EXPECT_EQ(rows[0][1].as<std::string>(), "db-password");

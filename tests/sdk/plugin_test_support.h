@@ -14,7 +14,9 @@
 namespace matih::testing {
 
 // The build directory of one group of test plugins (see tests/sdk/CMakeLists.txt).
-inline std::string TestPluginDir(const std::string& name) { return std::string(MATIH_TEST_PLUGIN_DIR) + "/" + name; }
+inline std::string TestPluginDir(const std::string& name) {
+  return std::string(MATIH_TEST_PLUGIN_DIR) + "/" + name;
+}
 
 // A fresh directory under /tmp (mode 0700), removed with everything in it when the object goes.
 class TempDir {

@@ -72,7 +72,8 @@ TEST_F(SecretKeyTest, MalformedFileIsRefusedWithoutEchoingItsContent) {
     auto key = SecretKey::FromFile(Write("key", content, 0600));
     ASSERT_FALSE(key.ok());
     EXPECT_NE(key.status().message().find("not a key"), std::string::npos) << key.status().ToString();
-    EXPECT_EQ(key.status().message().find(content.substr(0, 10)), std::string::npos) << key.status().ToString();
+    EXPECT_EQ(key.status().message().find(content.substr(0, 10)), std::string::npos)
+        << key.status().ToString();
   }
 }
 

@@ -129,14 +129,21 @@ TEST(SodiumSecretStore, CiphertextMovedToAnotherRowDoesNotOpen) {
   ASSERT_TRUE(store.Put(kTenantB, "db-password", "tenant-b-own-value").ok());
   ASSERT_TRUE(store.Put(kTenantA, "other-name", "tenant-a-other-value").ok());
   // Copy tenant A's sealed password over tenant B's row, and over another name of tenant A.
-  db->Exec("UPDATE matih.tenant_secrets d SET nonce = s.nonce, ciphertext = s.ciphertext "
-           "FROM matih.tenant_secrets s WHERE s.tenant_id = '" + kTenantA + "' AND s.name = 'db-password' "
-           "AND ((d.tenant_id = '" + kTenantB + "' AND d.name = 'db-password') OR "
-           "(d.tenant_id = '" + kTenantA + "' AND d.name = 'other-name'))");
+  db->Exec(
+      "UPDATE matih.tenant_secrets d SET nonce = s.nonce, ciphertext = s.ciphertext "
+      "FROM matih.tenant_secrets s WHERE s.tenant_id = '" +
+      kTenantA +
+      "' AND s.name = 'db-password' "
+      "AND ((d.tenant_id = '" +
+      kTenantB +
+      "' AND d.name = 'db-password') OR "
+      "(d.tenant_id = '" +
+      kTenantA + "' AND d.name = 'other-name'))");
   for (auto [tenant, name] : {std::pair{kTenantB, "db-password"}, std::pair{kTenantA, "other-name"}}) {
     auto got = store.Get(tenant, name);
     ASSERT_FALSE(got.ok()) << "a moved ciphertext opened for " << tenant << "/" << name;
-    EXPECT_NE(got.status().message().find("does not authenticate"), std::string::npos) << got.status().ToString();
+    EXPECT_NE(got.status().message().find("does not authenticate"), std::string::npos)
+        << got.status().ToString();
     EXPECT_EQ(got.status().message().find(kValue), std::string::npos);
   }
   EXPECT_EQ(*store.Get(kTenantA, "db-password"), kValue) << "the original row still opens";
@@ -156,8 +163,8 @@ TEST(SodiumSecretStore, AnotherKeyIsReportedAsSuchWithoutRevealingAnything) {
 TEST(SodiumSecretStore, UnreachableDatabaseIsUnavailable) {
   // A port nobody listens on: the stack's PostgreSQL port + 150 is outside every service offset.
   const int port = std::stoi(matih::testing::StackEnv::Require("MATIH_PG_PORT")) + 150;
-  SodiumSecretStore store("postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/none?connect_timeout=2",
-                          TestKey(7));
+  SodiumSecretStore store(
+      "postgresql://postgres@127.0.0.1:" + std::to_string(port) + "/none?connect_timeout=2", TestKey(7));
   Status put = store.Put(kTenantA, "db-password", kValue);
   EXPECT_EQ(put.code(), Code::kUnavailable) << put.ToString();
   EXPECT_TRUE(put.retryable());
@@ -177,11 +184,14 @@ TEST(SodiumSecretStore, ReconnectsAfterItsConnectionIsKilled) {
   auto db = CreateSecretsDatabase();
   SodiumSecretStore store(db->url(), TestKey(7));
   ASSERT_TRUE(store.Put(kTenantA, "db-password", kValue).ok());
-  db->Exec("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-           "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+  db->Exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+      "WHERE datname = current_database() AND pid <> pg_backend_pid()");
   // The first call may notice the broken connection (Unavailable: retryable); the next works.
   auto first = store.Get(kTenantA, "db-password");
-  if (!first.ok()) EXPECT_EQ(first.status().code(), Code::kUnavailable) << first.status().ToString();
+  if (!first.ok()) {
+    EXPECT_EQ(first.status().code(), Code::kUnavailable) << first.status().ToString();
+  }
   auto second = store.Get(kTenantA, "db-password");
   ASSERT_TRUE(second.ok()) << second.status().ToString();
   EXPECT_EQ(*second, kValue);

@@ -3,9 +3,9 @@
 
 namespace {
 matih_status Answer(void*, matih_step_context*) { return MATIH_STATUS_OK; }
-const matih_step_kind kKinds[] = {
-    {sizeof(matih_step_kind), "future.kind", "From a future ABI", nullptr, &Answer, &Answer, &Answer, nullptr}};
-const matih_plugin kPlugin = {sizeof(matih_plugin), 2, 0, "future-plugin", "9.0.0", 1, kKinds,
+const matih_step_kind kKinds[] = {{sizeof(matih_step_kind), "future.kind", "From a future ABI", nullptr,
+                                   &Answer, &Answer, &Answer, nullptr}};
+const matih_plugin kPlugin = {sizeof(matih_plugin),   2, 0, "future-plugin", "9.0.0", 1, kKinds,
                               sizeof(matih_step_kind)};
 }  // namespace
 

@@ -32,7 +32,8 @@ static matih_status observe(void* kind_data, matih_step_context* ctx) {
 static matih_status apply(void* kind_data, matih_step_context* ctx) {
   matih_status s;
   (void)kind_data;
-  ctx->host->callback_log(ctx, MATIH_LOG_INFO, lit("compat.marker applied by a 1.0 plugin"), __FILE__, __LINE__);
+  ctx->host->callback_log(ctx, MATIH_LOG_INFO, lit("compat.marker applied by a 1.0 plugin"), __FILE__,
+                          __LINE__);
   s = ctx->host->callback_set_output(ctx, lit("applied"), lit("yes"));
   if (s != MATIH_STATUS_OK) return s;
   return ctx->host->callback_set_output(ctx, lit("slug"), ctx->host->callback_tenant_slug(ctx));
@@ -47,9 +48,8 @@ static matih_status remove_marker(void* kind_data, matih_step_context* ctx) {
 static matih_step_kind kinds[1];
 static matih_plugin table;
 
-__attribute__((visibility("default"))) const matih_plugin* matih_step_plugin_init(uint32_t host_abi_major,
-                                                                                  uint32_t host_abi_minor,
-                                                                                  const matih_host_api* host) {
+__attribute__((visibility("default"))) const matih_plugin* matih_step_plugin_init(
+    uint32_t host_abi_major, uint32_t host_abi_minor, const matih_host_api* host) {
   (void)host_abi_minor;
   if (host == NULL || host_abi_major != MATIH_STEP_ABI_VERSION_MAJOR) return NULL;
   kinds[0].struct_size = sizeof(matih_step_kind);

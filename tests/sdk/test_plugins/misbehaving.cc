@@ -29,11 +29,17 @@ matih_status SetsOutputThenFails(void*, matih_step_context* ctx) {
 const matih_step_kind kKinds[] = {
     {sizeof(matih_step_kind), "bad.unknown_status", "Answers 999 from observe, IN_SYNC from apply", nullptr,
      &UnknownStatus, &InSyncFromApply, &SilentError, nullptr},
-    {sizeof(matih_step_kind), "bad.throws_raw", "Throws a C++ exception through the C ABI", nullptr, &ThrowAcross,
-     &SetsOutputThenFails, &Ok, nullptr},
+    {sizeof(matih_step_kind), "bad.throws_raw", "Throws a C++ exception through the C ABI", nullptr,
+     &ThrowAcross, &SetsOutputThenFails, &Ok, nullptr},
 };
-const matih_plugin kPlugin = {sizeof(matih_plugin), MATIH_STEP_ABI_VERSION_MAJOR, MATIH_STEP_ABI_VERSION_MINOR,
-                              "misbehaving", "0.0.1", 2, kKinds, sizeof(matih_step_kind)};
+const matih_plugin kPlugin = {sizeof(matih_plugin),
+                              MATIH_STEP_ABI_VERSION_MAJOR,
+                              MATIH_STEP_ABI_VERSION_MINOR,
+                              "misbehaving",
+                              "0.0.1",
+                              2,
+                              kKinds,
+                              sizeof(matih_step_kind)};
 
 }  // namespace
 

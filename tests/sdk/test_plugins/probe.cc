@@ -10,7 +10,6 @@
 //   test.validated     validate_params: refuses params that lack "size".
 //   test.wait_cancel   apply: polls the cancellation flag, as a long step should.
 #include <matih/step.hpp>
-
 #include <string>
 
 namespace {

@@ -1,7 +1,6 @@
 // throwing: a plugin on the C++ layer whose steps throw; <matih/step.hpp> must turn every
 // exception into a status and a message at the boundary.
 #include <matih/step.hpp>
-
 #include <stdexcept>
 
 namespace {
