@@ -143,6 +143,30 @@ TEST(PluginHost, LoadAcceptsAPluginBuiltAgainstAbi1_0AndRunsIt) {
   EXPECT_EQ(kind->Observe(call).status, MATIH_STATUS_IN_SYNC);
 }
 
+TEST(PluginHost, SecondKindOfAnAbi1_0PluginIsFoundByWalkingItsSmallerStructs) {
+  auto host = LoadPlugins({TestPluginDir("compat_v1_0")});
+  ASSERT_TRUE(host);
+  const StepKind* kind = host->Find("compat.tier");
+  ASSERT_NE(kind, nullptr);
+  EXPECT_EQ(kind->description(), "Records the tenant's tier (a plugin built against step ABI 1.0)");
+  StepAnswer applied = kind->Apply(TestCall("tier"));
+  ASSERT_EQ(applied.status, MATIH_STATUS_OK) << applied.message;
+  EXPECT_EQ(applied.outputs.at("tier"), "professional");
+}
+
+TEST(PluginHost, LoadAcceptsAPluginOfALaterMinorWithLargerStructs) {
+  auto host = LoadPlugins({TestPluginDir("future_minor")});
+  ASSERT_TRUE(host);
+  EXPECT_EQ(host->plugins()[0].abi_version, "1.9");
+  ASSERT_NE(host->Find("future.first"), nullptr);
+  const StepKind* second = host->Find("future.second");
+  ASSERT_NE(second, nullptr);
+  EXPECT_EQ(second->description(), "Second kind of a 1.9 plugin");
+  EXPECT_EQ(second->Observe(TestCall("future")).status, MATIH_STATUS_ABSENT);
+  EXPECT_EQ(second->Apply(TestCall("future")).outputs.at("which"), "second");
+  EXPECT_TRUE(second->ValidateParams("{}").ok()) << "on_validate_params is NULL";
+}
+
 TEST(PluginHost, LoadOnlyConsidersSoFilesInTheConfiguredDirectories) {
   TempDir dir;
   CopyProbeInto(dir);

@@ -3,7 +3,9 @@
  * The compatibility test loads it into the current host and runs it.
  *
  * Kind compat.marker: apply records the outputs "applied" = "yes" and "slug"; observe answers
- * IN_SYNC when this step's "applied" output (from an earlier run) says so, else ABSENT. */
+ * IN_SYNC when this step's "applied" output (from an earlier run) says so, else ABSENT.
+ * Kind compat.tier: apply records the output "tier". Two kinds, so the host must walk the array
+ * by the plugin's (1.0, smaller) kind_struct_size to find the second one intact. */
 #include <matih/step_abi.h>
 #include <string.h>
 
@@ -45,7 +47,12 @@ static matih_status remove_marker(void* kind_data, matih_step_context* ctx) {
   return MATIH_STATUS_OK;
 }
 
-static matih_step_kind kinds[1];
+static matih_status apply_tier(void* kind_data, matih_step_context* ctx) {
+  (void)kind_data;
+  return ctx->host->callback_set_output(ctx, lit("tier"), ctx->host->callback_tenant_tier(ctx));
+}
+
+static matih_step_kind kinds[2];
 static matih_plugin table;
 
 __attribute__((visibility("default"))) const matih_plugin* matih_step_plugin_init(
@@ -59,12 +66,16 @@ __attribute__((visibility("default"))) const matih_plugin* matih_step_plugin_ini
   kinds[0].on_observe = observe;
   kinds[0].on_apply = apply;
   kinds[0].on_remove = remove_marker;
+  kinds[1] = kinds[0];
+  kinds[1].name = "compat.tier";
+  kinds[1].description = "Records the tenant's tier (a plugin built against step ABI 1.0)";
+  kinds[1].on_apply = apply_tier;
   table.struct_size = sizeof(matih_plugin);
   table.abi_major = MATIH_STEP_ABI_VERSION_MAJOR;
   table.abi_minor = MATIH_STEP_ABI_VERSION_MINOR;
   table.name = "compat-v1-0";
   table.version = "1.0.0";
-  table.kind_count = 1;
+  table.kind_count = 2;
   table.kinds = kinds;
   table.kind_struct_size = sizeof(matih_step_kind);
   return &table;
