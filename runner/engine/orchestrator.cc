@@ -24,7 +24,8 @@ Result<std::map<int, StepRecord>> LoadRecords(pqxx::connection& conn, const std:
       rec.phase = r[2].as<int>();
       rec.status = ParseStepStatus(r[3].as<std::string>());
       rec.attempts = r[4].as<int>();
-      for (const auto& [k, v] : nlohmann::json::parse(r[5].as<std::string>()).items())
+      const nlohmann::json outputs = nlohmann::json::parse(r[5].as<std::string>());
+      for (const auto& [k, v] : outputs.items())
         rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
       rec.last_error = r[6].as<std::string>();
       records[rec.number] = std::move(rec);

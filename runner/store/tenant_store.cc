@@ -115,7 +115,8 @@ Result<std::vector<StepRecord>> TenantStore::Steps(const std::string& tenant_id)
       rec.phase = r[2].as<int>();
       rec.status = ParseStepStatus(r[3].as<std::string>());
       rec.attempts = r[4].as<int>();
-      for (const auto& [k, v] : nlohmann::json::parse(r[5].as<std::string>()).items())
+      const nlohmann::json outputs = nlohmann::json::parse(r[5].as<std::string>());
+      for (const auto& [k, v] : outputs.items())
         rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
       rec.last_error = Text(r[6]);
       rec.diff = Text(r[7]);

@@ -1,0 +1,97 @@
+#include "engine/step_catalog.h"
+
+#include <gtest/gtest.h>
+
+#include <set>
+
+namespace matih::testing {
+namespace {
+
+using namespace matih::runner;
+
+TEST(StepCatalogTest, TheShippedCatalogHasFiftySixStepsInNinePhases) {
+  auto c = StepCatalog::LoadFile(std::string(MATIH_SOURCE_DIR) + "/config/catalog.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_EQ(c->steps().size(), 56u);
+  for (int i = 0; i < 56; ++i) EXPECT_EQ(c->steps()[i].number, i + 1);
+  EXPECT_EQ(c->phases().size(), 9u);
+  EXPECT_EQ(c->FindByName("create-namespace")->number, 7);
+  EXPECT_EQ(c->FindByName("activate-tenant")->phase, 8);
+}
+
+TEST(StepCatalogTest, DedicatedTiersRunPhaseSevenAfterTheControlPlane) {
+  auto c = StepCatalog::LoadFile(std::string(MATIH_SOURCE_DIR) + "/config/catalog.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->Flow("professional")->phases, (std::vector<int>{0, 1, 7, 2, 3, 4, 5, 6, 8}));
+  EXPECT_EQ(c->Flow("enterprise")->phases, (std::vector<int>{0, 1, 7, 2, 3, 4, 5, 6, 8}));
+  EXPECT_EQ(c->Flow("free")->phases, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 8}));
+  EXPECT_EQ(c->Flow("starter")->phases, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 8}));
+  auto ordered = c->Ordered("professional");
+  ASSERT_EQ(ordered.size(), 56u);
+  EXPECT_EQ(ordered[6]->number, 49);  // after steps 1-6 comes validate-service-principal
+}
+
+TEST(StepCatalogTest, FreeTierSkipsCloudInfrastructureSteps) {
+  auto c = StepCatalog::LoadFile(std::string(MATIH_SOURCE_DIR) + "/config/catalog.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_FALSE(c->Applies(*c->Find(52), "free"));
+  EXPECT_EQ(c->Ordered("free").size(), 56u);  // every step still has a row
+}
+
+Status Load(const std::string& yaml) { return StepCatalog::LoadString(yaml, "t.yaml").status(); }
+
+const char* kHead =
+    "version: 1\nphases: {0: a}\nflows:\n  free: {placement: shared, phases: [0]}\nsteps:\n";
+
+TEST(StepCatalogTest, RefusesAnUnknownKeyNamingStepAndKey) {
+  Status s = Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free], colour: red}\n");
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("step x: unknown key 'colour'"), std::string::npos) << s.message();
+}
+
+TEST(StepCatalogTest, RefusesDuplicateNumbersAndNames) {
+  EXPECT_FALSE(Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free]}\n"
+                                         "  - {number: 1, name: y, phase: 0, kind: k, tiers: [free]}\n")
+                   .ok());
+  EXPECT_FALSE(Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free]}\n"
+                                         "  - {number: 2, name: x, phase: 0, kind: k, tiers: [free]}\n")
+                   .ok());
+}
+
+TEST(StepCatalogTest, RefusesUnknownPhaseTierAndBadDuration) {
+  Status phase = Load(std::string(kHead) + "  - {number: 1, name: x, phase: 3, kind: k, tiers: [free]}\n");
+  EXPECT_NE(phase.message().find("phase 3"), std::string::npos);
+  Status tier = Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [gold]}\n");
+  EXPECT_NE(tier.message().find("tier 'gold'"), std::string::npos);
+  Status timeout = Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free], timeout: soon}\n");
+  EXPECT_NE(timeout.message().find("'soon' is not a duration"), std::string::npos) << timeout.message();
+}
+
+TEST(StepCatalogTest, StepRetryOverridesTheDefaults) {
+  auto c = StepCatalog::LoadString(std::string(kHead) +
+                                       "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free], "
+                                       "retry: {attempts: 7, initial_backoff: 1s}, params: {a: 1, b: [x]}}\n",
+                                   "t.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->steps()[0].retry.attempts, 7);
+  EXPECT_EQ(c->steps()[0].retry.initial_backoff, Millis(1000));
+  EXPECT_EQ(c->steps()[0].params_json, R"({"a":1,"b":["x"]})");
+}
+
+TEST(RetryPolicyTest, BackoffGrowsExponentiallyUpToTheCap) {
+  RetryPolicy p{5, Millis(100), Millis(1000), 2.0, 0.0};
+  EXPECT_EQ(p.Delay(2, 0.5), Millis(100));
+  EXPECT_EQ(p.Delay(3, 0.5), Millis(200));
+  EXPECT_EQ(p.Delay(4, 0.5), Millis(400));
+  EXPECT_EQ(p.Delay(9, 0.5), Millis(1000));
+}
+
+TEST(RetryPolicyTest, JitterSpreadsTheDelayBothWays) {
+  RetryPolicy p{5, Millis(1000), Millis(10000), 2.0, 0.2};
+  EXPECT_EQ(p.Delay(2, 0.0), Millis(800));
+  EXPECT_EQ(p.Delay(2, 1.0), Millis(1200));
+}
+
+}  // namespace
+}  // namespace matih::testing

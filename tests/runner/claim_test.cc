@@ -1,0 +1,162 @@
+// Claiming and leases: many runners at once, fencing, due times.
+#include <gtest/gtest.h>
+
+#include <set>
+#include <thread>
+
+#include "runner/runner_fixture.h"
+#include "store/claim_query.h"
+#include "store/tenant_session.h"
+
+namespace matih::testing {
+namespace {
+
+using S = TenantStatus;
+
+class ClaimTest : public RunnerFixture {
+ protected:
+  std::vector<ClaimedTenant> Claim(const std::string& owner, int limit = 50, Millis lease = Millis(60'000),
+                                   Millis drift = Millis(86'400'000)) {
+    auto conn = database_->Connect();
+    EXPECT_TRUE(conn.ok());
+    ClaimOptions o;
+    o.owner = owner;
+    o.limit = limit;
+    o.lease = lease;
+    o.drift_interval = drift;
+    auto claimed = ClaimQuery::Claim(**conn, o);
+    EXPECT_TRUE(claimed.ok()) << claimed.status().ToString();
+    return claimed.ok() ? *claimed : std::vector<ClaimedTenant>{};
+  }
+};
+
+TEST_F(ClaimTest, TwoRunnersInParallelNeverWorkOneTenantAndTogetherFinishAll) {
+  UseCatalog({{"gamma", "{hang_ms: 20}"}});
+  const int n = 24;
+  for (int i = 0; i < n; ++i) Add("t" + std::to_string(i));
+  RunSummary a, b;
+  RunOptions o;
+  o.workers = 3;
+  o.limit = n;
+  std::thread ta([&] { a = RunOk(o); });
+  std::thread tb([&] { b = RunOk(o); });
+  ta.join();
+  tb.join();
+  std::set<std::string> seen;
+  for (const auto* run : {&a, &b})
+    for (const auto& t : run->tenants) EXPECT_TRUE(seen.insert(t.slug).second) << t.slug << " worked twice";
+  EXPECT_EQ(seen.size(), static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    std::string slug = "t" + std::to_string(i);
+    EXPECT_EQ(Tenant(slug).status, S::kActive) << slug;
+    EXPECT_EQ(CountEvents(slug, "tenant.claimed"), 1) << slug;
+    EXPECT_EQ(Calls(slug, "gamma", "apply"), 1) << slug;
+  }
+}
+
+TEST_F(ClaimTest, ConcurrentClaimsTakeDisjointSets) {
+  for (int i = 0; i < 40; ++i) Add("t" + std::to_string(i));
+  std::vector<std::vector<ClaimedTenant>> got(4);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < 4; ++r) threads.emplace_back([&, r] { got[r] = Claim("runner-" + std::to_string(r), 15); });
+  for (auto& t : threads) t.join();
+  std::set<std::string> ids;
+  size_t total = 0;
+  for (const auto& g : got) {
+    total += g.size();
+    for (const auto& c : g) ids.insert(c.tenant.id);
+  }
+  EXPECT_EQ(total, 40u);
+  EXPECT_EQ(ids.size(), 40u);
+}
+
+TEST_F(ClaimTest, ARunnerWhoseLeaseWasTakenOverWritesNothing) {
+  Add("acme");
+  auto first = Claim("runner-a", 1, Millis(1));
+  ASSERT_EQ(first.size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  auto second = Claim("runner-b");
+  ASSERT_EQ(second.size(), 1u) << "an expired lease is claimable";
+  EXPECT_EQ(second[0].lease.epoch, first[0].lease.epoch + 1);
+  std::string before = Snapshot();
+
+  auto conn = database_->Connect();
+  ASSERT_TRUE(conn.ok());
+  TenantSession stale(**conn, first[0].lease, S::kPending, "run-a", "runner-a");
+  ASSERT_TRUE(stale.Update({.status = S::kProvisioning}).ok());
+  StepRecord rec;
+  rec.number = 1;
+  rec.name = "alpha";
+  rec.status = StepStatus::kDone;
+  stale.SetStep(rec);
+  Status s = stale.Flush();
+  EXPECT_EQ(s.code(), Code::kAborted);
+  EXPECT_NE(s.message().find("lease lost"), std::string::npos);
+  EXPECT_EQ(Snapshot(), before);
+
+  auto lost = ClaimQuery::Heartbeat(**conn, {first[0].lease, second[0].lease}, Millis(60'000));
+  ASSERT_TRUE(lost.ok());
+  EXPECT_EQ(*lost, std::vector<std::string>{first[0].lease.tenant_id});
+}
+
+TEST_F(ClaimTest, ALiveLeaseIsNotClaimedAgain) {
+  Add("acme");
+  ASSERT_EQ(Claim("runner-a").size(), 1u);
+  EXPECT_TRUE(Claim("runner-b").empty());
+}
+
+TEST_F(ClaimTest, ClaimRespectsRetryTimes) {
+  Add("acme");
+  Sql("UPDATE matih.tenants SET next_attempt_at = now() + interval '1 hour' WHERE slug = 'acme'");
+  EXPECT_TRUE(Claim("r").empty());
+  Sql("UPDATE matih.tenants SET next_attempt_at = now() - interval '1 second' WHERE slug = 'acme'");
+  EXPECT_EQ(Claim("r").size(), 1u);
+}
+
+TEST_F(ClaimTest, ActiveTenantsAreDueOnlyAfterTheDriftIntervalOrASpecChange) {
+  Add("acme");
+  RunOk();
+  ASSERT_EQ(Tenant("acme").status, S::kActive);
+  EXPECT_TRUE(Claim("r", 10, Millis(60'000), Millis(3'600'000)).empty());
+  Sql("UPDATE matih.tenants SET last_reconciled_at = now() - interval '2 hours' WHERE slug = 'acme'");
+  auto due = Claim("r", 10, Millis(1), Millis(3'600'000));
+  EXPECT_EQ(due.size(), 1u);
+  std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  Sql("UPDATE matih.tenants SET last_reconciled_at = now(), generation = generation + 1 WHERE slug = 'acme'");
+  EXPECT_EQ(Claim("r2", 10, Millis(60'000), Millis(3'600'000)).size(), 1u);
+}
+
+TEST_F(ClaimTest, PendingOnlyAndDriftOnlySplitTheWork) {
+  Add("old");
+  RunOk();
+  Add("new");
+  Sql("UPDATE matih.tenants SET last_reconciled_at = now() - interval '2 days' WHERE slug = 'old'");
+  auto conn = database_->Connect();
+  ASSERT_TRUE(conn.ok());
+  ClaimOptions o;
+  o.owner = "r";
+  o.mode = ClaimMode::kDriftOnly;
+  auto drift = ClaimQuery::Claim(**conn, o);
+  ASSERT_TRUE(drift.ok());
+  ASSERT_EQ(drift->size(), 1u);
+  EXPECT_EQ((*drift)[0].tenant.slug, "old");
+  o.mode = ClaimMode::kPendingOnly;
+  auto pending = ClaimQuery::Claim(**conn, o);
+  ASSERT_TRUE(pending.ok());
+  ASSERT_EQ(pending->size(), 1u);
+  EXPECT_EQ((*pending)[0].tenant.slug, "new");
+}
+
+TEST_F(ClaimTest, SuspendedFailedAndDeletedTenantsAreNeverClaimed) {
+  Add("a");
+  Add("b");
+  Add("c");
+  Sql("SET session_replication_role = replica;"
+      "UPDATE matih.tenants SET status = 'SUSPENDED' WHERE slug = 'a';"
+      "UPDATE matih.tenants SET status = 'FAILED' WHERE slug = 'b';"
+      "UPDATE matih.tenants SET status = 'DELETED' WHERE slug = 'c';");
+  EXPECT_TRUE(Claim("r", 10, Millis(60'000), Millis(0)).empty());
+}
+
+}  // namespace
+}  // namespace matih::testing
