@@ -110,6 +110,9 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
     }
     Logger::Error({deps_.run_id, t.slug, ""}, "tenant not finished: " + out.error);
   }
+  if (s.ok())
+    Logger::Info({deps_.run_id, t.slug, ""}, std::string(ToString(t.status)) + " -> " + ToString(out.final_status) +
+                                                 " (" + out.outcome + ")");
   if (deps_.metrics) deps_.metrics->TenantProcessed(out.outcome);
   return out;
 }

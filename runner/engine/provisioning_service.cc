@@ -196,7 +196,8 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     deps_.metrics->StepRun(step.phase, step.name, "applied", SecondsSince(started));
     if (drift) deps_.metrics->DriftCorrected(step.name);
   }
-  Logger::Info(log, drift ? "drift corrected" : "applied");
+  if (drift) Logger::Info(log, "drift corrected");
+  else Logger::Debug(log, "applied");
   return true;
 }
 
@@ -269,7 +270,7 @@ bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result
   session_.Audit(StepEvent("step.removed", step, kind));
   ++result.applied;
   if (deps_.metrics) deps_.metrics->StepRun(step.phase, step.name, "removed", SecondsSince(started));
-  Logger::Info({deps_.run_id, tenant_.slug, step.name}, "removed");
+  Logger::Debug({deps_.run_id, tenant_.slug, step.name}, "removed");
   return true;
 }
 
