@@ -70,6 +70,24 @@ RepositoryWriteLock::~RepositoryWriteLock() {
 GitRepository::GitRepository(GitRepositoryOptions options) : options_(std::move(options)) {
   InitLibgit2();
   if (options_.path.empty()) throw PermanentError("no GitOps repository path configured");
+  if (git_repository_open(&repo_, options_.path.c_str()) >= 0) return;
+  // Create it once: threads of this process and other runners may all find it missing at once.
+  // The lock is on the parent directory (flock works on directories), held while we look again.
+  const std::filesystem::path parent = std::filesystem::absolute(options_.path).parent_path();
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  static std::mutex creating;
+  std::lock_guard<std::mutex> thread_lock(creating);
+  int fd = ::open(parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) throw PermanentError("cannot open " + parent.string() + " to create the GitOps repository");
+  ::flock(fd, LOCK_EX);
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      ::flock(fd, LOCK_UN);
+      ::close(fd);
+    }
+  } unlock{fd};
   if (git_repository_open(&repo_, options_.path.c_str()) < 0) {
     if (std::filesystem::exists(options_.path) && !std::filesystem::is_empty(options_.path))
       throw PermanentError("GitOps repository " + options_.path + " exists but is not a git repository");
@@ -162,7 +180,9 @@ bool GitRepository::Commit(const std::map<std::string, std::optional<std::string
       git_index_entry entry{};
       entry.mode = GIT_FILEMODE_BLOB;
       entry.path = path.c_str();
-      Check(git_index_add_from_buffer(index.get(), &entry, content->data(), content->size()), "stage " + path);
+      entry.file_size = static_cast<uint32_t>(content->size());
+      Check(git_blob_create_from_buffer(&entry.id, repo_, content->data(), content->size()), "store " + path);
+      Check(git_index_add(index.get(), &entry), "stage " + path);
     } else if (git_index_get_bypath(index.get(), path.c_str(), 0) != nullptr) {
       Check(git_index_remove_bypath(index.get(), path.c_str()), "unstage " + path);
     }
