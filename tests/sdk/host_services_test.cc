@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <limits>
+#include <thread>
+#include <vector>
 
 #include "plugin_test_support.h"
 #include "telemetry/logger.h"
@@ -138,6 +140,28 @@ TEST_F(HostServices, ValidateParamsAsksThePlugin) {
   EXPECT_NE(refused.message().find("params need a size"), std::string::npos) << refused.ToString();
   EXPECT_NE(refused.message().find("test.validated"), std::string::npos) << refused.ToString();
   EXPECT_TRUE(Kind("test.validated").ValidateParams(R"({"size":2})").ok());
+}
+
+TEST_F(HostServices, ConcurrentCallsEachSeeOnlyTheirOwnTenant) {
+  const StepKind& echo = Kind("test.echo");
+  Logger::Configure(LogFormat::kText, spdlog::level::warn);  // 800 "echo applied" lines say nothing
+  std::vector<std::thread> workers;
+  for (int w = 0; w < 4; ++w) {
+    workers.emplace_back([&echo, w] {
+      for (int i = 0; i < 200; ++i) {
+        StepCall call = TestCall("echo-step");
+        call.tenant.slug = "tenant-" + std::to_string(w) + "-" + std::to_string(i);
+        TenantOutputs recorded{{"earlier-step", {{"key", call.tenant.slug}}}};
+        call.outputs = &recorded;
+        StepAnswer answer = echo.Apply(call);
+        ASSERT_EQ(answer.status, MATIH_STATUS_OK) << answer.message;
+        ASSERT_EQ(answer.outputs.at("slug"), call.tenant.slug);
+        ASSERT_EQ(answer.outputs.at("earlier"), call.tenant.slug);
+      }
+    });
+  }
+  for (auto& t : workers) t.join();
+  Logger::Configure(LogFormat::kText, spdlog::level::info);
 }
 
 TEST_F(HostServices, SecretsWithoutAStoreAreRefusedNotCrashed) {
