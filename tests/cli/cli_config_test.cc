@@ -1,0 +1,176 @@
+// Through the binary: where settings come from (flag > MATIH_* environment > config file >
+// default), and exit code 4 when the database cannot be reached.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "cli_fixture.h"
+
+namespace matih::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::stringstream ss(text);
+  std::string line;
+  while (std::getline(ss, line))
+    if (!line.empty()) lines.push_back(line);
+  return lines;
+}
+
+// The log format a run used, judged from its stderr: every line a JSON object with level and
+// msg ("json"), every line plain text with the level word ("text"), else "mixed"/"none".
+std::string LogFormatOf(const std::string& err) {
+  auto lines = Lines(err);
+  if (lines.empty()) return "none";
+  int json = 0, text = 0;
+  for (const auto& l : lines) {
+    auto j = nlohmann::json::parse(l, nullptr, /*allow_exceptions=*/false);
+    if (j.is_object() && j.contains("level") && j.contains("msg")) ++json;
+    else if (l.find(" info ") != std::string::npos) ++text;
+  }
+  if (json == static_cast<int>(lines.size())) return "json";
+  if (text == static_cast<int>(lines.size())) return "text";
+  return "mixed";
+}
+
+class CliConfigTest : public CliTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(Migrate());
+  }
+  std::string UnreachableUrl() const { return "postgresql://postgres@127.0.0.1:" + std::to_string(closed_.port()) + "/matih"; }
+  ClosedPort closed_;
+};
+
+TEST_F(CliConfigTest, LogFormatDefaultsToText) {
+  CliResult r = Cli({"run"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(LogFormatOf(r.err), "text") << Describe(r);
+}
+
+TEST_F(CliConfigTest, LogFormatFromFileBeatsDefault) {
+  config_ = WriteConfig("\n[log]\nformat = json\n");
+  CliResult r = Cli({"run"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(LogFormatOf(r.err), "json") << Describe(r);
+}
+
+TEST_F(CliConfigTest, LogFormatFromEnvironmentBeatsFile) {
+  config_ = WriteConfig("\n[log]\nformat = text\n");
+  CliResult r = Cli({"run"}, {{"MATIH_LOG_FORMAT", "json"}});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(LogFormatOf(r.err), "json") << Describe(r);
+}
+
+TEST_F(CliConfigTest, LogFormatFlagBeatsEnvironment) {
+  config_ = WriteConfig("\n[log]\nformat = json\n");
+  CliResult r = Cli({"--log-format", "text", "run"}, {{"MATIH_LOG_FORMAT", "json"}});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(LogFormatOf(r.err), "text") << Describe(r);
+}
+
+TEST_F(CliConfigTest, LogFormatFlagAfterTheCommandCountsToo) {
+  CliResult r = Cli({"run", "--log-format=json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(LogFormatOf(r.err), "json") << Describe(r);
+}
+
+TEST_F(CliConfigTest, LogLevelFromEnvironmentSilencesInfo) {
+  CliResult r = Cli({"run"}, {{"MATIH_LOG_LEVEL", "warn"}});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(LogFormatOf(r.err), "none") << Describe(r);
+}
+
+TEST_F(CliConfigTest, JsonLogModeMakesRunPrintAJsonSummary) {
+  CliResult r = Cli({"--log-format", "json", "run"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_TRUE(j.contains("run_id"));
+  EXPECT_TRUE(j["tenants"].is_array());
+}
+
+TEST_F(CliConfigTest, DatabaseUrlFromEnvironmentBeatsFile) {
+  config_ = WriteFile("closed.conf", "[database]\nurl = " + UnreachableUrl() + "\n");
+  CliResult r = Cli({"tenants", "list"}, {{"MATIH_DATABASE_URL", db_->url()}});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  r = Cli({"tenants", "list"});
+  EXPECT_EQ(r.exit_code, 4) << "without the environment the file's closed port is used\n" << Describe(r);
+}
+
+TEST_F(CliConfigTest, DatabaseUrlFlagBeatsEnvironment) {
+  CliResult r = Cli({"--database-url", db_->url(), "tenants", "list"}, {{"MATIH_DATABASE_URL", UnreachableUrl()}});
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  r = Cli({"tenants", "list"}, {{"MATIH_DATABASE_URL", UnreachableUrl()}});
+  EXPECT_EQ(r.exit_code, 4) << "the environment must beat the file\n" << Describe(r);
+}
+
+TEST_F(CliConfigTest, DatabaseUrlFromEnvironmentAloneIsEnough) {
+  AddTenant("env-co");
+  CliResult r = Raw({"tenants", "list", "--format", "json"}, {{"MATIH_DATABASE_URL", db_->url()}});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(nlohmann::json::parse(r.out).at(0).at("slug"), "env-co");
+}
+
+TEST_F(CliConfigTest, ConfigFileFromMatihConfigEnvironment) {
+  AddTenant("env-co");
+  CliResult r = Raw({"tenants", "list", "--format", "json"}, {{"MATIH_CONFIG", config_}});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(nlohmann::json::parse(r.out).at(0).at("slug"), "env-co");
+}
+
+TEST_F(CliConfigTest, RegionsFromConfigAllowAnotherRegion) {
+  config_ = WriteConfig("\n[tenants]\nregions = eastus, westeurope\n");
+  CliResult r = Cli({"tenants", "add", "--slug", "eu-co", "--tier", "free", "--admin-email", "a@eu-co.example",
+                     "--region", "westeurope"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(Query("SELECT region FROM matih.tenants WHERE slug = 'eu-co'"), "westeurope");
+}
+
+// --- Database unreachable: exit 4 ---------------------------------------------------------------
+
+class CliUnreachableTest : public CliConfigTest, public ::testing::WithParamInterface<std::vector<std::string>> {};
+
+TEST_P(CliUnreachableTest, ExitsFourNamingTheDatabase) {
+  CliResult r = Cli(GetParam(), {{"MATIH_DATABASE_URL", UnreachableUrl()}});
+  EXPECT_EQ(r.exit_code, 4) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("database unreachable")) << Describe(r);
+  EXPECT_EQ(r.out, "") << Describe(r);
+}
+
+INSTANTIATE_TEST_SUITE_P(Cli, CliUnreachableTest,
+                         ::testing::Values(std::vector<std::string>{"migrate"},
+                                           std::vector<std::string>{"tenants", "list"},
+                                           std::vector<std::string>{"tenants", "show", "acme"},
+                                           std::vector<std::string>{"tenants", "add", "--slug", "acme", "--tier", "free",
+                                                                    "--admin-email", "a@acme.example"},
+                                           std::vector<std::string>{"run"}, std::vector<std::string>{"plan", "--all"},
+                                           std::vector<std::string>{"suspend", "acme"},
+                                           std::vector<std::string>{"history", "acme"},
+                                           std::vector<std::string>{"audit", "verify"}),
+                         [](const auto& info) {
+                           std::string name;
+                           for (const auto& w : info.param) {
+                             if (w.rfind("--", 0) == 0 || w == "acme" || w == "free" || w.find('@') != std::string::npos)
+                               continue;
+                             name += static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
+                             name += w.substr(1);
+                           }
+                           return name;
+                         });
+
+TEST_F(CliConfigTest, UnreachableDatabaseMessageNeverShowsThePassword) {
+  std::string url = "postgresql://postgres:hunter2secret@127.0.0.1:" + std::to_string(closed_.port()) + "/matih";
+  CliResult r = Cli({"--database-url", url, "tenants", "list"});
+  EXPECT_EQ(r.exit_code, 4) << Describe(r);
+  EXPECT_THAT(r.err, Not(HasSubstr("hunter2secret"))) << Describe(r);
+}
+
+}  // namespace
+}  // namespace matih::testing

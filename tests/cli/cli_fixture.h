@@ -1,0 +1,70 @@
+// CliTest: a fixture for tests that drive the real matih-provisioner binary end to end.
+//
+// Each test gets its own throwaway database, a temporary folder holding a small step catalog of
+// test.file steps (the test plugin), a 0600 secret-store key, a state folder for the plugin's
+// files, and a config file tying them together. Cli() runs the binary with that config and an
+// otherwise empty environment; Raw() runs it with nothing but what the test passes.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "cli_runner.h"
+#include "support/test_database.h"
+
+namespace matih::testing {
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override;
+  void TearDown() override;
+
+  // The catalog: 4 steps of kind test.file in phases 0, 1, 7 (dedicated tiers only) and 8.
+  // `params` replaces a step's params (a YAML flow mapping), by step number.
+  std::string WriteCatalog(const std::map<int, std::string>& params = {}, const std::string& name = "catalog.yaml");
+  // The config file: [database] url, [plugins] dir, [catalog] file, [secrets] key_file,
+  // [targets] test.state_dir, then `extra` lines appended verbatim.
+  std::string WriteConfig(const std::string& extra = "", const std::string& name = "runner.conf");
+  std::string WriteFile(const std::string& name, const std::string& content);
+
+  CliResult Cli(const std::vector<std::string>& args, const CliEnv& env = {}) const;
+  CliResult Raw(const std::vector<std::string>& args, const CliEnv& env = {}) const;
+
+  // migrate; tenants add; run. Each asserts success (call through ASSERT_NO_FATAL_FAILURE).
+  void Migrate();
+  void AddTenant(const std::string& slug, const std::string& tier = "free");
+  void AddActiveTenant(const std::string& slug, const std::string& tier = "free");
+
+  // One value from a query on the test database ("" for NULL).
+  std::string Query(const std::string& sql) const;
+  std::string TenantStatus(const std::string& slug) const;
+  // Every row of the runner's tables (tenants, steps, audit trail, runs, secrets), as text.
+  std::string Snapshot() const;
+
+  std::unique_ptr<TestDatabase> db_;
+  CliRunner cli_{MATIH_PROVISIONER_BIN};
+  std::string dir_;          // the test's temporary folder
+  std::string catalog_;      // its catalog file
+  std::string config_;       // its config file
+  std::string key_file_;     // its secret-store key
+  std::string state_dir_;    // where test.file keeps its targets
+};
+
+// A TCP port on 127.0.0.1 that refuses connections for as long as the object lives (bound,
+// never listening), so "database unreachable" tests never race another process for it.
+class ClosedPort {
+ public:
+  ClosedPort();
+  ~ClosedPort();
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+}  // namespace matih::testing
