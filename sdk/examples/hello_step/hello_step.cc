@@ -4,11 +4,10 @@
 // compares the file with what it should hold, apply writes it (atomically, so a crash never
 // leaves half a file), remove deletes it. The directory comes from the runner's [targets]
 // setting "example.dir"; the greeting word from "example.greeting" (default "Hello").
-#include <matih/step.hpp>
-
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <matih/step.hpp>
 #include <sstream>
 #include <string>
 
@@ -55,11 +54,13 @@ class Greeting final : public matih::Step {
   static fs::path File(const matih::Context& ctx) {
     const std::string slug = ctx.slug();
     // The slug is an RFC 1035 label; check anyway, since it becomes part of a path.
-    if (slug.empty() || slug.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
+    if (slug.empty() ||
+        slug.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-") != std::string::npos) {
       throw matih::InvalidArgument("tenant slug '" + slug + "' is not a DNS label");
     }
     const fs::path dir = ctx.required_setting("example.dir");
-    if (!fs::is_directory(dir)) throw matih::PermanentError("example.dir " + dir.string() + " is not a directory");
+    if (!fs::is_directory(dir))
+      throw matih::PermanentError("example.dir " + dir.string() + " is not a directory");
     return dir / (slug + ".greeting");
   }
 
