@@ -118,8 +118,8 @@ void EnsureControlPlaneSchema(PgSession& session, const std::string& url) {
     try {
       pqxx::work tx(session.connection());
       tx.exec("SET LOCAL client_min_messages = warning");
-      tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", " + std::to_string(kSchemaLock) +
-              ")");
+      tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", " +
+              std::to_string(kSchemaLock) + ")");
       tx.exec(kCreateRole);
       tx.exec(kCreateSchema);
       tx.commit();

@@ -1,9 +1,9 @@
 #include "common/http_client.h"
 
 #include <curl/curl.h>
-#include <matih/step.hpp>
 
 #include <algorithm>
+#include <matih/step.hpp>
 #include <memory>
 #include <mutex>
 
@@ -68,11 +68,13 @@ HttpResponse HttpClient::Send(const HttpRequest& request) const {
   curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
   curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
   curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_.count()));
-  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(std::min<long long>(timeout_.count(), 10000)));
+  curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+                   static_cast<long>(std::min<long long>(timeout_.count(), 10000)));
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(c, CURLOPT_SSL_VERIFYHOST, 2L);
   curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-  if (!request.body.empty() || request.method == "POST" || request.method == "PATCH" || request.method == "PUT") {
+  if (!request.body.empty() || request.method == "POST" || request.method == "PATCH" ||
+      request.method == "PUT") {
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, request.body.data());
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(request.body.size()));
   }
@@ -103,10 +105,8 @@ HttpResponse HttpClient::Send(const HttpRequest& request) const {
       case CURLE_SSL_CERTPROBLEM:
       case CURLE_SSL_CIPHER:
       case CURLE_UNSUPPORTED_PROTOCOL:
-      case CURLE_URL_MALFORMAT:
-        throw PermanentError(what);
-      default:
-        throw TransientError(what);
+      case CURLE_URL_MALFORMAT: throw PermanentError(what);
+      default: throw TransientError(what);
     }
   }
   curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &response.status);

@@ -17,8 +17,8 @@
 namespace matih::plugins {
 
 struct TlsOptions {
-  std::string ca_file;          // PEM bundle; empty: system CAs
-  std::string ca_pem;           // PEM text instead of a file
+  std::string ca_file;  // PEM bundle; empty: system CAs
+  std::string ca_pem;   // PEM text instead of a file
   std::string client_cert_file;
   std::string client_cert_pem;
   std::string client_key_file;

@@ -42,7 +42,8 @@ bool ParseBool(std::string_view key, std::string_view text) {
 
 long long ParseCount(std::string_view key, std::string_view text) {
   std::string v = Trim(text);
-  if (v.empty() || v.size() > 12 || !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); }))
+  if (v.empty() || v.size() > 12 ||
+      !std::all_of(v.begin(), v.end(), [](unsigned char c) { return std::isdigit(c); }))
     throw InvalidArgument("setting " + std::string(key) + " must be a non-negative integer, not '" + v + "'");
   return std::stoll(v);
 }

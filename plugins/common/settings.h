@@ -3,7 +3,6 @@
 #pragma once
 
 #include <matih/step.hpp>
-
 #include <set>
 #include <string>
 #include <string_view>

@@ -1,9 +1,8 @@
 #include "common/template_renderer.h"
 
+#include <cstdio>
 #include <kainjow/mustache.hpp>
 #include <matih/step.hpp>
-
-#include <cstdio>
 
 #include "common/settings.h"
 
@@ -24,14 +23,10 @@ km::data ToMustache(const nlohmann::json& value) {
       for (const auto& v : value) out.push_back(ToMustache(v));
       return out;
     }
-    case nlohmann::json::value_t::string:
-      return km::data(value.get<std::string>());
-    case nlohmann::json::value_t::boolean:
-      return km::data(value.get<bool>());
-    case nlohmann::json::value_t::null:
-      return km::data(false);
-    default:
-      return km::data(value.dump());
+    case nlohmann::json::value_t::string: return km::data(value.get<std::string>());
+    case nlohmann::json::value_t::boolean: return km::data(value.get<bool>());
+    case nlohmann::json::value_t::null: return km::data(false);
+    default: return km::data(value.dump());
   }
 }
 
@@ -66,7 +61,8 @@ std::string TemplateRenderer::Render(const std::string& template_name, const nlo
     throw InvalidArgument("template name must be a plain file name: '" + template_name + "'");
   const std::string path = directory_ + "/" + template_name;
   km::mustache tmpl(ReadTextFile(path, "template " + template_name));
-  if (!tmpl.is_valid()) throw PermanentError("template " + template_name + " is invalid: " + tmpl.error_message());
+  if (!tmpl.is_valid())
+    throw PermanentError("template " + template_name + " is invalid: " + tmpl.error_message());
   tmpl.set_custom_escape(&TemplateRenderer::EscapeYamlDoubleQuoted);
   std::string out = tmpl.render(ToMustache(values));
   if (!tmpl.is_valid())

@@ -1,7 +1,6 @@
 #include "common/yaml_json.h"
 
 #include <matih/step.hpp>
-
 #include <regex>
 
 namespace matih::plugins {
@@ -37,8 +36,7 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
       if (node.Tag() == "!") return node.Scalar();
       return PlainScalar(node.Scalar());
     case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined:
-      break;
+    case YAML::NodeType::Undefined: break;
   }
   return nullptr;
 }

@@ -32,13 +32,15 @@ Observation AdminUserStep::observe(Context& ctx) {
   return session.Transact("read the admin user", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
     auto rows = tx.exec_params(
-        "SELECT email, invite_token_hash FROM control_plane.users WHERE tenant_id = $1::uuid AND is_initial_admin",
+        "SELECT email, invite_token_hash FROM control_plane.users WHERE tenant_id = $1::uuid AND "
+        "is_initial_admin",
         tenant);
     if (rows.empty()) return Observation::Absent();
     std::string diff;
     const std::string have = rows[0][0].as<std::string>();
     if (have != want) AddDifference(diff, "admin e-mail", have, want);
-    if (!TokenMatches(ctx, key, rows[0][1])) AddNote(diff, "invite token hash does not match the secret store");
+    if (!TokenMatches(ctx, key, rows[0][1]))
+      AddNote(diff, "invite token hash does not match the secret store");
     return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
   });
 }
@@ -46,8 +48,8 @@ Observation AdminUserStep::observe(Context& ctx) {
 void AdminUserStep::apply(Context& ctx) {
   const std::string email = DesiredEmail(ctx);
   const std::string key = LoadHashKey(ctx);
-  const std::string ttl_hours = std::to_string(ParseCount(
-      "controlplane.invite_ttl_hours", SettingOr(ctx, "controlplane.invite_ttl_hours", "168")));
+  const std::string ttl_hours = std::to_string(
+      ParseCount("controlplane.invite_ttl_hours", SettingOr(ctx, "controlplane.invite_ttl_hours", "168")));
   auto session = OpenControlPlane(ctx);
   const std::string tenant = ctx.tenant_id();
   const std::string user_id = session.Transact("write the admin user", [&](pqxx::work& tx) {
@@ -69,7 +71,8 @@ void AdminUserStep::apply(Context& ctx) {
       return tx
           .exec_params1(
               "INSERT INTO control_plane.users (tenant_id, email, is_initial_admin, invite_token_hash, "
-              "invite_expires_at) VALUES ($1::uuid, $2, true, $3, now() + make_interval(hours => $4::integer)) "
+              "invite_expires_at) VALUES ($1::uuid, $2, true, $3, now() + make_interval(hours => "
+              "$4::integer)) "
               "RETURNING id",
               tenant, email, hash, ttl_hours)[0]
           .as<std::string>();

@@ -1,8 +1,7 @@
 #include "control_plane/api_keys_step.h"
 
-#include <nlohmann/json.hpp>
-
 #include <map>
+#include <nlohmann/json.hpp>
 #include <regex>
 #include <set>
 
@@ -37,7 +36,8 @@ std::map<std::string, std::string> StoredKeys(pqxx::work& tx, const std::string&
 }  // namespace
 
 std::vector<std::string> ApiKeysStep::KeyNames(std::string_view params_json) {
-  auto params = nlohmann::json::parse(params_json.empty() ? std::string_view("{}") : params_json, nullptr, false);
+  auto params =
+      nlohmann::json::parse(params_json.empty() ? std::string_view("{}") : params_json, nullptr, false);
   if (!params.is_object()) throw InvalidArgument("params must be an object");
   for (const auto& [key, value] : params.items())
     if (key != "keys") throw InvalidArgument("unknown param '" + key + "' (known: keys)");
@@ -45,7 +45,8 @@ std::vector<std::string> ApiKeysStep::KeyNames(std::string_view params_json) {
   static const std::regex name_rule("^[a-z][a-z0-9-]{0,39}$");
   std::vector<std::string> names;
   std::set<std::string> seen;
-  if (!params["keys"].is_array() || params["keys"].empty()) throw InvalidArgument("param keys must be a non-empty list");
+  if (!params["keys"].is_array() || params["keys"].empty())
+    throw InvalidArgument("param keys must be a non-empty list");
   for (const auto& k : params["keys"]) {
     if (!k.is_string() || !std::regex_match(k.get<std::string>(), name_rule))
       throw InvalidArgument("API key names must be lowercase words of at most 40 characters");
@@ -92,7 +93,8 @@ void ApiKeysStep::apply(Context& ctx) {
       std::string key = NewApiKey();
       ctx.put_secret(kApiKeySecretPrefix + name, key);
       tx.exec_params(
-          "INSERT INTO control_plane.api_keys (tenant_id, name, key_prefix, key_hash) VALUES ($1::uuid, $2, $3, $4) "
+          "INSERT INTO control_plane.api_keys (tenant_id, name, key_prefix, key_hash) VALUES ($1::uuid, $2, "
+          "$3, $4) "
           "ON CONFLICT (tenant_id, name) DO UPDATE SET key_prefix = EXCLUDED.key_prefix, "
           "  key_hash = EXCLUDED.key_hash, created_at = now()",
           tenant, name, key.substr(0, 10), KeyedHash(hash_key, key));
@@ -104,7 +106,8 @@ void ApiKeysStep::apply(Context& ctx) {
         "AND name NOT IN (SELECT jsonb_array_elements_text($2::jsonb))",
         tenant, nlohmann::json(names).dump());
   });
-  if (issued > 0) ctx.info("issued " + std::to_string(issued) + " API key(s); plaintext is in the secret store only");
+  if (issued > 0)
+    ctx.info("issued " + std::to_string(issued) + " API key(s); plaintext is in the secret store only");
   std::string list;
   for (const auto& n : names) list += (list.empty() ? "" : ",") + n;
   ctx.set_output("key_names", list);

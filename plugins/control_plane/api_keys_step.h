@@ -12,7 +12,6 @@
 #pragma once
 
 #include <matih/step.hpp>
-
 #include <string>
 #include <vector>
 

@@ -15,13 +15,16 @@ PgSession OpenControlPlane(const Context& ctx) {
 std::string LoadHashKey(const Context& ctx) {
   const std::string path = ctx.required_setting("controlplane.hash_key_file");
   std::string key = Trim(ReadTextFile(path, "the hash key (setting targets.controlplane.hash_key_file)"));
-  if (key.size() < 32) throw PermanentError("the hash key file (setting targets.controlplane.hash_key_file) must hold at least 32 bytes");
+  if (key.size() < 32)
+    throw PermanentError(
+        "the hash key file (setting targets.controlplane.hash_key_file) must hold at least 32 bytes");
   return key;
 }
 
 void AddNote(std::string& diff, const std::string& note) { diff += (diff.empty() ? "" : "; ") + note; }
 
-void AddDifference(std::string& diff, const std::string& field, const std::string& have, const std::string& want) {
+void AddDifference(std::string& diff, const std::string& field, const std::string& have,
+                   const std::string& want) {
   AddNote(diff, field + ": have '" + have + "', want '" + want + "'");
 }
 

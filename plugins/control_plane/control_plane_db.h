@@ -11,7 +11,6 @@
 #pragma once
 
 #include <matih/step.hpp>
-
 #include <string>
 
 #include "common/pg_session.h"
@@ -25,7 +24,8 @@ PgSession OpenControlPlane(const Context& ctx);
 std::string LoadHashKey(const Context& ctx);
 
 // "field: have X, want Y" lines joined with "; ".
-void AddDifference(std::string& diff, const std::string& field, const std::string& have, const std::string& want);
+void AddDifference(std::string& diff, const std::string& field, const std::string& have,
+                   const std::string& want);
 void AddNote(std::string& diff, const std::string& note);
 
 }  // namespace matih::plugins

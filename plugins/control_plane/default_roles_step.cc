@@ -10,8 +10,9 @@ namespace {
 
 const std::map<std::string, std::set<std::string>>& BuiltInRoles() {
   static const std::map<std::string, std::set<std::string>> roles = {
-      {"Admin", {"tenant:admin", "users:manage", "roles:manage", "api_keys:manage", "data:read", "data:write",
-                 "dashboards:manage", "pipelines:manage", "billing:read"}},
+      {"Admin",
+       {"tenant:admin", "users:manage", "roles:manage", "api_keys:manage", "data:read", "data:write",
+        "dashboards:manage", "pipelines:manage", "billing:read"}},
       {"Analyst", {"data:read", "data:write", "dashboards:manage", "pipelines:run", "queries:run"}},
       {"Viewer", {"data:read", "dashboards:read"}},
   };
@@ -20,10 +21,10 @@ const std::map<std::string, std::set<std::string>>& BuiltInRoles() {
 
 std::map<std::string, std::set<std::string>> ReadRoles(pqxx::work& tx, const std::string& tenant) {
   std::map<std::string, std::set<std::string>> roles;
-  for (const auto& row : tx.exec_params(
-           "SELECT name, array_to_json(permissions)::text FROM control_plane.roles "
-           "WHERE tenant_id = $1::uuid AND is_default",
-           tenant)) {
+  for (const auto& row :
+       tx.exec_params("SELECT name, array_to_json(permissions)::text FROM control_plane.roles "
+                      "WHERE tenant_id = $1::uuid AND is_default",
+                      tenant)) {
     auto perms = nlohmann::json::parse(row[1].as<std::string>());
     roles[row[0].as<std::string>()] = perms.get<std::set<std::string>>();
   }
@@ -42,14 +43,17 @@ std::string PermissionDiff(const std::set<std::string>& have, const std::set<std
 }  // namespace
 
 DefaultRolesStep::Desired DefaultRolesStep::Parse(std::string_view params_json) {
-  auto params = nlohmann::json::parse(params_json.empty() ? std::string_view("{}") : params_json, nullptr, false);
+  auto params =
+      nlohmann::json::parse(params_json.empty() ? std::string_view("{}") : params_json, nullptr, false);
   if (!params.is_object()) throw InvalidArgument("params must be an object");
   Desired d{BuiltInRoles(), "Admin"};
   for (const auto& [key, value] : params.items())
-    if (key != "roles" && key != "admin_role") throw InvalidArgument("unknown param '" + key + "' (known: roles, admin_role)");
+    if (key != "roles" && key != "admin_role")
+      throw InvalidArgument("unknown param '" + key + "' (known: roles, admin_role)");
   if (params.contains("roles")) {
     const auto& roles = params["roles"];
-    if (!roles.is_object() || roles.empty()) throw InvalidArgument("param roles must map role names to permission lists");
+    if (!roles.is_object() || roles.empty())
+      throw InvalidArgument("param roles must map role names to permission lists");
     d.roles.clear();
     for (const auto& [name, perms] : roles.items()) {
       if (!perms.is_array()) throw InvalidArgument("permissions of role " + name + " must be a list");
@@ -63,7 +67,8 @@ DefaultRolesStep::Desired DefaultRolesStep::Parse(std::string_view params_json) 
     if (!params["admin_role"].is_string()) throw InvalidArgument("param admin_role must be a role name");
     d.admin_role = params["admin_role"].get<std::string>();
   }
-  if (!d.roles.count(d.admin_role)) throw InvalidArgument("admin_role " + d.admin_role + " is not one of the roles");
+  if (!d.roles.count(d.admin_role))
+    throw InvalidArgument("admin_role " + d.admin_role + " is not one of the roles");
   return d;
 }
 
@@ -105,7 +110,8 @@ void DefaultRolesStep::apply(Context& ctx) {
     EnterControlPlaneRole(tx);
     auto admin = tx.exec_params(
         "SELECT id FROM control_plane.users WHERE tenant_id = $1::uuid AND is_initial_admin", tenant);
-    if (admin.empty()) throw PermanentError("the admin user is missing: step create-admin-user must run first");
+    if (admin.empty())
+      throw PermanentError("the admin user is missing: step create-admin-user must run first");
     std::set<std::string> names;
     for (const auto& [name, perms] : want.roles) {
       names.insert(name);

@@ -10,9 +10,8 @@
 // Settings: controlplane.database_url. Safe to call from any thread.
 #pragma once
 
-#include <matih/step.hpp>
-
 #include <map>
+#include <matih/step.hpp>
 #include <set>
 #include <string>
 

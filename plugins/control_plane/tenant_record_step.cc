@@ -33,7 +33,8 @@ Observation TenantRecordStep::observe(Context& ctx) {
                    rows[0][3].as<std::string>()};
     std::string diff;
     if (have.slug != want.slug) AddDifference(diff, "slug", have.slug, want.slug);
-    if (have.display_name != want.display_name) AddDifference(diff, "display_name", have.display_name, want.display_name);
+    if (have.display_name != want.display_name)
+      AddDifference(diff, "display_name", have.display_name, want.display_name);
     if (have.tier != want.tier) AddDifference(diff, "tier", have.tier, want.tier);
     if (have.region != want.region) AddDifference(diff, "region", have.region, want.region);
     return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);

@@ -1,11 +1,11 @@
 #include "kubernetes/git_repository.h"
 
 #include <fcntl.h>
-#include <matih/step.hpp>
 #include <sys/file.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <matih/step.hpp>
 #include <mutex>
 
 namespace matih::plugins {
@@ -174,7 +174,8 @@ bool GitRepository::Commit(const std::map<std::string, std::optional<std::string
   head_tree.p = HeadTree();
   GitPtr<git_index, git_index_free> index;
   Check(git_index_new(index.out()), "create an index");
-  if (head_tree.get()) Check(git_index_read_tree(index.get(), head_tree.get()), "read the branch tip into an index");
+  if (head_tree.get())
+    Check(git_index_read_tree(index.get(), head_tree.get()), "read the branch tip into an index");
   for (const auto& [path, content] : changes) {
     if (content) {
       git_index_entry entry{};
@@ -207,8 +208,8 @@ bool GitRepository::Commit(const std::map<std::string, std::optional<std::string
   }
   git_oid commit_oid;
   const std::string ref = "refs/heads/" + options_.branch;
-  Check(git_commit_create(&commit_oid, repo_, ref.c_str(), author.get(), author.get(), "UTF-8", message.c_str(),
-                          tree.get(), parent_count, parents),
+  Check(git_commit_create(&commit_oid, repo_, ref.c_str(), author.get(), author.get(), "UTF-8",
+                          message.c_str(), tree.get(), parent_count, parents),
         "commit");
 
   // Keep a non-bare work tree in step for the folder we touched, when it has the branch checked out.
@@ -231,7 +232,8 @@ void GitRepository::PushIfNeeded() {
   auto head = Head();
   if (!head || PushedHead() == head) return;
   GitPtr<git_remote, git_remote_free> remote;
-  Check(git_remote_create_anonymous(remote.out(), repo_, options_.remote.c_str()), "set up the GitOps remote");
+  Check(git_remote_create_anonymous(remote.out(), repo_, options_.remote.c_str()),
+        "set up the GitOps remote");
   git_push_options opts = GIT_PUSH_OPTIONS_INIT;
   std::string rejected;
   opts.callbacks.payload = &rejected;
@@ -249,7 +251,8 @@ void GitRepository::PushIfNeeded() {
   Check(git_oid_fromstr(&oid, head->c_str()), "parse the branch tip");
   GitPtr<git_reference, git_reference_free> tracking;
   const std::string ref = "refs/remotes/gitops/" + options_.branch;
-  Check(git_reference_create(tracking.out(), repo_, ref.c_str(), &oid, 1, "matih: pushed"), "record the push");
+  Check(git_reference_create(tracking.out(), repo_, ref.c_str(), &oid, 1, "matih: pushed"),
+        "record the push");
 }
 
 }  // namespace matih::plugins

@@ -23,7 +23,7 @@
 namespace matih::plugins {
 
 struct GitRepositoryOptions {
-  std::string path;    // the work repository; created (non-bare) when missing
+  std::string path;  // the work repository; created (non-bare) when missing
   std::string branch = "main";
   std::string remote;  // URL or path to push to; empty: no push
   std::string author_name = "matih-provisioner";

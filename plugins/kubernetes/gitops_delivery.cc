@@ -49,7 +49,8 @@ GitRepositoryOptions GitOpsDelivery::OptionsFrom(const Context& ctx) {
 }
 
 std::string GitOpsDelivery::FileOf(const ObjectBatch& batch) {
-  return FolderOf(batch) + "/" + batch.step_name + (batch.mode == DeliveryMode::kPatch ? kPatchSuffix : ".yaml");
+  return FolderOf(batch) + "/" + batch.step_name +
+         (batch.mode == DeliveryMode::kPatch ? kPatchSuffix : ".yaml");
 }
 
 std::optional<std::string> GitOpsDelivery::Kustomization(const std::vector<std::string>& files) {
@@ -92,7 +93,10 @@ std::map<std::string, std::optional<std::string>> GitOpsDelivery::Changes(GitRep
   for (const auto& name : repo.ListFiles(folder)) names.insert(name);
   for (const auto& [path, content] : changes) {
     const std::string name = path.substr(folder.size() + 1);
-    if (content) names.insert(name); else names.erase(name);
+    if (content)
+      names.insert(name);
+    else
+      names.erase(name);
   }
   changes[folder + "/" + kKustomization] = Kustomization({names.begin(), names.end()});
   return changes;
@@ -125,9 +129,10 @@ void GitOpsDelivery::Apply(const ObjectBatch& batch) {
 void GitOpsDelivery::Remove(const ObjectBatch& batch) {
   GitRepository repo(options_);
   RepositoryWriteLock lock(repo.git_dir());
-  repo.Commit(Changes(repo, batch, false),
-              "tenant " + batch.tenant_slug + ": remove step " + batch.step_name + " (run " + batch.run_id + ")",
-              FolderOf(batch));
+  repo.Commit(
+      Changes(repo, batch, false),
+      "tenant " + batch.tenant_slug + ": remove step " + batch.step_name + " (run " + batch.run_id + ")",
+      FolderOf(batch));
   repo.PushIfNeeded();
 }
 

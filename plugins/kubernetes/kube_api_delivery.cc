@@ -18,8 +18,8 @@ std::string StatusMessage(const HttpResponse& response) {
 }
 
 nlohmann::json Skeleton(const KubeObject& object) {
-  nlohmann::json body = {{"apiVersion", object.api_version}, {"kind", object.kind},
-                         {"metadata", {{"name", object.name}}}};
+  nlohmann::json body = {
+      {"apiVersion", object.api_version}, {"kind", object.kind}, {"metadata", {{"name", object.name}}}};
   if (!object.namespace_.empty()) body["metadata"]["namespace"] = object.namespace_;
   return body;
 }
@@ -68,7 +68,8 @@ std::unique_ptr<KubeApiDelivery> KubeApiDelivery::FromSettings(const Context& ct
 }
 
 std::string KubeApiDelivery::FieldManagerFor(const ObjectBatch& batch) const {
-  std::string manager = batch.mode == DeliveryMode::kPatch ? field_manager_ + "-" + batch.step_name : field_manager_;
+  std::string manager =
+      batch.mode == DeliveryMode::kPatch ? field_manager_ + "-" + batch.step_name : field_manager_;
   return manager.substr(0, 128);
 }
 
@@ -80,12 +81,14 @@ HttpResponse KubeApiDelivery::Send(const std::string& method, const std::string&
   request.body = body;
   request.headers.push_back("Accept: application/json");
   if (!content_type.empty()) request.headers.push_back("Content-Type: " + content_type);
-  if (!endpoint_.bearer_token.empty()) request.headers.push_back("Authorization: Bearer " + endpoint_.bearer_token);
+  if (!endpoint_.bearer_token.empty())
+    request.headers.push_back("Authorization: Bearer " + endpoint_.bearer_token);
   return http_.Send(request);
 }
 
 void KubeApiDelivery::Fail(const std::string& what, const HttpResponse& response) {
-  const std::string message = what + ": " + StatusMessage(response) + " (HTTP " + std::to_string(response.status) + ")";
+  const std::string message =
+      what + ": " + StatusMessage(response) + " (HTTP " + std::to_string(response.status) + ")";
   const long s = response.status;
   if (s == 429 || s >= 500) throw TransientError(message);
   if (s == 401 || s == 403) throw PermanentError(message, MATIH_STATUS_PERMISSION_DENIED);
@@ -96,14 +99,15 @@ void KubeApiDelivery::Fail(const std::string& what, const HttpResponse& response
 
 void KubeApiDelivery::ServerSideApply(const KubeObject& object, const nlohmann::json& body,
                                       const std::string& manager) const {
-  const std::string query = "?fieldManager=" + HttpClient::Escape(manager) +
-                            "&force=" + (force_conflicts_ ? "true" : "false");
+  const std::string query =
+      "?fieldManager=" + HttpClient::Escape(manager) + "&force=" + (force_conflicts_ ? "true" : "false");
   // JSON is YAML, and keeps types exact.
   auto response = Send("PATCH", object.ApiPath() + query, body.dump(), "application/apply-patch+yaml");
   if (response.status == 200 || response.status == 201) return;
   if (response.status == 409)
     throw PermanentError("apply " + object.Describe() + ": conflict with another field manager (" +
-                         StatusMessage(response) + "); set kubernetes.force_conflicts=true to take the fields over");
+                         StatusMessage(response) +
+                         "); set kubernetes.force_conflicts=true to take the fields over");
   Fail("apply " + object.Describe(), response);
 }
 
@@ -119,7 +123,8 @@ Observation KubeApiDelivery::Observe(const ObjectBatch& batch) {
     }
     if (response.status != 200) Fail("read " + object.Describe(), response);
     auto live = nlohmann::json::parse(response.body, nullptr, false);
-    if (!live.is_object()) throw TransientError("read " + object.Describe() + ": the API server answered no object");
+    if (!live.is_object())
+      throw TransientError("read " + object.Describe() + ": the API server answered no object");
     std::vector<std::string> diffs;
     CompareApplied(object.body, live, "", diffs);
     for (const auto& d : diffs) differences.push_back(object.Describe() + " " + d);

@@ -16,9 +16,8 @@
 // One object per call.
 #pragma once
 
-#include <matih/step.hpp>
-
 #include <chrono>
+#include <matih/step.hpp>
 
 #include "common/http_client.h"
 #include "kubernetes/kube_credentials.h"
@@ -43,7 +42,8 @@ class KubeApiDelivery final : public ObjectDelivery {
                     const std::string& content_type) const;
   // Throws the step error that an unexpected response means.
   [[noreturn]] static void Fail(const std::string& what, const HttpResponse& response);
-  void ServerSideApply(const KubeObject& object, const nlohmann::json& body, const std::string& manager) const;
+  void ServerSideApply(const KubeObject& object, const nlohmann::json& body,
+                       const std::string& manager) const;
 
   KubeEndpoint endpoint_;
   std::string field_manager_;

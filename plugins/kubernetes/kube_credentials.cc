@@ -17,8 +17,8 @@ std::string Base64Decode(const std::string& text, const std::string& what) {
   std::string out(text.size(), '\0');
   size_t length = 0;
   if (sodium_init() < 0 ||
-      sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(), " \n\r",
-                        &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
+      sodium_base642bin(reinterpret_cast<unsigned char*>(out.data()), out.size(), text.data(), text.size(),
+                        " \n\r", &length, nullptr, sodium_base64_VARIANT_ORIGINAL) != 0)
     throw PermanentError("kubeconfig: " + what + " is not valid base64");
   out.resize(length);
   return out;
@@ -29,7 +29,8 @@ std::string Relative(const std::string& base_file, const std::string& path) {
   return (std::filesystem::path(base_file).parent_path() / path).string();
 }
 
-YAML::Node Named(const YAML::Node& list, const std::string& name, const char* field, const std::string& file) {
+YAML::Node Named(const YAML::Node& list, const std::string& name, const char* field,
+                 const std::string& file) {
   if (list && list.IsSequence())
     for (const auto& item : list)
       if (item["name"] && item["name"].as<std::string>() == name && item[field]) return item[field];
@@ -81,7 +82,8 @@ KubeEndpoint ResolveKubeEndpoint(const Context& ctx) {
   if (auto url = ctx.setting("kubernetes.api_url")) {
     ep.server = *url;
     if (auto token_file = ctx.setting("kubernetes.token_file"))
-      ep.bearer_token = Trim(ReadTextFile(*token_file, "the Kubernetes token (setting kubernetes.token_file)"));
+      ep.bearer_token =
+          Trim(ReadTextFile(*token_file, "the Kubernetes token (setting kubernetes.token_file)"));
     ep.tls.ca_file = SettingOr(ctx, "kubernetes.ca_file", "");
     ep.tls.client_cert_file = SettingOr(ctx, "kubernetes.client_cert_file", "");
     ep.tls.client_key_file = SettingOr(ctx, "kubernetes.client_key_file", "");
@@ -92,16 +94,19 @@ KubeEndpoint ResolveKubeEndpoint(const Context& ctx) {
     std::string h = host;
     if (h.find(':') != std::string::npos) h = "[" + h + "]";  // IPv6
     ep.server = "https://" + h + ":" + (port ? port : "443");
-    ep.bearer_token = Trim(ReadTextFile(std::string(kServiceAccountDir) + "/token", "the service account token"));
+    ep.bearer_token =
+        Trim(ReadTextFile(std::string(kServiceAccountDir) + "/token", "the service account token"));
     ep.tls.ca_file = std::string(kServiceAccountDir) + "/ca.crt";
   } else {
     throw PermanentError(
-        "no Kubernetes API configured: set targets.kubernetes.api_url or targets.kubernetes.kubeconfig, or run "
+        "no Kubernetes API configured: set targets.kubernetes.api_url or targets.kubernetes.kubeconfig, or "
+        "run "
         "in a cluster");
   }
   while (!ep.server.empty() && ep.server.back() == '/') ep.server.pop_back();
   if (ep.server.rfind("https://", 0) != 0) {
-    const bool allow_http = ParseBool("kubernetes.allow_http", SettingOr(ctx, "kubernetes.allow_http", "false"));
+    const bool allow_http =
+        ParseBool("kubernetes.allow_http", SettingOr(ctx, "kubernetes.allow_http", "false"));
     if (!(allow_http && ep.server.rfind("http://", 0) == 0))
       throw PermanentError("the Kubernetes API server must be an https:// URL (got " + ep.server + ")");
   }

@@ -14,7 +14,6 @@
 #pragma once
 
 #include <matih/step.hpp>
-
 #include <string>
 
 #include "common/http_client.h"

@@ -1,9 +1,8 @@
 #include "kubernetes/kube_object.h"
 
-#include <matih/step.hpp>
-
 #include <algorithm>
 #include <map>
+#include <matih/step.hpp>
 
 #include "common/yaml_json.h"
 
@@ -11,12 +10,16 @@ namespace matih::plugins {
 namespace {
 
 // Kinds whose plural is not the lower-cased kind + "s", and kinds that are not namespaced.
-const std::map<std::string, std::string> kIrregularPlurals = {
-    {"NetworkPolicy", "networkpolicies"}, {"PodSecurityPolicy", "podsecuritypolicies"},
-    {"Ingress", "ingresses"}, {"IngressClass", "ingressclasses"}, {"StorageClass", "storageclasses"},
-    {"Endpoints", "endpoints"}, {"PriorityClass", "priorityclasses"}};
-const std::vector<std::string> kClusterScoped = {"Namespace", "ClusterRole", "ClusterRoleBinding", "IngressClass",
-                                                  "StorageClass", "PriorityClass", "CustomResourceDefinition"};
+const std::map<std::string, std::string> kIrregularPlurals = {{"NetworkPolicy", "networkpolicies"},
+                                                              {"PodSecurityPolicy", "podsecuritypolicies"},
+                                                              {"Ingress", "ingresses"},
+                                                              {"IngressClass", "ingressclasses"},
+                                                              {"StorageClass", "storageclasses"},
+                                                              {"Endpoints", "endpoints"},
+                                                              {"PriorityClass", "priorityclasses"}};
+const std::vector<std::string> kClusterScoped = {
+    "Namespace",    "ClusterRole",   "ClusterRoleBinding",      "IngressClass",
+    "StorageClass", "PriorityClass", "CustomResourceDefinition"};
 
 std::string Plural(const std::string& kind) {
   if (auto it = kIrregularPlurals.find(kind); it != kIrregularPlurals.end()) return it->second;
@@ -42,7 +45,8 @@ KubeObject KubeObject::From(nlohmann::json body) {
   o.namespace_ = text(meta, "namespace");
   if (o.api_version.empty() || o.kind.empty() || o.name.empty())
     throw InvalidArgument("a rendered object lacks apiVersion, kind or metadata.name");
-  const bool cluster_scoped = std::find(kClusterScoped.begin(), kClusterScoped.end(), o.kind) != kClusterScoped.end();
+  const bool cluster_scoped =
+      std::find(kClusterScoped.begin(), kClusterScoped.end(), o.kind) != kClusterScoped.end();
   if (!cluster_scoped && o.namespace_.empty())
     throw InvalidArgument("rendered " + o.kind + " " + o.name + " has no metadata.namespace");
   o.body = std::move(body);
@@ -50,7 +54,8 @@ KubeObject KubeObject::From(nlohmann::json body) {
 }
 
 std::string KubeObject::ApiPath() const {
-  std::string path = api_version.find('/') == std::string::npos ? "/api/" + api_version : "/apis/" + api_version;
+  std::string path =
+      api_version.find('/') == std::string::npos ? "/api/" + api_version : "/apis/" + api_version;
   if (!namespace_.empty()) path += "/namespaces/" + namespace_;
   return path + "/" + Plural(kind) + "/" + name;
 }
@@ -68,7 +73,8 @@ ObjectBatch MakeBatch(std::string tenant_slug, std::string step_name, std::strin
   batch.mode = mode;
   if (rendered.empty() || rendered.back() != '\n') rendered.push_back('\n');
   for (auto& doc : ParseYamlDocuments(rendered)) batch.objects.push_back(KubeObject::From(std::move(doc)));
-  if (batch.objects.empty()) throw InvalidArgument("template for step " + batch.step_name + " rendered no object");
+  if (batch.objects.empty())
+    throw InvalidArgument("template for step " + batch.step_name + " rendered no object");
   batch.rendered = std::move(rendered);
   return batch;
 }

@@ -66,10 +66,12 @@ ObjectBatch KubernetesObjectStep::Render(const Context& ctx) {
   if (tier == "enterprise" && spec.raw().contains("quotas") && spec.raw()["quotas"].is_object())
     sizes.update(spec.raw()["quotas"]);
   if (params.contains("sizes") && sizes.empty())
-    throw InvalidArgument("no sizes for tier " + tier + (tier == "enterprise" ? " (the spec has no quotas)" : ""));
+    throw InvalidArgument("no sizes for tier " + tier +
+                          (tier == "enterprise" ? " (the spec has no quotas)" : ""));
   values["sizes"] = sizes;
   values["limits"] = PerTier(params, "limits", tier);
-  if (params.contains("limits") && values["limits"].empty()) throw InvalidArgument("no limits for tier " + tier);
+  if (params.contains("limits") && values["limits"].empty())
+    throw InvalidArgument("no limits for tier " + tier);
 
   const std::string dir = params.contains("templates_dir") && params["templates_dir"].is_string()
                               ? params["templates_dir"].get<std::string>()

@@ -21,7 +21,6 @@
 #pragma once
 
 #include <matih/step.hpp>
-
 #include <memory>
 
 #include "kubernetes/kube_object.h"

@@ -1,8 +1,7 @@
 #include "validation/quota_step.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "common/control_plane_schema.h"
 #include "common/pg_session.h"
@@ -26,8 +25,8 @@ std::set<std::string> ReservedPools(PgSession& session, const std::string& tenan
   return session.Transact("read capacity reservations", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
     std::set<std::string> pools;
-    for (const auto& row :
-         tx.exec_params("SELECT pool FROM control_plane.capacity_reservations WHERE tenant_id = $1::uuid", tenant_id))
+    for (const auto& row : tx.exec_params(
+             "SELECT pool FROM control_plane.capacity_reservations WHERE tenant_id = $1::uuid", tenant_id))
       pools.insert(row[0].as<std::string>());
     return pools;
   });
@@ -36,7 +35,8 @@ std::set<std::string> ReservedPools(PgSession& session, const std::string& tenan
 }  // namespace
 
 void CheckQuotasStep::validate_params(std::string_view params_json) {
-  auto params = nlohmann::json::parse(params_json.empty() ? std::string_view("{}") : params_json, nullptr, false);
+  auto params =
+      nlohmann::json::parse(params_json.empty() ? std::string_view("{}") : params_json, nullptr, false);
   if (!params.is_object()) throw InvalidArgument("params must be an object");
   for (const auto& [key, value] : params.items()) {
     if (key != "placement") throw InvalidArgument("unknown param '" + key + "' (known: placement)");
@@ -114,18 +114,20 @@ void CheckQuotasStep::apply(Context& ctx) {
           "ON CONFLICT (pool) DO UPDATE SET capacity = EXCLUDED.capacity RETURNING capacity",
           pool.name, pool.capacity);
       auto held = tx.exec_params(
-          "SELECT 1 FROM control_plane.capacity_reservations WHERE pool = $1 AND tenant_id = $2::uuid", pool.name,
-          tenant_id);
+          "SELECT 1 FROM control_plane.capacity_reservations WHERE pool = $1 AND tenant_id = $2::uuid",
+          pool.name, tenant_id);
       if (!held.empty()) continue;
       const long long used =
-          tx.exec_params1("SELECT count(*) FROM control_plane.capacity_reservations WHERE pool = $1", pool.name)[0]
+          tx.exec_params1("SELECT count(*) FROM control_plane.capacity_reservations WHERE pool = $1",
+                          pool.name)[0]
               .as<long long>();
       if (!capacity[0].is_null() && used >= capacity[0].as<long long>())
-        throw PermanentError("capacity exhausted: pool " + pool.name + " holds " + std::to_string(used) + " of " +
-                                 capacity[0].as<std::string>() + " tenants",
+        throw PermanentError("capacity exhausted: pool " + pool.name + " holds " + std::to_string(used) +
+                                 " of " + capacity[0].as<std::string>() + " tenants",
                              MATIH_STATUS_RESOURCE_EXHAUSTED);
-      tx.exec_params("INSERT INTO control_plane.capacity_reservations (pool, tenant_id) VALUES ($1, $2::uuid)",
-                     pool.name, tenant_id);
+      tx.exec_params(
+          "INSERT INTO control_plane.capacity_reservations (pool, tenant_id) VALUES ($1, $2::uuid)",
+          pool.name, tenant_id);
     }
   });
   ctx.set_output("pools", PoolList(names));

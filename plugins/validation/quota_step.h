@@ -22,7 +22,6 @@
 #pragma once
 
 #include <matih/step.hpp>
-
 #include <set>
 #include <string>
 

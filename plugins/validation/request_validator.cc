@@ -1,9 +1,8 @@
 #include "validation/request_validator.h"
 
-#include <nlohmann/json.hpp>
-
 #include <algorithm>
 #include <cctype>
+#include <nlohmann/json.hpp>
 #include <regex>
 
 namespace matih::plugins {
@@ -11,8 +10,8 @@ namespace {
 
 const std::set<std::string> kAllowedSpecFields = {"admin_email", "display_name", "region", "services",
                                                   "quotas",      "tier",         "slug"};
-const std::set<std::string> kQuotaFields = {"cpu_requests", "cpu_limits", "memory_requests",
-                                            "memory_limits", "pvcs", "services"};
+const std::set<std::string> kQuotaFields = {"cpu_requests",  "cpu_limits", "memory_requests",
+                                            "memory_limits", "pvcs",       "services"};
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
@@ -35,20 +34,23 @@ void CheckQuotas(const nlohmann::json& quotas, std::vector<std::string>& problem
       if (!value.is_number_integer() || value.get<long long>() <= 0 || value.get<long long>() > 100000)
         problems.push_back("quotas." + key + " must be an integer between 1 and 100000");
     } else if (!value.is_string() || !IsQuantity(value.get<std::string>())) {
-      problems.push_back("quotas." + key + " must be a Kubernetes quantity string such as \"16\" or \"64Gi\"");
+      problems.push_back("quotas." + key +
+                         " must be a Kubernetes quantity string such as \"16\" or \"64Gi\"");
     }
   }
   for (const auto& field : kQuotaFields)
-    if (!quotas.contains(field)) problems.push_back("quotas." + field + " is required for the enterprise tier");
+    if (!quotas.contains(field))
+      problems.push_back("quotas." + field + " is required for the enterprise tier");
 }
 
 }  // namespace
 
 const std::set<std::string>& BuiltInReservedSlugs() {
   static const std::set<std::string> reserved = {
-      "admin", "api",     "app",     "auth",   "billing", "console", "default", "dns",   "docs",
-      "ingress", "internal", "kube-node-lease", "kube-public", "kube-system", "login", "mail",
-      "matih", "metrics", "monitoring", "platform", "root", "status", "support", "system", "www"};
+      "admin",  "api",     "app",     "auth",     "billing",         "console",     "default",
+      "dns",    "docs",    "ingress", "internal", "kube-node-lease", "kube-public", "kube-system",
+      "login",  "mail",    "matih",   "metrics",  "monitoring",      "platform",    "root",
+      "status", "support", "system",  "www"};
   return reserved;
 }
 
@@ -66,7 +68,8 @@ std::string CheckSlug(const std::string& slug, const ValidationRules& rules) {
   if (slug.empty()) return "slug is empty";
   if (slug.size() > rules.max_slug_length)
     return "slug " + Quote(slug) + " is longer than " + std::to_string(rules.max_slug_length) + " characters";
-  if (!(slug[0] >= 'a' && slug[0] <= 'z')) return "slug " + Quote(slug) + " must start with a lowercase letter";
+  if (!(slug[0] >= 'a' && slug[0] <= 'z'))
+    return "slug " + Quote(slug) + " must start with a lowercase letter";
   if (slug.back() == '-') return "slug " + Quote(slug) + " must not end with a hyphen";
   for (char c : slug)
     if (!IsLowerAlnum(c) && c != '-')
@@ -81,7 +84,8 @@ std::string CheckEmail(const std::string& email) {
   if (email.size() > 254) return "admin_email is longer than 254 characters";
   auto at = email.find('@');
   if (at == std::string::npos) return "admin_email " + Quote(email) + " has no '@'";
-  if (email.find('@', at + 1) != std::string::npos) return "admin_email " + Quote(email) + " has more than one '@'";
+  if (email.find('@', at + 1) != std::string::npos)
+    return "admin_email " + Quote(email) + " has more than one '@'";
   std::string local = email.substr(0, at), domain = email.substr(at + 1);
   if (local.empty()) return "admin_email " + Quote(email) + " has an empty local part";
   if (local.size() > 64) return "admin_email " + Quote(email) + " has a local part longer than 64 characters";
@@ -92,15 +96,16 @@ std::string CheckEmail(const std::string& email) {
   if (local.front() == '.' || local.back() == '.' || local.find("..") != std::string::npos)
     return "admin_email " + Quote(email) + " has a misplaced dot in its local part";
   if (domain.empty()) return "admin_email " + Quote(email) + " has an empty domain";
-  if (domain.find('.') == std::string::npos) return "admin_email " + Quote(email) + " has a domain without a dot";
+  if (domain.find('.') == std::string::npos)
+    return "admin_email " + Quote(email) + " has a domain without a dot";
   size_t start = 0;
   while (start <= domain.size()) {
     size_t dot = domain.find('.', start);
     if (dot == std::string::npos) dot = domain.size();
     std::string label = domain.substr(start, dot - start);
-    bool ok = !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
-              std::all_of(label.begin(), label.end(),
-                          [](unsigned char c) { return std::isalnum(c) || c == '-'; });
+    bool ok =
+        !label.empty() && label.size() <= 63 && label.front() != '-' && label.back() != '-' &&
+        std::all_of(label.begin(), label.end(), [](unsigned char c) { return std::isalnum(c) || c == '-'; });
     if (!ok) return "admin_email " + Quote(email) + " has an invalid domain";
     start = dot + 1;
   }
@@ -109,16 +114,19 @@ std::string CheckEmail(const std::string& email) {
 
 std::vector<std::string> FindProblems(const TenantRequest& request, const ValidationRules& rules) {
   std::vector<std::string> problems;
-  static const std::regex uuid("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
-  if (!std::regex_match(request.id, uuid)) problems.push_back("tenant id " + Quote(request.id) + " is not a UUID");
+  static const std::regex uuid(
+      "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$");
+  if (!std::regex_match(request.id, uuid))
+    problems.push_back("tenant id " + Quote(request.id) + " is not a UUID");
   if (auto p = CheckSlug(request.slug, rules); !p.empty()) problems.push_back(p);
   const bool tier_known = KnownTiers().count(request.tier) != 0;
   if (!tier_known)
-    problems.push_back("tier " + Quote(request.tier) + " is unknown (free, starter, professional, enterprise)");
+    problems.push_back("tier " + Quote(request.tier) +
+                       " is unknown (free, starter, professional, enterprise)");
 
   if (request.spec_json.size() > rules.max_spec_bytes) {
-    problems.push_back("spec is " + std::to_string(request.spec_json.size()) + " bytes, more than the limit of " +
-                       std::to_string(rules.max_spec_bytes));
+    problems.push_back("spec is " + std::to_string(request.spec_json.size()) +
+                       " bytes, more than the limit of " + std::to_string(rules.max_spec_bytes));
     return problems;  // not worth parsing
   }
   nlohmann::json spec;
@@ -147,8 +155,8 @@ std::vector<std::string> FindProblems(const TenantRequest& request, const Valida
   } else if (!rules.regions.count(spec["region"].get<std::string>())) {
     std::string known;
     for (const auto& r : rules.regions) known += (known.empty() ? "" : ", ") + r;
-    problems.push_back("region " + Quote(spec["region"].get<std::string>()) + " is not one of the configured regions (" +
-                       known + ")");
+    problems.push_back("region " + Quote(spec["region"].get<std::string>()) +
+                       " is not one of the configured regions (" + known + ")");
   }
 
   if (!spec.contains("admin_email")) {
@@ -183,7 +191,8 @@ std::vector<std::string> FindProblems(const TenantRequest& request, const Valida
           continue;
         }
         const auto name = s.get<std::string>();
-        if (!rules.services.count(name)) problems.push_back("service " + Quote(name) + " is not in the service catalog");
+        if (!rules.services.count(name))
+          problems.push_back("service " + Quote(name) + " is not in the service catalog");
         if (!seen.insert(name).second) problems.push_back("service " + Quote(name) + " is listed twice");
       }
     }
@@ -195,7 +204,8 @@ std::vector<std::string> FindProblems(const TenantRequest& request, const Valida
     else
       CheckQuotas(spec["quotas"], problems);
   } else if (spec.contains("quotas") && tier_known) {
-    problems.push_back("quotas may be given only for the enterprise tier; " + request.tier + " has fixed sizes");
+    problems.push_back("quotas may be given only for the enterprise tier; " + request.tier +
+                       " has fixed sizes");
   }
   return problems;
 }

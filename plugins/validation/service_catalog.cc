@@ -1,7 +1,8 @@
 #include "validation/service_catalog.h"
 
-#include <matih/step.hpp>
 #include <yaml-cpp/yaml.h>
+
+#include <matih/step.hpp>
 
 #include "common/settings.h"
 

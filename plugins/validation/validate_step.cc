@@ -1,7 +1,8 @@
 #include "validation/validate_step.h"
 
-#include <nlohmann/json.hpp>
 #include <sodium.h>
+
+#include <nlohmann/json.hpp>
 
 #include "common/settings.h"
 #include "validation/service_catalog.h"
@@ -20,10 +21,12 @@ std::string JoinProblems(const std::vector<std::string>& problems) {
 }  // namespace
 
 void ValidateRequestStep::validate_params(std::string_view params_json) {
-  auto params = nlohmann::json::parse(params_json.empty() ? std::string_view("{}") : params_json, nullptr, false);
+  auto params =
+      nlohmann::json::parse(params_json.empty() ? std::string_view("{}") : params_json, nullptr, false);
   if (!params.is_object()) throw InvalidArgument("params must be an object");
   for (const auto& [key, value] : params.items()) {
-    if (key != "service_catalog") throw InvalidArgument("unknown param '" + key + "' (known: service_catalog)");
+    if (key != "service_catalog")
+      throw InvalidArgument("unknown param '" + key + "' (known: service_catalog)");
     if (!value.is_string()) throw InvalidArgument("param service_catalog must be a path");
   }
 }

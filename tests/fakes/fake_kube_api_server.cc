@@ -146,7 +146,8 @@ FakeKubeApiServer::FakeKubeApiServer() : server_(std::make_unique<httplib::Serve
     }
     if (!conflicts.empty()) {
       if (created) objects_.erase(req.path);
-      return Reply(res, 409, StatusBody(409, "Conflict", "Apply failed with conflicts: " + conflicts.front()));
+      return Reply(res, 409,
+                   StatusBody(409, "Conflict", "Apply failed with conflicts: " + conflicts.front()));
     }
     bool found = false;
     for (auto& [m, applied] : object.managers)
@@ -213,7 +214,8 @@ void FakeKubeApiServer::Recompute(StoredObject& object) {
   }
   live["metadata"]["managedFields"] = managed;
   nlohmann::json compare_old = object.live, compare_new = live;
-  if (compare_old.is_object() && compare_old.contains("metadata")) compare_old["metadata"].erase("resourceVersion");
+  if (compare_old.is_object() && compare_old.contains("metadata"))
+    compare_old["metadata"].erase("resourceVersion");
   if (compare_old != compare_new || object.resource_version == 0) object.resource_version = next_version_++;
   live["metadata"]["resourceVersion"] = std::to_string(object.resource_version);
   object.live = live;
@@ -226,7 +228,8 @@ std::optional<nlohmann::json> FakeKubeApiServer::Get(const std::string& path) co
   return it->second.live;
 }
 
-void FakeKubeApiServer::Edit(const std::string& path, const std::string& manager, const nlohmann::json& partial) {
+void FakeKubeApiServer::Edit(const std::string& path, const std::string& manager,
+                             const nlohmann::json& partial) {
   std::lock_guard<std::mutex> lock(mu_);
   auto it = objects_.find(path);
   if (it == objects_.end()) throw std::runtime_error("no object at " + path);

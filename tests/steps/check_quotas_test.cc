@@ -21,7 +21,8 @@ class CheckQuotas : public ::testing::Test {
     return tx.exec1(sql)[0].as<long long>();
   }
   long long Reservations(const std::string& tenant_id) {
-    return Count("SELECT count(*) FROM control_plane.capacity_reservations WHERE tenant_id = '" + tenant_id + "'");
+    return Count("SELECT count(*) FROM control_plane.capacity_reservations WHERE tenant_id = '" + tenant_id +
+                 "'");
   }
 
   StepHarness harness_;
@@ -58,8 +59,11 @@ TEST_F(CheckQuotas, TierChangeMovesTheReservationToTheNewPools) {
   EXPECT_EQ(MATIH_STATUS_DRIFTED, observed.status);
   EXPECT_NE(std::string::npos, observed.message.find("stale reservation in pool placement:shared"));
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kStep, tenant).status);
-  EXPECT_EQ(1, Count("SELECT count(*) FROM control_plane.capacity_reservations WHERE pool = 'placement:dedicated'"));
-  EXPECT_EQ(0, Count("SELECT count(*) FROM control_plane.capacity_reservations WHERE pool = 'placement:shared'"));
+  EXPECT_EQ(
+      1,
+      Count("SELECT count(*) FROM control_plane.capacity_reservations WHERE pool = 'placement:dedicated'"));
+  EXPECT_EQ(
+      0, Count("SELECT count(*) FROM control_plane.capacity_reservations WHERE pool = 'placement:shared'"));
 }
 
 TEST_F(CheckQuotas, RemoveReleasesTheCapacityAndCanBeRepeated) {
@@ -88,7 +92,8 @@ TEST_F(CheckQuotas, ParallelClaimsAgainstALimitOfKReserveExactlyK) {
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kStep, warmup).status);
 
   std::vector<TestTenant> tenants;
-  for (int i = 0; i < kTenants; ++i) tenants.push_back(StepHarness::MakeTenant(i % 2 ? "free" : "enterprise"));
+  for (int i = 0; i < kTenants; ++i)
+    tenants.push_back(StepHarness::MakeTenant(i % 2 ? "free" : "enterprise"));
   std::vector<matih_status> results(kTenants);
   std::vector<std::thread> threads;
   for (int i = 0; i < kTenants; ++i)
@@ -108,7 +113,8 @@ TEST_F(CheckQuotas, ParallelClaimsAgainstALimitOfKReserveExactlyK) {
   }
   EXPECT_EQ(kLimit, ok);
   EXPECT_EQ(kTenants - kLimit, exhausted);
-  EXPECT_EQ(kLimit, Count("SELECT count(*) FROM control_plane.capacity_reservations WHERE pool = 'region:eu-west'"));
+  EXPECT_EQ(kLimit,
+            Count("SELECT count(*) FROM control_plane.capacity_reservations WHERE pool = 'region:eu-west'"));
   // A refused tenant holds nothing in any pool.
   EXPECT_EQ(kLimit * 3 + 3, Count("SELECT count(*) FROM control_plane.capacity_reservations"));
 }

@@ -31,12 +31,13 @@ class ControlPlane : public ::testing::Test {
     pqxx::nontransaction tx(c);
     const std::string id = tx.quote(tenant_.view.id);
     std::string out;
-    for (const char* sql : {"SELECT xmin, * FROM control_plane.tenants WHERE id = %s",
-                            "SELECT xmin, * FROM control_plane.users WHERE tenant_id = %s ORDER BY id",
-                            "SELECT xmin, * FROM control_plane.roles WHERE tenant_id = %s ORDER BY name",
-                            "SELECT b.xmin, b.* FROM control_plane.role_bindings b JOIN control_plane.roles r "
-                            "ON r.id = b.role_id WHERE r.tenant_id = %s ORDER BY 2",
-                            "SELECT xmin, * FROM control_plane.api_keys WHERE tenant_id = %s ORDER BY name"}) {
+    for (const char* sql :
+         {"SELECT xmin, * FROM control_plane.tenants WHERE id = %s",
+          "SELECT xmin, * FROM control_plane.users WHERE tenant_id = %s ORDER BY id",
+          "SELECT xmin, * FROM control_plane.roles WHERE tenant_id = %s ORDER BY name",
+          "SELECT b.xmin, b.* FROM control_plane.role_bindings b JOIN control_plane.roles r "
+          "ON r.id = b.role_id WHERE r.tenant_id = %s ORDER BY 2",
+          "SELECT xmin, * FROM control_plane.api_keys WHERE tenant_id = %s ORDER BY name"}) {
       std::string q = sql;
       q.replace(q.find("%s"), 2, id);
       for (const auto& row : tx.exec(q)) {
@@ -92,7 +93,8 @@ TEST_F(ControlPlane, TenantRecordChangedByHandIsDriftedAndRepaired) {
   harness_.database().Exec("UPDATE control_plane.tenants SET tier = 'enterprise', display_name = 'Hacked'");
   auto observed = harness_.Observe("create-tenant-record", tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
-  EXPECT_NE(std::string::npos, observed.message.find("tier: have 'enterprise', want 'starter'")) << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("tier: have 'enterprise', want 'starter'"))
+      << observed.message;
   EXPECT_NE(std::string::npos, observed.message.find("display_name")) << observed.message;
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-tenant-record", tenant_).status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("create-tenant-record", tenant_).status);
@@ -105,7 +107,8 @@ TEST_F(ControlPlane, AdminEmailChangedByHandIsRepairedWithAFreshInvite) {
   harness_.database().Exec("UPDATE control_plane.users SET email = 'intruder@evil.example'");
   auto observed = harness_.Observe("create-admin-user", tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
-  EXPECT_NE(std::string::npos, observed.message.find("admin e-mail: have 'intruder@evil.example'")) << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("admin e-mail: have 'intruder@evil.example'"))
+      << observed.message;
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-admin-user", tenant_).status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("create-admin-user", tenant_).status);
   EXPECT_NE(token, Secret("controlplane/admin-invite-token")) << "the old invite went to the wrong address";
@@ -120,22 +123,27 @@ TEST_F(ControlPlane, InviteTokenIsStoredOnlyAsAKeyedHash) {
   const std::string row = Query1("SELECT row_to_json(u)::text FROM control_plane.users u");
   EXPECT_EQ(std::string::npos, row.find(token));
   EXPECT_EQ(0u, Query1("SELECT invite_token_hash FROM control_plane.users").rfind("hmac-sha256:", 0));
-  EXPECT_EQ("t", Query1("SELECT (invite_expires_at > now() + interval '6 days')::text FROM control_plane.users")
-                     .substr(0, 1));
+  EXPECT_EQ("t",
+            Query1("SELECT (invite_expires_at > now() + interval '6 days')::text FROM control_plane.users")
+                .substr(0, 1));
 }
 
 TEST_F(ControlPlane, RolePermissionsChangedByHandAreDriftedAndRepaired) {
   ApplyAll();
   harness_.database().Exec(
-      "UPDATE control_plane.roles SET permissions = array_append(permissions, 'billing:manage') WHERE name = 'Viewer'");
+      "UPDATE control_plane.roles SET permissions = array_append(permissions, 'billing:manage') WHERE name = "
+      "'Viewer'");
   harness_.database().Exec("DELETE FROM control_plane.role_bindings");
   auto observed = harness_.Observe("create-default-roles", tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
-  EXPECT_NE(std::string::npos, observed.message.find("role Viewer permissions: -billing:manage")) << observed.message;
-  EXPECT_NE(std::string::npos, observed.message.find("admin user not bound to role Admin")) << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("role Viewer permissions: -billing:manage"))
+      << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("admin user not bound to role Admin"))
+      << observed.message;
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-default-roles", tenant_).status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("create-default-roles", tenant_).status);
-  EXPECT_EQ("{dashboards:read,data:read}", Query1("SELECT permissions::text FROM control_plane.roles WHERE name = 'Viewer'"));
+  EXPECT_EQ("{dashboards:read,data:read}",
+            Query1("SELECT permissions::text FROM control_plane.roles WHERE name = 'Viewer'"));
 }
 
 TEST_F(ControlPlane, ApiKeyHasTheScannableFormatAndIsStoredOnlyAsAHash) {
@@ -224,7 +232,8 @@ TEST_F(ControlPlane, AdminUserBeforeTenantRecordIsAFailedPrecondition) {
 
 TEST_F(ControlPlane, SchemaBelongsToALeastPrivilegedRole) {
   ApplyAll();
-  EXPECT_EQ("matih_control_plane", Query1("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'control_plane'"));
+  EXPECT_EQ("matih_control_plane",
+            Query1("SELECT nspowner::regrole::text FROM pg_namespace WHERE nspname = 'control_plane'"));
   EXPECT_EQ("0", Query1("SELECT count(*) FROM pg_tables WHERE schemaname = 'control_plane' "
                         "AND tableowner <> 'matih_control_plane'"));
   EXPECT_EQ("false", Query1("SELECT rolcanlogin::text FROM pg_roles WHERE rolname = 'matih_control_plane'"));
@@ -232,7 +241,9 @@ TEST_F(ControlPlane, SchemaBelongsToALeastPrivilegedRole) {
                             "WHERE rolname = 'matih_control_plane'"));
   EXPECT_EQ("false", Query1("SELECT has_schema_privilege('public', 'control_plane', 'USAGE')::text"));
   EXPECT_EQ("false", Query1("SELECT has_schema_privilege('matih_control_plane', 'matih', 'USAGE')::text"));
-  EXPECT_EQ("false", Query1("SELECT has_table_privilege('matih_control_plane', 'matih.tenant_secrets', 'SELECT')::text"));
+  EXPECT_EQ(
+      "false",
+      Query1("SELECT has_table_privilege('matih_control_plane', 'matih.tenant_secrets', 'SELECT')::text"));
 }
 
 TEST_F(ControlPlane, UnreachableDatabaseIsTransient) {

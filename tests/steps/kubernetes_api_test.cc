@@ -12,9 +12,9 @@
 namespace matih::testing {
 namespace {
 
-const std::vector<std::string> kSteps = {"create-namespace",      "create-resource-quota", "create-limit-range",
-                                         "create-network-policy", "create-service-account",
-                                         "create-pod-security-policy", "create-rbac-bindings"};
+const std::vector<std::string> kSteps = {
+    "create-namespace",       "create-resource-quota",      "create-limit-range",  "create-network-policy",
+    "create-service-account", "create-pod-security-policy", "create-rbac-bindings"};
 
 class KubernetesApi : public ::testing::Test {
  protected:
@@ -59,7 +59,8 @@ TEST_F(KubernetesApi, EachStepIsServerSideAppliedWithItsFieldManagerThenInSync) 
     for (size_t i = before; i < requests.size(); ++i) {
       EXPECT_EQ("PATCH", requests[i].method);
       EXPECT_EQ("application/apply-patch+yaml", requests[i].content_type);
-      EXPECT_EQ(patch ? "matih-provisioner-create-pod-security-policy" : "matih-provisioner", requests[i].field_manager);
+      EXPECT_EQ(patch ? "matih-provisioner-create-pod-security-policy" : "matih-provisioner",
+                requests[i].field_manager);
       EXPECT_EQ("false", requests[i].force);
       EXPECT_EQ("Bearer s3cr3t-service-account-token", requests[i].authorization);
     }
@@ -67,10 +68,14 @@ TEST_F(KubernetesApi, EachStepIsServerSideAppliedWithItsFieldManagerThenInSync) 
     EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
   }
   EXPECT_EQ(12u, server_.object_count());
-  EXPECT_TRUE(server_.Get("/apis/networking.k8s.io/v1/namespaces/tenant-" + tenant_.view.slug +
-                          "/networkpolicies/default-deny").has_value());
-  EXPECT_TRUE(server_.Get("/apis/rbac.authorization.k8s.io/v1/namespaces/tenant-" + tenant_.view.slug +
-                          "/rolebindings/tenant-admins").has_value());
+  EXPECT_TRUE(server_
+                  .Get("/apis/networking.k8s.io/v1/namespaces/tenant-" + tenant_.view.slug +
+                       "/networkpolicies/default-deny")
+                  .has_value());
+  EXPECT_TRUE(server_
+                  .Get("/apis/rbac.authorization.k8s.io/v1/namespaces/tenant-" + tenant_.view.slug +
+                       "/rolebindings/tenant-admins")
+                  .has_value());
 }
 
 TEST_F(KubernetesApi, ApplyingAgainChangesNothing) {
@@ -107,7 +112,8 @@ TEST_F(KubernetesApi, HandEditIsDriftedAndAForcedApplyTakesTheFieldBack) {
   server_.Edit(Quota(), "kubectl-edit", {{"spec", {{"hard", {{"limits.cpu", "40"}}}}}});
   auto observed = harness_.Observe("create-resource-quota", tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
-  EXPECT_NE(std::string::npos, observed.message.find("spec.hard.limits.cpu: have 40, want 32")) << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("spec.hard.limits.cpu: have 40, want 32"))
+      << observed.message;
   Apply("create-resource-quota");
   EXPECT_EQ("true", server_.requests().back().force);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("create-resource-quota", tenant_).status);
@@ -167,10 +173,11 @@ TEST_F(KubernetesApi, KubeconfigWithATokenIsUsed) {
   s.erase("kubernetes.api_url");
   s.erase("kubernetes.token_file");
   const std::string kubeconfig = harness_.TempPath("kubeconfig").string();
-  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: shared\n"
-                            << "clusters:\n- name: shared-cluster\n  cluster:\n    server: " << server_.url() << "\n"
-                            << "contexts:\n- name: shared\n  context:\n    cluster: shared-cluster\n    user: matih\n"
-                            << "users:\n- name: matih\n  user:\n    token: s3cr3t-service-account-token\n";
+  std::ofstream(kubeconfig)
+      << "apiVersion: v1\nkind: Config\ncurrent-context: shared\n"
+      << "clusters:\n- name: shared-cluster\n  cluster:\n    server: " << server_.url() << "\n"
+      << "contexts:\n- name: shared\n  context:\n    cluster: shared-cluster\n    user: matih\n"
+      << "users:\n- name: matih\n  user:\n    token: s3cr3t-service-account-token\n";
   s["kubernetes.kubeconfig"] = kubeconfig;
   Apply("create-namespace");
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("create-namespace", tenant_).status);

@@ -16,9 +16,9 @@
 namespace matih::testing {
 namespace {
 
-const std::vector<std::string> kSteps = {"create-namespace",      "create-resource-quota", "create-limit-range",
-                                         "create-network-policy", "create-service-account",
-                                         "create-pod-security-policy", "create-rbac-bindings"};
+const std::vector<std::string> kSteps = {
+    "create-namespace",       "create-resource-quota",      "create-limit-range",  "create-network-policy",
+    "create-service-account", "create-pod-security-policy", "create-rbac-bindings"};
 
 class KubernetesGitOps : public ::testing::Test {
  protected:
@@ -34,7 +34,8 @@ class KubernetesGitOps : public ::testing::Test {
   }
   std::string Head() {
     std::string out;
-    if (!std::filesystem::exists(repo()) || RunCommand("git -C '" + repo() + "' rev-parse -q --verify main", &out) != 0)
+    if (!std::filesystem::exists(repo()) ||
+        RunCommand("git -C '" + repo() + "' rev-parse -q --verify main", &out) != 0)
       return "";
     return out.substr(0, 40);
   }
@@ -60,7 +61,8 @@ TEST_F(KubernetesGitOps, EachStepCommitsOnceNamingTenantStepAndRunThenIsInSync) 
     ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
     const std::string after = Head();
     EXPECT_NE(before, after);
-    EXPECT_EQ(0u, Git("log -1 --format=%s main").rfind("tenant " + tenant_.view.slug + ": step " + step + " (run test-run-"));
+    EXPECT_EQ(0u, Git("log -1 --format=%s main")
+                      .rfind("tenant " + tenant_.view.slug + ": step " + step + " (run test-run-"));
     EXPECT_EQ("tenant-" + tenant_.view.slug, answer.outputs["namespace"]);
     auto observed = harness_.Observe(step, tenant_);
     EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
@@ -131,7 +133,8 @@ TEST_F(KubernetesGitOps, HandEditIsDriftedWithADiffAndApplyRepairsIt) {
 
 TEST_F(KubernetesGitOps, DeletedFileIsAbsentAndApplyRestoresIt) {
   ApplyAll(tenant_);
-  Git("-c user.name=operator -c user.email=op@example.com rm -q " + Folder(tenant_) + "/create-service-account.yaml");
+  Git("-c user.name=operator -c user.email=op@example.com rm -q " + Folder(tenant_) +
+      "/create-service-account.yaml");
   Git("-c user.name=operator -c user.email=op@example.com commit -qm 'oops'");
   EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe("create-service-account", tenant_).status);
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-service-account", tenant_).status);
@@ -146,7 +149,8 @@ TEST_F(KubernetesGitOps, BareRemoteReceivesTheCommits) {
   EXPECT_EQ(Head(), Git("rev-parse main", remote));
   EXPECT_EQ("7", Git("rev-list --count main", remote));
   EXPECT_NE(std::string::npos, Git("log --format=%s main", remote).find("step create-rbac-bindings"));
-  for (const auto& step : kSteps) EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(step, tenant_).status) << step;
+  for (const auto& step : kSteps)
+    EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(step, tenant_).status) << step;
 }
 
 TEST_F(KubernetesGitOps, UnreachableRemoteIsTransientAndTheUnpushedCommitIsDrift) {
@@ -190,7 +194,8 @@ TEST_F(KubernetesGitOps, RemoveDeletesEachStepsFileAndCanBeRepeated) {
     const std::string before = Head();
     ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(*it, tenant_).status);
     EXPECT_NE(before, Head());
-    EXPECT_EQ(0u, Git("log -1 --format=%s main").rfind("tenant " + tenant_.view.slug + ": remove step " + *it));
+    EXPECT_EQ(0u,
+              Git("log -1 --format=%s main").rfind("tenant " + tenant_.view.slug + ": remove step " + *it));
     EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(*it, tenant_).status);
     const std::string removed = Head();
     ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(*it, tenant_).status);
@@ -203,7 +208,8 @@ TEST_F(KubernetesGitOps, RemoveDeletesEachStepsFileAndCanBeRepeated) {
 TEST_F(KubernetesGitOps, ParallelTenantsCommitWithoutLosingAnything) {
   constexpr int kTenants = 6;
   std::vector<TestTenant> tenants;
-  for (int i = 0; i < kTenants; ++i) tenants.push_back(StepHarness::MakeTenant(i % 2 ? "free" : "professional"));
+  for (int i = 0; i < kTenants; ++i)
+    tenants.push_back(StepHarness::MakeTenant(i % 2 ? "free" : "professional"));
   std::vector<std::thread> threads;
   std::vector<std::string> failures(kTenants);
   for (int i = 0; i < kTenants; ++i)
@@ -254,14 +260,17 @@ TEST_F(KubernetesGitOps, RendersEveryTierIntoFolder) {
     ApplyAll(t);
     for (const auto& step : kSteps) {
       const std::string suffix = step == "create-pod-security-policy" ? ".patch.yaml" : ".yaml";
-      std::ofstream(out / (std::string(tier) + "-" + step + suffix)) << FileAtHead(Folder(t) + "/" + step + suffix) << "\n";
+      std::ofstream(out / (std::string(tier) + "-" + step + suffix))
+          << FileAtHead(Folder(t) + "/" + step + suffix) << "\n";
     }
     std::string kustomized;
-    ASSERT_EQ(0, RunCommand("kubectl kustomize '" + repo() + "/" + Folder(t) + "'", &kustomized)) << kustomized;
+    ASSERT_EQ(0, RunCommand("kubectl kustomize '" + repo() + "/" + Folder(t) + "'", &kustomized))
+        << kustomized;
     std::ofstream(out / (std::string(tier) + "-kustomized.yaml")) << kustomized;
   }
-  EXPECT_EQ(4u * (kSteps.size() + 1), static_cast<size_t>(std::distance(std::filesystem::directory_iterator(out),
-                                                                        std::filesystem::directory_iterator())));
+  EXPECT_EQ(4u * (kSteps.size() + 1),
+            static_cast<size_t>(std::distance(std::filesystem::directory_iterator(out),
+                                              std::filesystem::directory_iterator())));
 }
 
 }  // namespace

@@ -30,7 +30,8 @@ std::string RandomHex(size_t n) {
 std::string NewUuid() {
   std::string h = RandomHex(32);
   h[12] = '4';
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" + h.substr(20);
+  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) + "-" +
+         h.substr(20);
 }
 
 }  // namespace
@@ -86,7 +87,8 @@ StepHarness::StepHarness() {
   std::filesystem::create_directories(temp_dir_);
   const auto hash_key = temp_dir_ / "controlplane-hash.key";
   std::ofstream(hash_key) << RandomHex(64) << "\n";
-  std::filesystem::permissions(hash_key, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+  std::filesystem::permissions(hash_key,
+                               std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
 
   const std::string src = MATIH_SOURCE_DIR;
   settings_ = {
@@ -118,8 +120,8 @@ TestTenant StepHarness::MakeTenant(const std::string& tier, const std::string& p
                          {"region", "eu-west"},
                          {"services", {"query-engine", "bi-service"}}};
   if (tier == "enterprise")
-    spec["quotas"] = {{"cpu_requests", "64"}, {"cpu_limits", "128"}, {"memory_requests", "256Gi"},
-                      {"memory_limits", "512Gi"}, {"pvcs", 200},       {"services", 400}};
+    spec["quotas"] = {{"cpu_requests", "64"},     {"cpu_limits", "128"}, {"memory_requests", "256Gi"},
+                      {"memory_limits", "512Gi"}, {"pvcs", 200},         {"services", 400}};
   t.view.spec_json = spec.dump();
   return t;
 }

@@ -30,8 +30,8 @@ std::vector<BadRequest> BadRequests() {
   auto enterprise_quota = [](const char* f, nlohmann::json v) {
     return [f, v](TestTenant& t, nlohmann::json& spec) {
       t.view.tier = "enterprise";
-      spec["quotas"] = {{"cpu_requests", "64"}, {"cpu_limits", "128"}, {"memory_requests", "256Gi"},
-                        {"memory_limits", "512Gi"}, {"pvcs", 200}, {"services", 400}};
+      spec["quotas"] = {{"cpu_requests", "64"},     {"cpu_limits", "128"}, {"memory_requests", "256Gi"},
+                        {"memory_limits", "512Gi"}, {"pvcs", 200},         {"services", 400}};
       if (v.is_null())
         spec["quotas"].erase(f);
       else
@@ -58,13 +58,16 @@ std::vector<BadRequest> BadRequests() {
       {"SpecSlugMismatch", field("slug", "someone-else"), "spec.slug does not match"},
       {"MissingRegion", [](TestTenant&, nlohmann::json& s) { s.erase("region"); }, "region is missing"},
       {"RegionNotString", field("region", 7), "region must be a string"},
-      {"UnknownRegion", field("region", "mars-north-1"), "'mars-north-1' is not one of the configured regions"},
-      {"MissingEmail", [](TestTenant&, nlohmann::json& s) { s.erase("admin_email"); }, "admin_email is missing"},
+      {"UnknownRegion", field("region", "mars-north-1"),
+       "'mars-north-1' is not one of the configured regions"},
+      {"MissingEmail", [](TestTenant&, nlohmann::json& s) { s.erase("admin_email"); },
+       "admin_email is missing"},
       {"EmailNotString", field("admin_email", nlohmann::json::array()), "admin_email must be a string"},
       {"EmailWithoutAt", email("admin.example.com"), "has no '@'"},
       {"EmailWithTwoAts", email("a@b@example.com"), "more than one '@'"},
       {"EmailEmptyLocal", email("@example.com"), "empty local part"},
-      {"EmailLocalTooLong", email("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.com"),
+      {"EmailLocalTooLong",
+       email("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa@example.com"),
        "local part longer than 64"},
       {"EmailWithSpace", email("ad min@example.com"), "character not allowed"},
       {"EmailDoubleDot", email("ad..min@example.com"), "misplaced dot"},
@@ -74,13 +77,16 @@ std::vector<BadRequest> BadRequests() {
       {"EmailTooLong", email((std::string(60, 'a') + "@" + std::string(200, 'b') + ".com").c_str()),
        "longer than 254"},
       {"ServicesNotList", field("services", "bi-service"), "services must be a list"},
-      {"ServiceNotString", field("services", nlohmann::json::array({1})), "services may contain only strings"},
-      {"UnknownService", field("services", {"bitcoin-miner"}), "'bitcoin-miner' is not in the service catalog"},
+      {"ServiceNotString", field("services", nlohmann::json::array({1})),
+       "services may contain only strings"},
+      {"UnknownService", field("services", {"bitcoin-miner"}),
+       "'bitcoin-miner' is not in the service catalog"},
       {"DuplicateService", field("services", {"bi-service", "bi-service"}), "'bi-service' is listed twice"},
       {"DisplayNameNotString", field("display_name", 12), "display_name must be a string"},
       {"DisplayNameTooLong", field("display_name", std::string(101, 'x')), "1 to 100 characters"},
       {"DisplayNameControlChars", field("display_name", "Acme\nCorp"), "control characters"},
-      {"QuotasOnFreeTier", field("quotas", nlohmann::json::object({{"pvcs", 5}})), "only for the enterprise tier"},
+      {"QuotasOnFreeTier", field("quotas", nlohmann::json::object({{"pvcs", 5}})),
+       "only for the enterprise tier"},
       {"EnterpriseWithoutQuotas",
        [](TestTenant& t, nlohmann::json& s) {
          t.view.tier = "enterprise";
@@ -93,7 +99,8 @@ std::vector<BadRequest> BadRequests() {
          s["quotas"] = "lots";
        },
        "quotas must be an object"},
-      {"EnterpriseBadQuantity", enterprise_quota("cpu_limits", "many"), "quotas.cpu_limits must be a Kubernetes quantity"},
+      {"EnterpriseBadQuantity", enterprise_quota("cpu_limits", "many"),
+       "quotas.cpu_limits must be a Kubernetes quantity"},
       {"EnterpriseZeroPvcs", enterprise_quota("pvcs", 0), "quotas.pvcs must be an integer"},
       {"EnterpriseUnknownQuota", enterprise_quota("gpus", 4), "quotas has an unknown field 'gpus'"},
       {"EnterpriseMissingQuota", enterprise_quota("services", nullptr), "quotas.services is required"},
