@@ -39,7 +39,7 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   po::options_description o("Options");
   o.add_options()("limit", po::value(&opts.limit), "claim at most N tenants (default: run.limit)")(
       "workers", po::value(&opts.workers), "work N tenants at once (default: run.workers)")(
-      "tenant", po::value(&slug), "only this tenant, if it is due")(
+      "tenant", po::value(&slug), "only this tenant; an ACTIVE one is checked for drift now")(
       "pending-only", "only onboarding, retries, rollbacks and deletions; no drift pass")(
       "drift-only", "only the drift pass over ACTIVE tenants");
   po::variables_map vm;
@@ -55,6 +55,8 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   opts.lease = ctx.config().lease;
   opts.heartbeat = ctx.config().heartbeat;
   opts.drift_interval = ctx.config().drift_interval;
+  // Naming one tenant means "look at it now": its drift pass is due whatever the interval.
+  if (opts.slug) opts.drift_interval = Millis(0);
 
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
