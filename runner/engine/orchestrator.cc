@@ -121,12 +121,7 @@ Status Orchestrator::Provision(TenantSession& session, ProvisioningService& serv
                                ConvergeMode mode, TenantOutcome& out) {
   FlowResult flow = service.Converge(mode);
   if (!flow.ok) {
-    if (flow.error.code() == Code::kAborted && flow.error.message().rfind("lease lost", 0) == 0) return flow.error;
-    if (flow.error.code() == Code::kAborted && flow.error.message().rfind("cancelled", 0) == 0) {
-      // Stopping: hand the tenant back untouched so the next run resumes it.
-      out.outcome = "retry_later";
-      return session.Update({.retry_after = Millis(0), .last_error = flow.error.ToString(), .release_lease = true});
-    }
+    if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
     return OnFailure(session, service, t, flow, out);
   }
   const bool upgrade = session.status() == S::kUpgrading;
@@ -145,7 +140,7 @@ Status Orchestrator::Reconcile(TenantSession& session, ProvisioningService& serv
                                TenantOutcome& out) {
   FlowResult flow = service.Converge(ConvergeMode::kReconcile);
   if (!flow.ok) {
-    if (flow.error.code() == Code::kAborted) return flow.error;
+    if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
     // An ACTIVE tenant stays ACTIVE; the failed step is recorded and retried after a backoff.
     out.outcome = "drift_failed";
     return session.Update({.retry_after = deps_.options->tenant_backoff.Delay(2),
@@ -162,6 +157,14 @@ Status Orchestrator::Reconcile(TenantSession& session, ProvisioningService& serv
   }
   out.outcome = "in_sync";
   return session.Update(done);
+}
+
+Status Orchestrator::HandBack(TenantSession& session, const FlowResult& flow, TenantOutcome& out) {
+  // A lost lease: nothing more may be written. A stop request: give the tenant back as it is,
+  // due at once, so the next run resumes it (the in-flight step is observed again first).
+  if (!IsCancellation(flow.error)) return flow.error;
+  out.outcome = "retry_later";
+  return session.Update({.retry_after = Millis(0), .last_error = flow.error.ToString(), .release_lease = true});
 }
 
 Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
@@ -199,7 +202,7 @@ Status Orchestrator::RollBack(TenantSession& session, ProvisioningService& servi
   if (deps_.metrics) deps_.metrics->Rollback();
   FlowResult flow = service.RemoveAll();
   if (!flow.ok) {
-    if (flow.error.code() == Code::kAborted) return flow.error;
+    if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
     out.outcome = "failed";
     return session.Update({.status = S::kFailed,
                            .last_error = "rollback stopped at step " + std::to_string(flow.failed_step) + ": " +
@@ -216,7 +219,7 @@ Status Orchestrator::Deprovision(TenantSession& session, ProvisioningService& se
                                  TenantOutcome& out) {
   FlowResult flow = service.RemoveAll();
   if (!flow.ok) {
-    if (flow.error.code() == Code::kAborted) return flow.error;
+    if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
     out.outcome = "failed";
     return session.Update({.status = S::kFailed,
                            .last_error = "deprovisioning stopped at step " + std::to_string(flow.failed_step) + ": " +

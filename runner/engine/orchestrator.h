@@ -45,6 +45,7 @@ class Orchestrator {
   Status RollBack(TenantSession& session, ProvisioningService& service, TenantOutcome& out);
   Status Deprovision(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                      TenantOutcome& out);
+  Status HandBack(TenantSession& session, const FlowResult& flow, TenantOutcome& out);
   Status OnFailure(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                    const FlowResult& flow, TenantOutcome& out);
 

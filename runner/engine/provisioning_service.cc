@@ -20,6 +20,10 @@ bool LeftSomethingBehind(StepStatus s) {
 
 }  // namespace
 
+bool IsCancellation(const Status& s) {
+  return s.code() == Code::kAborted && s.message().rfind("cancelled:", 0) == 0;
+}
+
 ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& session, const TenantRecord& tenant,
                                          std::map<int, StepRecord> records, const std::atomic<bool>* cancel)
     : deps_(std::move(deps)), session_(session), tenant_(tenant), records_(std::move(records)), cancel_(cancel) {
@@ -84,6 +88,14 @@ ExecutorHooks ProvisioningService::Hooks(const CatalogStep& step, const StepKind
   return hooks;
 }
 
+bool ProvisioningService::Interrupted(FlowResult& result, const CatalogStep& step) {
+  // Not the step's fault: the step stays as its intent says, and is observed again next time.
+  result.ok = false;
+  result.error = Aborted(std::string(kCancelled) + " during step " + step.name);
+  result.failed_step = step.number;
+  return false;
+}
+
 void ProvisioningService::MarkSkipped(const CatalogStep& step) {
   StepRecord& rec = Record(step);
   if (rec.status == StepStatus::kSkipped) return;
@@ -123,6 +135,7 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   int calls = 0;
   StepAnswer seen = StepExecutor::CallWithRetry(*kind, StepOp::kObserve, MakeCall(step, false), step.timeout, step.retry,
                                                 cancel_, hooks, &calls);
+  if (seen.is_error() && Cancelled()) return Interrupted(result, step);
   if (seen.is_error()) {
     Status s = seen.ToStatus();
     return fail(Status(s.code(), "observe: " + s.message()), s.retryable() ? "transient_error" : "permanent_error");
@@ -174,6 +187,7 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
 
   StepAnswer applied = StepExecutor::CallWithRetry(*kind, StepOp::kApply, MakeCall(step, false), step.timeout,
                                                    step.retry, cancel_, hooks, &calls);
+  if (applied.is_error() && Cancelled()) return Interrupted(result, step);
   if (applied.is_error()) {
     Status s = applied.ToStatus();
     std::string outcome = applied.status == MATIH_STATUS_DEADLINE_EXCEEDED ? "timeout"
@@ -207,7 +221,7 @@ FlowResult ProvisioningService::Converge(ConvergeMode mode) {
   for (const CatalogStep* step : deps_.catalog->Ordered(tenant_.tier)) {
     if (Cancelled()) {
       result.ok = false;
-      result.error = Aborted("cancelled: the tenant's lease was lost or the runner is stopping");
+      result.error = Aborted(kCancelled);
       break;
     }
     StepRecord& rec = Record(*step);
@@ -249,6 +263,7 @@ bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result
   int calls = 0;
   StepAnswer answer = StepExecutor::CallWithRetry(*kind, StepOp::kRemove, MakeCall(step, false), step.timeout,
                                                   step.retry, cancel_, Hooks(step, *kind), &calls);
+  if (answer.is_error() && Cancelled()) return Interrupted(result, step);
   if (answer.is_error()) {
     Status s = answer.ToStatus();
     rec.last_error = "remove: " + s.ToString();
@@ -281,7 +296,7 @@ FlowResult ProvisioningService::RemoveAll() {
   for (const CatalogStep* step : ordered) {
     if (Cancelled()) {
       result.ok = false;
-      result.error = Aborted("cancelled: the tenant's lease was lost or the runner is stopping");
+      result.error = Aborted(kCancelled);
       break;
     }
     if (!LeftSomethingBehind(Record(*step).status)) continue;

@@ -35,6 +35,10 @@ struct ServiceDeps {
   std::string runner;
 };
 
+// The message of the Aborted status a flow ends with when its tenant was cancelled.
+inline constexpr const char* kCancelled = "cancelled: the tenant's lease was lost or the runner is stopping";
+bool IsCancellation(const Status& s);
+
 // How a pass over the steps ended.
 struct FlowResult {
   bool ok = true;
@@ -77,6 +81,8 @@ class ProvisioningService {
   // Observes, then applies when needed; false on failure (recorded).
   bool ConvergeStep(const CatalogStep& step, ConvergeMode mode, FlowResult& result);
   bool RemoveStep(const CatalogStep& step, FlowResult& result);
+  // Records nothing and stops the flow: the tenant was cancelled while `step` ran.
+  bool Interrupted(FlowResult& result, const CatalogStep& step);
   void MarkSkipped(const CatalogStep& step);
   bool Cancelled() const { return cancel_ && cancel_->load(); }
 

@@ -124,7 +124,11 @@ void LoadedStepKind::Normalize(Operation op, matih_status raw, StepAnswer& answe
                                           : raw == MATIH_STATUS_OK;
     if (fits) {
       answer.status = raw;
-      if (raw != MATIH_STATUS_DRIFTED) answer.message.clear();
+      if (raw != MATIH_STATUS_DRIFTED) {
+        answer.message.clear();  // a message belongs to DRIFTED and to errors only
+      } else if (answer.message.empty()) {
+        answer.message = Describe() + " found drift but gave no diff";
+      }
       return;
     }
     const char* expected =

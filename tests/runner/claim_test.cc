@@ -99,6 +99,28 @@ TEST_F(ClaimTest, ARunnerWhoseLeaseWasTakenOverWritesNothing) {
   EXPECT_EQ(*lost, std::vector<std::string>{first[0].lease.tenant_id});
 }
 
+TEST_F(ClaimTest, HeartbeatNoticesALostLeaseAndStopsWorkOnThatTenant) {
+  UseCatalog({{"gamma", "{hang_ms: 10000}"}});
+  Add("acme");
+  RunOptions o;
+  o.heartbeat = Millis(100);
+  o.lease = Millis(2000);
+  std::thread thief([&] {
+    // Wait until gamma is in flight, then take the tenant as another runner would.
+    for (int i = 0; i < 200 && Calls("acme", "gamma", "apply") == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Sql("UPDATE matih.tenants SET lease_owner = 'thief', lease_epoch = lease_epoch + 1 WHERE slug = 'acme'");
+  });
+  auto started = std::chrono::steady_clock::now();
+  RunSummary run = RunOk(o);
+  thief.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8)) << "the hanging call was not cancelled";
+  ASSERT_EQ(run.tenants.size(), 1u);
+  EXPECT_EQ(run.tenants[0].outcome, "lease_lost");
+  EXPECT_EQ(Tenant("acme").lease_owner, "thief");
+  EXPECT_EQ(Steps("acme")["gamma"].status, StepStatus::kRunning) << "the stale runner recorded nothing after the theft";
+}
+
 TEST_F(ClaimTest, ALiveLeaseIsNotClaimedAgain) {
   Add("acme");
   ASSERT_EQ(Claim("runner-a").size(), 1u);

@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <thread>
 
 #include "engine/provisioning_service.h"
 #include "runner/runner_fixture.h"
@@ -158,6 +159,33 @@ TEST_F(ProvisioningTest, ResumesAfterACrashMidStepWithoutApplyingTwice) {
   for (const auto& r : Audit("acme"))
     adopted |= r.event.event == "step.finished" && r.event.step_name == "gamma" && r.event.details["result"] == "adopted";
   EXPECT_TRUE(adopted);
+}
+
+TEST_F(ProvisioningTest, AStopRequestHandsTheTenantBackForTheNextRunToResume) {
+  UseCatalog({{"gamma", "{hang_ms: 10000}"}});
+  Add("acme");
+  std::atomic<bool> stop{false};
+  ServiceDeps deps{catalog_.get(), plugins_.get(), secrets_.get(), &metrics_, &engine_, NewUuid(), "stopping-runner"};
+  BatchRun run(*database_, deps, RunOptions{});
+  run.SetStopFlag(&stop);
+  std::thread signal([&] {
+    for (int i = 0; i < 200 && Calls("acme", "gamma", "apply") == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    stop = true;  // what SIGTERM does
+  });
+  auto summary = run.Execute();
+  signal.join();
+  ASSERT_TRUE(summary.ok());
+  EXPECT_EQ(summary->tenants[0].outcome, "retry_later");
+  TenantRecord t = Tenant("acme");
+  EXPECT_EQ(t.status, TenantStatus::kProvisioning);
+  EXPECT_TRUE(t.lease_owner.empty()) << "the lease was handed back";
+  EXPECT_EQ(Steps("acme")["gamma"].status, StepStatus::kRunning);
+
+  UseCatalog();
+  RunSummary next = RunOk();
+  ASSERT_EQ(next.tenants.size(), 1u) << "due at once";
+  EXPECT_EQ(next.tenants[0].outcome, "active");
 }
 
 TEST_F(ProvisioningTest, DriftIsDetectedAndCorrectedWithItsDiff) {
