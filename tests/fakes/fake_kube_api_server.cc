@@ -70,7 +70,18 @@ PathParts Parse(const std::string& path) {
 
 }  // namespace
 
-FakeKubeApiServer::FakeKubeApiServer() : server_(std::make_unique<httplib::Server>()) {
+FakeKubeApiServer::FakeKubeApiServer() : server_(std::make_unique<httplib::Server>()) { Serve(); }
+
+FakeKubeApiServer::FakeKubeApiServer(const TlsFiles& tls)
+    : tls_(true),
+      server_(std::make_unique<httplib::SSLServer>(
+          tls.cert_file.c_str(), tls.key_file.c_str(),
+          tls.client_ca_file.empty() ? nullptr : tls.client_ca_file.c_str())) {
+  if (!server_->is_valid()) throw std::runtime_error("FakeKubeApiServer: invalid TLS certificate or key");
+  Serve();
+}
+
+void FakeKubeApiServer::Serve() {
   const std::string object_path = R"(/(api/v1|apis/[^/]+/[^/]+)(/namespaces/[^/]+)?/[a-z]+/[^/]+)";
 
   auto log_and_check = [this](const httplib::Request& req, httplib::Response& res) -> bool {

@@ -14,7 +14,10 @@
 // With a bearer token set, any other Authorization is 401. Every request is logged for
 // assertions; FailNext makes the next requests answer a given status (e.g. 503).
 //
-// Binds 127.0.0.1 on a free port; serves on its own thread until destroyed. Thread-safe.
+// Plain HTTP by default; with TlsFiles it serves HTTPS with that certificate and, when a client
+// CA is given, requires a client certificate signed by it (as an API server does for kubeconfig
+// client certificates). Binds 127.0.0.1 on a free port; serves on its own thread until destroyed.
+// Thread-safe.
 #pragma once
 
 #include <map>
@@ -38,11 +41,19 @@ class FakeKubeApiServer {
     std::string method, path, content_type, field_manager, force, propagation_policy, authorization;
   };
 
+  struct TlsFiles {
+    std::string cert_file, key_file;
+    std::string client_ca_file;  // empty: no client certificate required
+  };
+
   FakeKubeApiServer();
+  explicit FakeKubeApiServer(const TlsFiles& tls);
   ~FakeKubeApiServer();
 
   int port() const { return port_; }
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::string url() const {
+    return (tls_ ? "https" : "http") + std::string("://127.0.0.1:") + std::to_string(port_);
+  }
   void RequireBearerToken(std::string token);
   // The next `count` requests answer `status` with a Status body.
   void FailNext(int status, int count = 1);
@@ -70,6 +81,9 @@ class FakeKubeApiServer {
   int fail_status_ = 0;
   int fail_count_ = 0;
   long next_version_ = 1;
+  void Serve();
+
+  bool tls_ = false;
   std::unique_ptr<httplib::Server> server_;
   std::thread thread_;
   int port_ = 0;

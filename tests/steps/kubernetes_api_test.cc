@@ -4,6 +4,7 @@
 // 12 owning only its labels on step 7's Namespace; errors mapped to transient or permanent.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "fakes/fake_kube_api_server.h"
@@ -189,6 +190,91 @@ TEST_F(KubernetesApi, PlainHttpServerIsRefusedUnlessAllowed) {
   EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, answer.status);
   EXPECT_NE(std::string::npos, answer.message.find("https://")) << answer.message;
   EXPECT_EQ(0u, server_.requests().size());
+}
+
+// A throwaway CA with a server certificate for 127.0.0.1 and a client certificate, made with the
+// openssl CLI.
+class KubernetesApiTls : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = harness_.TempPath("pki").string();
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ + "/server.ext") << "subjectAltName=IP:127.0.0.1\n";
+    std::ofstream(dir_ + "/client.ext") << "extendedKeyUsage=clientAuth\n";
+    const std::string d = "'" + dir_ + "'";
+    for (const std::string& cmd :
+         {"openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=fake-cluster-ca -keyout " + d +
+              "/ca.key -out " + d + "/ca.crt",
+          "openssl req -newkey rsa:2048 -nodes -subj /CN=127.0.0.1 -keyout " + d + "/server.key -out " + d +
+              "/server.csr",
+          "openssl x509 -req -days 1 -in " + d + "/server.csr -CA " + d + "/ca.crt -CAkey " + d +
+              "/ca.key -CAcreateserial -extfile " + d + "/server.ext -out " + d + "/server.crt",
+          "openssl req -newkey rsa:2048 -nodes -subj /CN=matih-provisioner -keyout " + d +
+              "/client.key -out " + d + "/client.csr",
+          "openssl x509 -req -days 1 -in " + d + "/client.csr -CA " + d + "/ca.crt -CAkey " + d +
+              "/ca.key -CAcreateserial -extfile " + d + "/client.ext -out " + d + "/client.crt"}) {
+      std::string out;
+      ASSERT_EQ(0, RunCommand(cmd, &out)) << cmd << ": " << out;
+    }
+    tenant_ = StepHarness::MakeTenant("free");
+    harness_.settings()["kubernetes.delivery"] = "api";
+  }
+  std::string Base64File(const std::string& name) {
+    std::string out;
+    EXPECT_EQ(0, RunCommand("base64 -w0 '" + dir_ + "/" + name + "'", &out));
+    return out;
+  }
+
+  StepHarness harness_;
+  TestTenant tenant_;
+  std::string dir_;
+};
+
+TEST_F(KubernetesApiTls, ServerCertificateIsVerifiedAgainstTheClusterCa) {
+  FakeKubeApiServer server(FakeKubeApiServer::TlsFiles{dir_ + "/server.crt", dir_ + "/server.key", ""});
+  server.RequireBearerToken("tls-token");
+  const std::string token_file = dir_ + "/token";
+  std::ofstream(token_file) << "tls-token";
+  auto& s = harness_.settings();
+  s["kubernetes.api_url"] = server.url();
+  s["kubernetes.token_file"] = token_file;
+
+  // Without the cluster CA the certificate is not trusted: permanent, and nothing was sent.
+  auto refused = harness_.Apply("create-namespace", tenant_);
+  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, refused.status) << refused.message;
+  EXPECT_EQ(0u, server.requests().size());
+
+  s["kubernetes.ca_file"] = dir_ + "/ca.crt";
+  auto answer = harness_.Apply("create-namespace", tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("create-namespace", tenant_).status);
+}
+
+TEST_F(KubernetesApiTls, KubeconfigClientCertificateDataAuthenticates) {
+  FakeKubeApiServer server(
+      FakeKubeApiServer::TlsFiles{dir_ + "/server.crt", dir_ + "/server.key", dir_ + "/ca.crt"});
+  const std::string kubeconfig = dir_ + "/kubeconfig";
+  std::ofstream(kubeconfig) << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                            << "clusters:\n- name: k\n  cluster:\n    server: " << server.url()
+                            << "\n    certificate-authority-data: " << Base64File("ca.crt") << "\n"
+                            << "contexts:\n- name: c\n  context: {cluster: k, user: u}\n"
+                            << "users:\n- name: u\n  user:\n    client-certificate-data: "
+                            << Base64File("client.crt")
+                            << "\n    client-key-data: " << Base64File("client.key") << "\n";
+  const std::string anonymous = dir_ + "/kubeconfig-anonymous";
+  std::ofstream(anonymous) << "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+                           << "clusters:\n- name: k\n  cluster:\n    server: " << server.url()
+                           << "\n    certificate-authority: ca.crt\n"
+                           << "contexts:\n- name: c\n  context: {cluster: k, user: u}\n"
+                           << "users:\n- name: u\n  user: {}\n";
+  harness_.settings()["kubernetes.kubeconfig"] = anonymous;
+  EXPECT_NE(MATIH_STATUS_OK, harness_.Apply("create-namespace", tenant_).status) << "no client certificate";
+  EXPECT_EQ(0u, server.requests().size());
+
+  harness_.settings()["kubernetes.kubeconfig"] = kubeconfig;
+  auto answer = harness_.Apply("create-namespace", tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_TRUE(server.Get("/api/v1/namespaces/tenant-" + tenant_.view.slug).has_value());
 }
 
 }  // namespace
