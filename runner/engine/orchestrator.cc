@@ -14,22 +14,7 @@ Result<std::map<int, StepRecord>> LoadRecords(pqxx::connection& conn, const std:
   std::map<int, StepRecord> records;
   Status s = Guard("read step records", [&] {
     pqxx::nontransaction tx(conn);
-    for (const auto& r : tx.exec_params(
-             "SELECT step_number, step_name, phase, status, attempts, outputs::text, COALESCE(last_error, '') "
-             "FROM matih.tenant_steps WHERE tenant_id = $1",
-             tenant_id)) {
-      StepRecord rec;
-      rec.number = r[0].as<int>();
-      rec.name = r[1].as<std::string>();
-      rec.phase = r[2].as<int>();
-      rec.status = ParseStepStatus(r[3].as<std::string>());
-      rec.attempts = r[4].as<int>();
-      const nlohmann::json outputs = nlohmann::json::parse(r[5].as<std::string>());
-      for (const auto& [k, v] : outputs.items())
-        rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
-      rec.last_error = r[6].as<std::string>();
-      records[rec.number] = std::move(rec);
-    }
+    for (auto& rec : TenantStore::ReadSteps(tx, tenant_id)) records[rec.number] = std::move(rec);
     return Status::Ok();
   });
   if (!s.ok()) return s;

@@ -99,31 +99,36 @@ Result<std::vector<TenantRecord>> TenantStore::List(std::optional<TenantStatus> 
   return out;
 }
 
+std::vector<StepRecord> TenantStore::ReadSteps(pqxx::transaction_base& tx, const std::string& tenant_id) {
+  std::vector<StepRecord> out;
+  for (const auto& r : tx.exec_params(
+           "SELECT step_number, step_name, phase, status, attempts, outputs::text, last_error, diff, "
+           "started_at::text, finished_at::text FROM matih.tenant_steps WHERE tenant_id = $1 ORDER BY step_number",
+           tenant_id)) {
+    StepRecord rec;
+    rec.number = r[0].as<int>();
+    rec.name = r[1].as<std::string>();
+    rec.phase = r[2].as<int>();
+    rec.status = ParseStepStatus(r[3].as<std::string>());
+    rec.attempts = r[4].as<int>();
+    const nlohmann::json outputs = nlohmann::json::parse(r[5].as<std::string>());
+    for (const auto& [k, v] : outputs.items()) rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    rec.last_error = Text(r[6]);
+    rec.diff = Text(r[7]);
+    rec.started_at = Text(r[8]);
+    rec.finished_at = Text(r[9]);
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
 Result<std::vector<StepRecord>> TenantStore::Steps(const std::string& tenant_id) const {
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   std::vector<StepRecord> out;
   Status s = Guard("read steps", [&] {
     pqxx::nontransaction tx(**conn);
-    for (const auto& r : tx.exec_params(
-             "SELECT step_number, step_name, phase, status, attempts, outputs::text, last_error, diff, "
-             "started_at::text, finished_at::text FROM matih.tenant_steps WHERE tenant_id = $1 ORDER BY step_number",
-             tenant_id)) {
-      StepRecord rec;
-      rec.number = r[0].as<int>();
-      rec.name = r[1].as<std::string>();
-      rec.phase = r[2].as<int>();
-      rec.status = ParseStepStatus(r[3].as<std::string>());
-      rec.attempts = r[4].as<int>();
-      const nlohmann::json outputs = nlohmann::json::parse(r[5].as<std::string>());
-      for (const auto& [k, v] : outputs.items())
-        rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
-      rec.last_error = Text(r[6]);
-      rec.diff = Text(r[7]);
-      rec.started_at = Text(r[8]);
-      rec.finished_at = Text(r[9]);
-      out.push_back(std::move(rec));
-    }
+    out = ReadSteps(tx, tenant_id);
     return Status::Ok();
   });
   if (!s.ok()) return s;

@@ -54,6 +54,8 @@ class TenantStore {
   Result<TenantRecord> Command(const std::string& slug, const std::string& actor,
                                const std::function<Result<TenantChange>(const TenantRecord&)>& decide);
 
+  // The tenant's step records, by number, read in `tx`.
+  static std::vector<StepRecord> ReadSteps(pqxx::transaction_base& tx, const std::string& tenant_id);
   static TenantRecord FromRow(const pqxx::row& r);
   static const char* Columns();  // the SELECT list FromRow reads
 
