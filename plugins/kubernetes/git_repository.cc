@@ -122,8 +122,10 @@ std::optional<std::string> GitRepository::PushedHead() const {
   return std::string(git_oid_tostr_s(&oid));
 }
 
-git_tree* GitRepository::HeadTree() const {
-  auto head = Head();
+git_tree* GitRepository::HeadTree() const { return TreeOf(Head()); }
+
+git_tree* GitRepository::TreeOf(const std::optional<std::string>& commit_hex) const {
+  const auto& head = commit_hex;
   if (!head) return nullptr;
   git_oid oid;
   Check(git_oid_fromstr(&oid, head->c_str()), "parse the branch tip");
@@ -135,8 +137,17 @@ git_tree* GitRepository::HeadTree() const {
 }
 
 std::optional<std::string> GitRepository::ReadFile(const std::string& path) const {
+  return ReadFileIn(Head(), path);
+}
+
+std::optional<std::string> GitRepository::ReadPushedFile(const std::string& path) const {
+  return ReadFileIn(PushedHead(), path);
+}
+
+std::optional<std::string> GitRepository::ReadFileIn(const std::optional<std::string>& commit_hex,
+                                                     const std::string& path) const {
   GitPtr<git_tree, git_tree_free> tree;
-  tree.p = HeadTree();
+  tree.p = TreeOf(commit_hex);
   if (!tree.get()) return std::nullopt;
   GitPtr<git_tree_entry, git_tree_entry_free> entry;
   int rc = git_tree_entry_bypath(entry.out(), tree.get(), path.c_str());

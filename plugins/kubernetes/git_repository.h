@@ -56,6 +56,8 @@ class GitRepository {
   std::optional<std::string> PushedHead() const;
   // The file at the branch tip, or nullopt.
   std::optional<std::string> ReadFile(const std::string& path) const;
+  // The file in the commit last pushed to the remote, or nullopt.
+  std::optional<std::string> ReadPushedFile(const std::string& path) const;
   // Names of the files directly in `dir` at the branch tip (not recursive).
   std::vector<std::string> ListFiles(const std::string& dir) const;
 
@@ -70,6 +72,9 @@ class GitRepository {
 
  private:
   git_tree* HeadTree() const;  // nullptr before the first commit; caller frees
+  git_tree* TreeOf(const std::optional<std::string>& commit_hex) const;  // nullptr for nullopt
+  std::optional<std::string> ReadFileIn(const std::optional<std::string>& commit_hex,
+                                        const std::string& path) const;
 
   GitRepositoryOptions options_;
   git_repository* repo_ = nullptr;

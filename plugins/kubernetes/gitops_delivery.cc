@@ -112,8 +112,10 @@ Observation GitOpsDelivery::Observe(const ObjectBatch& batch) {
   auto kustomization = repo.ReadFile(FolderOf(batch) + "/" + kKustomization);
   if (kustomization != Kustomization(repo.ListFiles(FolderOf(batch))))
     diff += std::string(diff.empty() ? "" : "; ") + kKustomization + " out of date";
-  if (repo.has_remote() && repo.PushedHead() != repo.Head())
-    diff += std::string(diff.empty() ? "" : "; ") + "commits not pushed to the remote";
+  // What the GitOps controller sees is the remote: this step's file there must match too. Other
+  // tenants' unpushed commits are not this step's drift.
+  if (repo.has_remote() && repo.ReadPushedFile(file) != committed)
+    diff += std::string(diff.empty() ? "" : "; ") + "not pushed to the remote yet";
   return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
 }
 

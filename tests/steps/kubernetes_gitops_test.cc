@@ -162,7 +162,7 @@ TEST_F(KubernetesGitOps, UnreachableRemoteIsTransientAndTheUnpushedCommitIsDrift
   EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, answer.status) << answer.message;
   auto observed = harness_.Observe("create-namespace", other);
   EXPECT_EQ(MATIH_STATUS_DRIFTED, observed.status);
-  EXPECT_NE(std::string::npos, observed.message.find("commits not pushed")) << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("not pushed to the remote yet")) << observed.message;
   ASSERT_EQ(0, RunCommand("git init -q --bare '" + remote + "'"));
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-namespace", other).status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("create-namespace", other).status);
