@@ -105,6 +105,13 @@ std::set<std::string>& ReadyUrls() {
 
 }  // namespace
 
+bool ControlPlaneSchemaExists(PgSession& session) {
+  return session.Transact("look for the control-plane schema", [](pqxx::work& tx) {
+    // The last table EnsureControlPlaneSchema creates.
+    return !tx.exec1("SELECT to_regclass('control_plane.capacity_reservations')")[0].is_null();
+  });
+}
+
 void EnterControlPlaneRole(pqxx::work& tx) { tx.exec("SET LOCAL ROLE matih_control_plane"); }
 
 void EnsureControlPlaneSchema(PgSession& session, const std::string& url) {

@@ -26,6 +26,10 @@ inline constexpr const char* kControlPlaneRole = "matih_control_plane";
 
 void EnsureControlPlaneSchema(PgSession& session, const std::string& url);
 
+// Whether the schema is there, without creating anything: observe and remove use it, so a plan on
+// a fresh database changes nothing.
+bool ControlPlaneSchemaExists(PgSession& session);
+
 // Switches the current transaction to the control-plane role (SET LOCAL ROLE).
 void EnterControlPlaneRole(pqxx::work& tx);
 

@@ -27,7 +27,9 @@ bool TokenMatches(const Context& ctx, const std::string& key, const pqxx::field&
 Observation AdminUserStep::observe(Context& ctx) {
   const std::string want = DesiredEmail(ctx);
   const std::string key = LoadHashKey(ctx);
-  auto session = OpenControlPlane(ctx);
+  auto existing = OpenExistingControlPlane(ctx);
+  if (!existing) return Observation::Absent();
+  auto& session = *existing;
   const std::string tenant = ctx.tenant_id();
   return session.Transact("read the admin user", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -86,7 +88,9 @@ void AdminUserStep::apply(Context& ctx) {
 }
 
 void AdminUserStep::remove(Context& ctx) {
-  auto session = OpenControlPlane(ctx);
+  auto existing = OpenExistingControlPlane(ctx);
+  if (!existing) return;  // nothing was ever created
+  auto& session = *existing;
   const std::string tenant = ctx.tenant_id();
   session.Transact("delete the admin user", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

@@ -60,7 +60,9 @@ void ApiKeysStep::validate_params(std::string_view params_json) { KeyNames(param
 Observation ApiKeysStep::observe(Context& ctx) {
   const auto names = KeyNames(ctx.params_json());
   const std::string hash_key = LoadHashKey(ctx);
-  auto session = OpenControlPlane(ctx);
+  auto existing = OpenExistingControlPlane(ctx);
+  if (!existing) return Observation::Absent();
+  auto& session = *existing;
   const std::string tenant = ctx.tenant_id();
   const auto stored = session.Transact("read the API keys", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -114,7 +116,9 @@ void ApiKeysStep::apply(Context& ctx) {
 }
 
 void ApiKeysStep::remove(Context& ctx) {
-  auto session = OpenControlPlane(ctx);
+  auto existing = OpenExistingControlPlane(ctx);
+  if (!existing) return;  // nothing was ever created
+  auto& session = *existing;
   const std::string tenant = ctx.tenant_id();
   session.Transact("revoke API keys", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

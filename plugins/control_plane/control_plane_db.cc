@@ -12,6 +12,12 @@ PgSession OpenControlPlane(const Context& ctx) {
   return session;
 }
 
+std::optional<PgSession> OpenExistingControlPlane(const Context& ctx) {
+  std::optional<PgSession> session(std::in_place, ctx.required_setting("controlplane.database_url"));
+  if (!ControlPlaneSchemaExists(*session)) return std::nullopt;
+  return session;
+}
+
 std::string LoadHashKey(const Context& ctx) {
   const std::string path = ctx.required_setting("controlplane.hash_key_file");
   std::string key = Trim(ReadTextFile(path, "the hash key (setting targets.controlplane.hash_key_file)"));

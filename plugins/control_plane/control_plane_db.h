@@ -11,14 +11,17 @@
 #pragma once
 
 #include <matih/step.hpp>
+#include <optional>
 #include <string>
 
 #include "common/pg_session.h"
 
 namespace matih::plugins {
 
-// A connected session with the control-plane schema ensured.
+// A connected session with the control-plane schema ensured (apply).
 PgSession OpenControlPlane(const Context& ctx);
+// A connected session when the schema exists, else nullopt; creates nothing (observe, remove).
+std::optional<PgSession> OpenExistingControlPlane(const Context& ctx);
 
 // The hash key; PermanentError naming the setting (never the key) when missing or too short.
 std::string LoadHashKey(const Context& ctx);

@@ -76,7 +76,9 @@ void DefaultRolesStep::validate_params(std::string_view params_json) { Parse(par
 
 Observation DefaultRolesStep::observe(Context& ctx) {
   const Desired want = Parse(ctx.params_json());
-  auto session = OpenControlPlane(ctx);
+  auto existing = OpenExistingControlPlane(ctx);
+  if (!existing) return Observation::Absent();
+  auto& session = *existing;
   const std::string tenant = ctx.tenant_id();
   return session.Transact("read the default roles", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -140,7 +142,9 @@ void DefaultRolesStep::apply(Context& ctx) {
 }
 
 void DefaultRolesStep::remove(Context& ctx) {
-  auto session = OpenControlPlane(ctx);
+  auto existing = OpenExistingControlPlane(ctx);
+  if (!existing) return;  // nothing was ever created
+  auto& session = *existing;
   const std::string tenant = ctx.tenant_id();
   session.Transact("delete the default roles", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

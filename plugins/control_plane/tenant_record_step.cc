@@ -22,7 +22,9 @@ TenantRow Desired(const Context& ctx) {
 
 Observation TenantRecordStep::observe(Context& ctx) {
   const TenantRow want = Desired(ctx);
-  auto session = OpenControlPlane(ctx);
+  auto existing = OpenExistingControlPlane(ctx);
+  if (!existing) return Observation::Absent();
+  auto& session = *existing;
   const std::string id = ctx.tenant_id();
   return session.Transact("read the tenant record", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -64,7 +66,9 @@ void TenantRecordStep::apply(Context& ctx) {
 }
 
 void TenantRecordStep::remove(Context& ctx) {
-  auto session = OpenControlPlane(ctx);
+  auto existing = OpenExistingControlPlane(ctx);
+  if (!existing) return;  // nothing was ever created
+  auto& session = *existing;
   const std::string id = ctx.tenant_id();
   session.Transact("delete the tenant record", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

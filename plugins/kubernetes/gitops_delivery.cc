@@ -1,6 +1,7 @@
 #include "kubernetes/gitops_delivery.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <set>
 #include <sstream>
 
@@ -103,6 +104,7 @@ std::map<std::string, std::optional<std::string>> GitOpsDelivery::Changes(GitRep
 }
 
 Observation GitOpsDelivery::Observe(const ObjectBatch& batch) {
+  if (!std::filesystem::exists(options_.path)) return Observation::Absent();  // observe creates nothing
   GitRepository repo(options_);
   const std::string file = FileOf(batch);
   auto committed = repo.ReadFile(file);
@@ -129,6 +131,7 @@ void GitOpsDelivery::Apply(const ObjectBatch& batch) {
 }
 
 void GitOpsDelivery::Remove(const ObjectBatch& batch) {
+  if (!std::filesystem::exists(options_.path)) return;  // nothing was ever delivered
   GitRepository repo(options_);
   RepositoryWriteLock lock(repo.git_dir());
   repo.Commit(

@@ -78,7 +78,7 @@ std::vector<CheckQuotasStep::Pool> CheckQuotasStep::PoolsFor(const Context& ctx)
 Observation CheckQuotasStep::observe(Context& ctx) {
   const std::string url = ctx.required_setting("controlplane.database_url");
   PgSession session(url);
-  EnsureControlPlaneSchema(session, url);
+  if (!ControlPlaneSchemaExists(session)) return Observation::Absent();
   const auto reserved = ReservedPools(session, ctx.tenant_id());
   if (reserved.empty()) return Observation::Absent();
   std::set<std::string> wanted;
@@ -136,7 +136,7 @@ void CheckQuotasStep::apply(Context& ctx) {
 void CheckQuotasStep::remove(Context& ctx) {
   const std::string url = ctx.required_setting("controlplane.database_url");
   PgSession session(url);
-  EnsureControlPlaneSchema(session, url);
+  if (!ControlPlaneSchemaExists(session)) return;  // nothing was ever reserved
   const std::string tenant_id = ctx.tenant_id();
   session.Transact("release capacity", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

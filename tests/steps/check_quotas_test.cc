@@ -40,6 +40,13 @@ TEST_F(CheckQuotas, ReservesOneSlotPerPoolAndIsIdempotent) {
   EXPECT_EQ(3, Reservations(tenant.view.id));
 }
 
+TEST_F(CheckQuotas, ObserveAndRemoveOnAFreshDatabaseCreateNothing) {
+  TestTenant tenant = StepHarness::MakeTenant("free");
+  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant).status);
+  EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(kStep, tenant).status);
+  EXPECT_EQ(0, Count("SELECT count(*) FROM pg_namespace WHERE nspname = 'control_plane'"));
+}
+
 TEST_F(CheckQuotas, ObservesAReservationDeletedByHandAndApplyRestoresIt) {
   TestTenant tenant = StepHarness::MakeTenant("starter");
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kStep, tenant).status);

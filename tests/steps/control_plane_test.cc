@@ -77,6 +77,14 @@ TEST_F(ControlPlane, EachStepIsAbsentThenAppliedThenInSync) {
   EXPECT_EQ("default", tenant_.outputs["issue-api-keys"]["key_names"]);
 }
 
+TEST_F(ControlPlane, ObserveAndRemoveOnAFreshDatabaseCreateNothing) {
+  for (const auto& step : kSteps) {
+    EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(step, tenant_).status) << step;
+    EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(step, tenant_).status) << step;
+  }
+  EXPECT_EQ("0", Query1("SELECT count(*) FROM pg_namespace WHERE nspname = 'control_plane'"));
+}
+
 TEST_F(ControlPlane, ApplyingAgainWritesNothing) {
   ApplyAll();
   const std::string before = Snapshot();

@@ -73,6 +73,14 @@ TEST_F(KubernetesGitOps, EachStepCommitsOnceNamingTenantStepAndRunThenIsInSync) 
   EXPECT_EQ("", Git("status --porcelain")) << "the work tree follows the commits";
 }
 
+TEST_F(KubernetesGitOps, ObserveAndRemoveBeforeAnyApplyCreateNothing) {
+  for (const auto& step : kSteps) {
+    EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(step, tenant_).status) << step;
+    EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(step, tenant_).status) << step;
+  }
+  EXPECT_FALSE(std::filesystem::exists(repo()));
+}
+
 TEST_F(KubernetesGitOps, NamespaceCarriesTheTenantLabels) {
   ApplyAll(tenant_);
   auto ns = plugins::ParseYamlDocuments(FileAtHead(Folder(tenant_) + "/create-namespace.yaml")).at(0);
