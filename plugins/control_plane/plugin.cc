@@ -1,5 +1,14 @@
-// matih-control-plane: phase 1 of provisioning (steps 3-6), rows in the control-plane schema.
-// See each step's header for the settings it reads; config/targets.example.conf lists them all.
+// matih-control-plane: phase 1 of provisioning (steps 3-6), rows in the control-plane schema
+// (plugins/common/control_plane_schema.h: schema control_plane, role matih_control_plane).
+//
+// Settings read (runner config, section [targets]; config/targets.example.conf has examples):
+//   controlplane.database_url      required: libpq URL; the login must be a member of role
+//                                  matih_control_plane (created on first use with CREATEROLE)
+//   controlplane.hash_key_file     steps 4 and 6, required: file of >= 32 bytes, the HMAC-SHA256
+//                                  key of stored invite tokens and API keys
+//   controlplane.invite_ttl_hours  step 4: lifetime of the invite token (default 168)
+// Secrets written (secret store, never logs or outputs): controlplane/admin-invite-token,
+// controlplane/api-key/<name>.
 #include <matih/step.hpp>
 
 #include "control_plane/admin_user_step.h"

@@ -1,5 +1,15 @@
-// matih-validation: phase 0 of provisioning (steps 1 and 2). See each step's header for the
-// settings it reads; config/targets.example.conf lists them all.
+// matih-validation: phase 0 of provisioning (steps 1 and 2).
+//
+// Settings read (runner config, section [targets]; config/targets.example.conf has examples):
+//   tenant.regions               step 1, required: comma list of regions tenants may choose
+//   tenant.reserved_slugs        step 1: comma list of slugs added to the built-in reserved words
+//   tenant.service_catalog       step 1, required (or param service_catalog): config/service-catalog.yaml
+//   controlplane.database_url    step 2, required: libpq URL of the control-plane database
+//   quota.shared.tenants         step 2: tenants on the shared cluster (free, starter)
+//   quota.dedicated.clusters     step 2: dedicated clusters (professional, enterprise)
+//   quota.region.<region>.tenants, quota.region.tenants, quota.tier.<tier>.tenants
+//                                step 2: per-region (specific, default) and per-tier limits
+// A limit left out is unlimited. Details in validate_step.h and quota_step.h.
 #include <matih/step.hpp>
 
 #include "validation/quota_step.h"
