@@ -121,6 +121,34 @@ TEST_F(KubernetesApi, HandEditIsDriftedAndAForcedApplyTakesTheFieldBack) {
   EXPECT_EQ("32", server_.Get(Quota())->at("spec").at("hard").at("limits.cpu"));
 }
 
+TEST_F(KubernetesApi, EveryStepFindsAHandEditAndRepairsIt) {
+  harness_.settings()["kubernetes.force_conflicts"] = "true";
+  ApplyAll();
+  const std::string ns = "tenant-" + tenant_.view.slug;
+  const std::vector<std::pair<std::string, std::string>> objects = {
+      {"create-namespace", Ns()},
+      {"create-resource-quota", Quota()},
+      {"create-limit-range", Ns() + "/limitranges/tenant-limits"},
+      {"create-network-policy", "/apis/networking.k8s.io/v1/namespaces/" + ns + "/networkpolicies/allow-dns"},
+      {"create-service-account", Ns() + "/serviceaccounts/tenant-workloads"},
+      {"create-pod-security-policy", Ns()},
+      {"create-rbac-bindings",
+       "/apis/rbac.authorization.k8s.io/v1/namespaces/" + ns + "/roles/tenant-admin"}};
+  for (const auto& [step, path] : objects) {
+    SCOPED_TRACE(step);
+    const bool patch = step == "create-pod-security-policy";
+    const nlohmann::json labels = patch ? nlohmann::json{{"pod-security.kubernetes.io/enforce", "privileged"}}
+                                        : nlohmann::json{{"app.kubernetes.io/managed-by", "kubectl"}};
+    server_.Edit(path, "kubectl-edit", {{"metadata", {{"labels", labels}}}});
+    auto observed = harness_.Observe(step, tenant_);
+    ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+    EXPECT_NE(std::string::npos, observed.message.find(patch ? "have privileged" : "have kubectl"))
+        << observed.message;
+    Apply(step);
+    EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(step, tenant_).status);
+  }
+}
+
 TEST_F(KubernetesApi, ConflictWithAnotherManagerWithoutForceIsPermanent) {
   ApplyAll();
   server_.Edit(Quota(), "kubectl-edit", {{"spec", {{"hard", {{"limits.cpu", "40"}}}}}});

@@ -139,6 +139,27 @@ TEST_F(KubernetesGitOps, HandEditIsDriftedWithADiffAndApplyRepairsIt) {
   EXPECT_EQ(good, FileAtHead(file) + "\n");
 }
 
+TEST_F(KubernetesGitOps, EveryStepFindsAHandEditAndRepairsIt) {
+  ApplyAll(tenant_);
+  for (const auto& step : kSteps) {
+    SCOPED_TRACE(step);
+    const bool patch = step == "create-pod-security-policy";
+    const std::string file = Folder(tenant_) + "/" + step + (patch ? ".patch.yaml" : ".yaml");
+    std::string text = FileAtHead(file) + "\n";
+    const std::string from = patch ? "\"restricted\"" : "\"matih-provisioner\"";
+    const std::string to = patch ? "\"privileged\"" : "\"kubectl\"";
+    ASSERT_NE(std::string::npos, text.find(from));
+    text.replace(text.find(from), from.size(), to);
+    std::ofstream(repo() + "/" + file) << text;
+    Git("-c user.name=operator -c user.email=op@example.com commit -qam 'hand edit of " + step + "'");
+    auto observed = harness_.Observe(step, tenant_);
+    ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+    EXPECT_NE(std::string::npos, observed.message.find(to)) << observed.message;
+    ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(step, tenant_).status);
+    EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(step, tenant_).status);
+  }
+}
+
 TEST_F(KubernetesGitOps, DeletedFileIsAbsentAndApplyRestoresIt) {
   ApplyAll(tenant_);
   Git("-c user.name=operator -c user.email=op@example.com rm -q " + Folder(tenant_) +
