@@ -391,6 +391,15 @@ TEST(PluginHost, ErrorWithoutAMessageGetsOneNamingTheKind) {
   EXPECT_NE(answer.message.find("failed in remove with unavailable"), std::string::npos) << answer.message;
 }
 
+TEST(PluginHost, DriftWithoutADiffGetsAMessageNamingTheKind) {
+  auto host = LoadPlugins({TestPluginDir("misbehaving")});
+  ASSERT_TRUE(host);
+  StepAnswer answer = host->Find("bad.silent_drift")->Observe(TestCall("odd"));
+  EXPECT_EQ(answer.status, MATIH_STATUS_DRIFTED);
+  EXPECT_NE(answer.message.find("kind bad.silent_drift"), std::string::npos) << answer.message;
+  EXPECT_NE(answer.message.find("gave no diff"), std::string::npos) << answer.message;
+}
+
 TEST(PluginHost, ExceptionThrownAcrossTheAbiIsCaughtByTheHost) {
   auto host = LoadPlugins({TestPluginDir("misbehaving")});
   ASSERT_TRUE(host);

@@ -326,12 +326,12 @@ class Plugin {
   static void matih_register_kinds(::matih::Plugin& plugin);                                      \
   extern "C" MATIH_PLUGIN_EXPORT const matih_plugin* matih_step_plugin_init(                      \
       uint32_t, uint32_t, const matih_host_api* host) {                                           \
-    static ::matih::Plugin* instance = nullptr;                                                   \
+    static std::unique_ptr<::matih::Plugin> instance; /* freed when the plugin is unloaded */     \
     if (instance) return instance->finish(host);                                                  \
     try {                                                                                         \
-      auto* p = new ::matih::Plugin(plugin_name, plugin_version);                                 \
+      auto p = std::make_unique<::matih::Plugin>(plugin_name, plugin_version);                    \
       matih_register_kinds(*p);                                                                   \
-      instance = p;                                                                               \
+      instance = std::move(p);                                                                    \
       return instance->finish(host);                                                              \
     } catch (...) {                                                                               \
       return nullptr;                                                                             \

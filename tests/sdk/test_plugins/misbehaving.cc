@@ -1,6 +1,7 @@
 // misbehaving: a plugin written straight against the C ABI that breaks its rules, so the tests
 // can show the host survives: an unknown status value, an answer that does not fit the
-// operation, an error without a message, and a C++ exception thrown across the ABI.
+// operation, an error without a message, drift without a diff, and a C++ exception thrown
+// across the ABI.
 #include <matih/step_abi.h>
 
 #include <cstring>
@@ -20,6 +21,7 @@ matih_status InSyncFromApply(void*, matih_step_context*) { return MATIH_STATUS_I
 matih_status SilentError(void*, matih_step_context*) { return MATIH_STATUS_UNAVAILABLE; }
 matih_status ThrowAcross(void*, matih_step_context*) { throw std::runtime_error("thrown across the C ABI"); }
 matih_status Ok(void*, matih_step_context*) { return MATIH_STATUS_OK; }
+matih_status SilentDrift(void*, matih_step_context*) { return MATIH_STATUS_DRIFTED; }
 matih_status SetsOutputThenFails(void*, matih_step_context* ctx) {
   ctx->host->callback_set_output(ctx, matih_str{"half", 4}, matih_str{"done", 4});
   Say(ctx, "failed half-way");
@@ -31,13 +33,15 @@ const matih_step_kind kKinds[] = {
      &UnknownStatus, &InSyncFromApply, &SilentError, nullptr},
     {sizeof(matih_step_kind), "bad.throws_raw", "Throws a C++ exception through the C ABI", nullptr,
      &ThrowAcross, &SetsOutputThenFails, &Ok, nullptr},
+    {sizeof(matih_step_kind), "bad.silent_drift", "Answers DRIFTED without a diff", nullptr, &SilentDrift,
+     &Ok, &Ok, nullptr},
 };
 const matih_plugin kPlugin = {sizeof(matih_plugin),
                               MATIH_STEP_ABI_VERSION_MAJOR,
                               MATIH_STEP_ABI_VERSION_MINOR,
                               "misbehaving",
                               "0.0.1",
-                              2,
+                              3,
                               kKinds,
                               sizeof(matih_step_kind)};
 
