@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -258,6 +259,20 @@ TEST(PluginHost, LoadRefusesPluginFileWritableByGroup) {
   Status s = LoadStatus({dir.path()});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("plugin " + file + " is writable by group or others (mode 0775)"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST(PluginHost, LoadRefusesPluginOwnedByAnotherUser) {
+  TempDir dir;
+  const std::string file = CopyProbeInto(dir);
+  const uid_t other = ::geteuid() == 0 ? 65534 : 0;  // nobody, or root when we are not root
+  if (::chown(file.c_str(), other, static_cast<gid_t>(-1)) != 0) {
+    GTEST_SKIP() << "cannot hand the file to another user here (not root)";
+  }
+  Status s = LoadStatus({dir.path()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("plugin " + file + " is owned by uid " + std::to_string(other)),
             std::string::npos)
       << s.message();
 }
