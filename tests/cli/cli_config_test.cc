@@ -41,9 +41,14 @@ std::string LogFormatOf(const std::string& err) {
 
 class CliConfigTest : public CliTest {
  protected:
+  // A migrated database shared by the suite: these tests add differently named tenants at most.
   void SetUp() override {
-    CliTest::SetUp();
-    ASSERT_NO_FATAL_FAILURE(Migrate());
+    if (!NeedsDatabase()) return CliTest::SetUp();
+    ShareSeed([this] { ASSERT_NO_FATAL_FAILURE(Migrate()); }, /*check_unchanged=*/false);
+  }
+  // A config file of this test's own (the folder is shared by the suite).
+  std::string OwnConfig(const std::string& extra) {
+    return WriteConfig(extra, std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".conf");
   }
   std::string UnreachableUrl() const { return "postgresql://postgres@127.0.0.1:" + std::to_string(closed_.port()) + "/matih"; }
   ClosedPort closed_;
@@ -56,21 +61,21 @@ TEST_F(CliConfigTest, LogFormatDefaultsToText) {
 }
 
 TEST_F(CliConfigTest, LogFormatFromFileBeatsDefault) {
-  config_ = WriteConfig("\n[log]\nformat = json\n");
+  config_ = OwnConfig("\n[log]\nformat = json\n");
   CliResult r = Cli({"run"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(LogFormatOf(r.err), "json") << Describe(r);
 }
 
 TEST_F(CliConfigTest, LogFormatFromEnvironmentBeatsFile) {
-  config_ = WriteConfig("\n[log]\nformat = text\n");
+  config_ = OwnConfig("\n[log]\nformat = text\n");
   CliResult r = Cli({"run"}, {{"MATIH_LOG_FORMAT", "json"}});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(LogFormatOf(r.err), "json") << Describe(r);
 }
 
 TEST_F(CliConfigTest, LogFormatFlagBeatsEnvironment) {
-  config_ = WriteConfig("\n[log]\nformat = json\n");
+  config_ = OwnConfig("\n[log]\nformat = json\n");
   CliResult r = Cli({"--log-format", "text", "run"}, {{"MATIH_LOG_FORMAT", "json"}});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(LogFormatOf(r.err), "text") << Describe(r);
@@ -97,7 +102,7 @@ TEST_F(CliConfigTest, JsonLogModeMakesRunPrintAJsonSummary) {
 }
 
 TEST_F(CliConfigTest, DatabaseUrlFromEnvironmentBeatsFile) {
-  config_ = WriteFile("closed.conf", "[database]\nurl = " + UnreachableUrl() + "\n");
+  config_ = WriteFile("closed-url.conf", "[database]\nurl = " + UnreachableUrl() + "\n");
   CliResult r = Cli({"tenants", "list"}, {{"MATIH_DATABASE_URL", db_->url()}});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   r = Cli({"tenants", "list"});
@@ -111,22 +116,28 @@ TEST_F(CliConfigTest, DatabaseUrlFlagBeatsEnvironment) {
   EXPECT_EQ(r.exit_code, 4) << "the environment must beat the file\n" << Describe(r);
 }
 
+bool Lists(const std::string& json, const std::string& slug) {
+  for (const auto& t : nlohmann::json::parse(json))
+    if (t.at("slug") == slug) return true;
+  return false;
+}
+
 TEST_F(CliConfigTest, DatabaseUrlFromEnvironmentAloneIsEnough) {
-  AddTenant("env-co");
+  ASSERT_NO_FATAL_FAILURE(AddTenant("env-url-co"));
   CliResult r = Raw({"tenants", "list", "--format", "json"}, {{"MATIH_DATABASE_URL", db_->url()}});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(nlohmann::json::parse(r.out).at(0).at("slug"), "env-co");
+  EXPECT_TRUE(Lists(r.out, "env-url-co")) << r.out;
 }
 
 TEST_F(CliConfigTest, ConfigFileFromMatihConfigEnvironment) {
-  AddTenant("env-co");
+  ASSERT_NO_FATAL_FAILURE(AddTenant("env-config-co"));
   CliResult r = Raw({"tenants", "list", "--format", "json"}, {{"MATIH_CONFIG", config_}});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
-  EXPECT_EQ(nlohmann::json::parse(r.out).at(0).at("slug"), "env-co");
+  EXPECT_TRUE(Lists(r.out, "env-config-co")) << r.out;
 }
 
 TEST_F(CliConfigTest, RegionsFromConfigAllowAnotherRegion) {
-  config_ = WriteConfig("\n[tenants]\nregions = eastus, westeurope\n");
+  config_ = OwnConfig("\n[tenants]\nregions = eastus, westeurope\n");
   CliResult r = Cli({"tenants", "add", "--slug", "eu-co", "--tier", "free", "--admin-email", "a@eu-co.example",
                      "--region", "westeurope"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
@@ -135,7 +146,11 @@ TEST_F(CliConfigTest, RegionsFromConfigAllowAnotherRegion) {
 
 // --- Database unreachable: exit 4 ---------------------------------------------------------------
 
-class CliUnreachableTest : public CliConfigTest, public ::testing::WithParamInterface<std::vector<std::string>> {};
+// No database at all: the config names none, the environment names a closed port.
+class CliUnreachableTest : public CliConfigTest, public ::testing::WithParamInterface<std::vector<std::string>> {
+ protected:
+  bool NeedsDatabase() const override { return false; }
+};
 
 TEST_P(CliUnreachableTest, ExitsFourNamingTheDatabase) {
   CliResult r = Cli(GetParam(), {{"MATIH_DATABASE_URL", UnreachableUrl()}});
@@ -165,7 +180,7 @@ INSTANTIATE_TEST_SUITE_P(Cli, CliUnreachableTest,
                            return name;
                          });
 
-TEST_F(CliConfigTest, UnreachableDatabaseMessageNeverShowsThePassword) {
+TEST_F(CliUnreachableTest, UnreachableDatabaseMessageNeverShowsThePassword) {
   std::string url = "postgresql://postgres:hunter2secret@127.0.0.1:" + std::to_string(closed_.port()) + "/matih";
   CliResult r = Cli({"--database-url", url, "tenants", "list"});
   EXPECT_EQ(r.exit_code, 4) << Describe(r);

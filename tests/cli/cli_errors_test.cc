@@ -13,14 +13,18 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// A database with one PENDING tenant (pending-co) and one ACTIVE free tenant (active-co).
+// Error paths change nothing, so the tests of a suite share one seeded database (ShareSeed): one
+// PENDING tenant (pending-co) and one ACTIVE free tenant (active-co, from a real run).
 class CliErrorTest : public CliTest {
  protected:
   void SetUp() override {
-    CliTest::SetUp();
-    ASSERT_NO_FATAL_FAILURE(Migrate());
-    ASSERT_NO_FATAL_FAILURE(AddTenant("pending-co"));
-    ASSERT_NO_FATAL_FAILURE(AddActiveTenant("active-co"));
+    ShareSeed(
+        [this] {
+          ASSERT_NO_FATAL_FAILURE(Migrate());
+          ASSERT_NO_FATAL_FAILURE(AddTenant("pending-co"));
+          ASSERT_NO_FATAL_FAILURE(AddActiveTenant("active-co"));
+        },
+        /*check_unchanged=*/true);
   }
 
   // Runs `args` (with the fixture's config) and checks exit 2, `needle` on stderr, no change.

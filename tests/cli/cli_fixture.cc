@@ -14,7 +14,7 @@ namespace matih::testing {
 namespace fs = std::filesystem;
 
 void CliTest::SetUp() {
-  db_ = TestDatabase::Create();
+  if (NeedsDatabase()) db_ = TestDatabase::Create();
   std::string templ = (fs::temp_directory_path() / "matih-cli-XXXXXX").string();
   ASSERT_NE(mkdtemp(templ.data()), nullptr);
   dir_ = templ;
@@ -26,9 +26,47 @@ void CliTest::SetUp() {
   config_ = WriteConfig();
 }
 
+namespace {
+
+struct SharedSeed {
+  std::shared_ptr<TestDatabase> db;
+  std::string dir, catalog, config, key_file, state_dir, snapshot;
+};
+std::unique_ptr<SharedSeed> g_seed;
+
+}  // namespace
+
+void CliTest::ShareSeed(const std::function<void()>& seed, bool check_unchanged) {
+  if (g_seed) {
+    db_ = g_seed->db;
+    dir_ = g_seed->dir;
+    catalog_ = g_seed->catalog;
+    config_ = g_seed->config;
+    key_file_ = g_seed->key_file;
+    state_dir_ = g_seed->state_dir;
+    owns_dir_ = false;
+    if (check_unchanged) {
+      ASSERT_EQ(Snapshot(), g_seed->snapshot) << "an earlier test changed the shared database";
+    }
+    return;
+  }
+  CliTest::SetUp();
+  owns_dir_ = false;
+  seed();
+  if (::testing::Test::HasFatalFailure()) return;
+  g_seed.reset(new SharedSeed{db_, dir_, catalog_, config_, key_file_, state_dir_, Snapshot()});
+}
+
+void CliTest::TearDownTestSuite() {
+  if (!g_seed) return;
+  std::error_code ec;
+  fs::remove_all(g_seed->dir, ec);
+  g_seed.reset();
+}
+
 void CliTest::TearDown() {
   std::error_code ec;
-  if (!dir_.empty()) fs::remove_all(dir_, ec);
+  if (owns_dir_ && !dir_.empty()) fs::remove_all(dir_, ec);
   db_.reset();
 }
 
@@ -73,7 +111,7 @@ std::string CliTest::WriteCatalog(const std::map<int, std::string>& params, cons
 }
 
 std::string CliTest::WriteConfig(const std::string& extra, const std::string& name) {
-  std::string text = "[database]\nurl = " + db_->url() + "\n\n[plugins]\ndir = " + std::string(MATIH_TEST_PLUGIN_DIR) +
+  std::string text = (db_ ? "[database]\nurl = " + db_->url() + "\n\n" : std::string()) + "[plugins]\ndir = " + std::string(MATIH_TEST_PLUGIN_DIR) +
                      "/steps\n\n[catalog]\nfile = " + catalog_ + "\n\n[secrets]\nkey_file = " + key_file_ +
                      "\n\n[targets]\ntest.state_dir = " + state_dir_ + "\n" + extra;
   return WriteFile(name, text);

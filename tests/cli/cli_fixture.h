@@ -8,6 +8,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -22,11 +23,23 @@ class CliTest : public ::testing::Test {
  protected:
   void SetUp() override;
   void TearDown() override;
+  // Fixtures whose tests never reach a database skip creating one (it is the slow part).
+  virtual bool NeedsDatabase() const { return true; }
+
+  // For suites whose tests leave the database as they found it (or do not care): call from
+  // SetUp instead of CliTest::SetUp. The first test of the suite makes the folder and database
+  // and runs `seed`; later tests reuse them, and with `check_unchanged` first assert that the
+  // database still matches the seed, so a test that changed it is caught by its own check and
+  // the next one fails loudly instead of passing on bad ground. Creating a database is most of
+  // a test's time. (ctest runs each test in its own process, which then seeds its own.)
+  void ShareSeed(const std::function<void()>& seed, bool check_unchanged);
+  // Releases the shared seed; fixtures that use ShareSeed get this from CliTest.
+  static void TearDownTestSuite();
 
   // The catalog: 4 steps of kind test.file in phases 0, 1, 7 (dedicated tiers only) and 8.
   // `params` replaces a step's params (a YAML flow mapping), by step number.
   std::string WriteCatalog(const std::map<int, std::string>& params = {}, const std::string& name = "catalog.yaml");
-  // The config file: [database] url, [plugins] dir, [catalog] file, [secrets] key_file,
+  // The config file: [database] url (when there is a database), [plugins] dir, [catalog] file, [secrets] key_file,
   // [targets] test.state_dir, then `extra` lines appended verbatim.
   std::string WriteConfig(const std::string& extra = "", const std::string& name = "runner.conf");
   std::string WriteFile(const std::string& name, const std::string& content);
@@ -45,13 +58,14 @@ class CliTest : public ::testing::Test {
   // Every row of the runner's tables (tenants, steps, audit trail, runs, secrets), as text.
   std::string Snapshot() const;
 
-  std::unique_ptr<TestDatabase> db_;
+  std::shared_ptr<TestDatabase> db_;  // shared only by fixtures that share one seeded database
   CliRunner cli_{MATIH_PROVISIONER_BIN};
   std::string dir_;          // the test's temporary folder
   std::string catalog_;      // its catalog file
   std::string config_;       // its config file
   std::string key_file_;     // its secret-store key
   std::string state_dir_;    // where test.file keeps its targets
+  bool owns_dir_ = true;     // false when the folder is shared by a whole suite
 };
 
 // A TCP port on 127.0.0.1 that refuses connections for as long as the object lives (bound,

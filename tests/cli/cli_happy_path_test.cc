@@ -122,7 +122,8 @@ TEST_F(CliJourneyTest, PermanentFailureRollsBackInReverseOrderAndExitsThree) {
   ASSERT_EQ(show.exit_code, 0) << Describe(show);
   Json j = Json::parse(show.out);
   EXPECT_EQ(j["status"], "ROLLED_BACK");
-  EXPECT_THAT(j["steps"][3]["last_error"].get<std::string>(), HasSubstr("failed permanently"));
+  EXPECT_THAT(j["last_error"].get<std::string>(), HasSubstr("failed permanently"));
+  EXPECT_EQ(j["steps"][3]["status"], "REMOVED");
 }
 
 TEST_F(CliJourneyTest, ParkPolicyLeavesAFailedTenantFailedAndRetryProvisionsItAgain) {

@@ -89,13 +89,18 @@ TEST(CliHelp, VersionPrintsVersionAndAbi) {
 
 // --- JSON shapes ---------------------------------------------------------------------------------
 
+// Read-only commands: the suite shares one database with a PENDING starter tenant (pending-co)
+// and an ACTIVE free tenant (active-co).
 class CliJsonTest : public CliTest {
  protected:
   void SetUp() override {
-    CliTest::SetUp();
-    ASSERT_NO_FATAL_FAILURE(Migrate());
-    ASSERT_NO_FATAL_FAILURE(AddTenant("pending-co", "starter"));
-    ASSERT_NO_FATAL_FAILURE(AddActiveTenant("active-co", "free"));
+    ShareSeed(
+        [this] {
+          ASSERT_NO_FATAL_FAILURE(Migrate());
+          ASSERT_NO_FATAL_FAILURE(AddTenant("pending-co", "starter"));
+          ASSERT_NO_FATAL_FAILURE(AddActiveTenant("active-co", "free"));
+        },
+        /*check_unchanged=*/true);
   }
 
   Json JsonOf(const std::vector<std::string>& args) {
@@ -164,7 +169,18 @@ TEST_F(CliJsonTest, StepsListJsonNamesKindTiersAndPlugin) {
   EXPECT_EQ(j[2]["tiers"], Json({"enterprise", "professional"}));
 }
 
-TEST_F(CliJsonTest, PlanJsonShowsInSyncSkippedAbsentAndDrifted) {
+// plan reads the targets, and these tests change them by hand: a database each.
+class CliPlanTest : public CliJsonTest {
+ protected:
+  void SetUp() override {
+    CliTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(Migrate());
+    ASSERT_NO_FATAL_FAILURE(AddTenant("pending-co", "starter"));
+    ASSERT_NO_FATAL_FAILURE(AddActiveTenant("active-co", "free"));
+  }
+};
+
+TEST_F(CliPlanTest, PlanJsonShowsInSyncSkippedAbsentAndDrifted) {
   // Drift one target by hand: the plan must show it, with a diff.
   std::ofstream(state_dir_ + "/active-co/create-tenant-record", std::ios::trunc) << "tampered";
   Json j = JsonOf({"plan", "--all", "--format", "json"});
@@ -188,7 +204,7 @@ TEST_F(CliJsonTest, PlanJsonShowsInSyncSkippedAbsentAndDrifted) {
             (std::map<int, std::string>{{1, "absent"}, {2, "absent"}, {3, "skipped"}, {4, "absent"}}));
 }
 
-TEST_F(CliJsonTest, PlanChangesNothing) {
+TEST_F(CliPlanTest, PlanChangesNothing) {
   std::filesystem::remove(state_dir_ + "/active-co/validate-request");
   const std::string before = Snapshot();
   CliResult r = Cli({"plan", "--all"});
