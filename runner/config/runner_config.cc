@@ -3,6 +3,7 @@
 #include <boost/program_options.hpp>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <sstream>
@@ -205,6 +206,11 @@ Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags, const std:
   std::optional<std::string> path = config_file;
   if (!path) path = getenv_("MATIH_CONFIG");
   if (path && !path->empty()) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(*path, ec)) {
+      return InvalidArgument("config file " + *path +
+                             (std::filesystem::exists(*path, ec) ? " is not a regular file" : " does not exist"));
+    }
     std::ifstream in(*path);
     if (!in) return InvalidArgument("cannot read config file " + *path);
     po::options_description none;

@@ -62,11 +62,15 @@ void Logger::Log(spdlog::level::level_enum level, const LogFields& f, std::strin
     j["msg"] = message;
     line = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } else {
-    line = Timestamp() + " " + std::string(level_name.data(), level_name.size());
-    if (!f.run_id.empty()) line += " run=" + std::string(f.run_id);
-    if (!f.tenant.empty()) line += " tenant=" + std::string(f.tenant);
-    if (!f.step.empty()) line += " step=" + std::string(f.step);
-    line += " " + std::string(message);
+    // Appended piece by piece: GCC 12 at -O3 warns falsely on `a + " " + b` here (bug 105651).
+    line = Timestamp();
+    line += ' ';
+    line.append(level_name.data(), level_name.size());
+    if (!f.run_id.empty()) line.append(" run=").append(f.run_id);
+    if (!f.tenant.empty()) line.append(" tenant=").append(f.tenant);
+    if (!f.step.empty()) line.append(" step=").append(f.step);
+    line += ' ';
+    line.append(message);
   }
   sink->log(level, "{}", line);
 }
