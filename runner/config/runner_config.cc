@@ -208,8 +208,8 @@ Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags, const std:
   if (path && !path->empty()) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(*path, ec)) {
-      return InvalidArgument("config file " + *path +
-                             (std::filesystem::exists(*path, ec) ? " is not a regular file" : " does not exist"));
+      return InvalidArgument("cannot read config file " + *path +
+                             (std::filesystem::exists(*path, ec) ? ": not a regular file" : ": no such file"));
     }
     std::ifstream in(*path);
     if (!in) return InvalidArgument("cannot read config file " + *path);

@@ -1,5 +1,7 @@
 #include "plugin_host/plugin_host.h"
 
+#include <dlfcn.h>
+
 #include <algorithm>
 #include <boost/dll/shared_library.hpp>
 #include <cctype>
@@ -114,7 +116,10 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   if (Status s = plugin_file.SameFileAtPath(); !s.ok()) return s;
   boost::dll::shared_library library;
   try {
-    library.load(real, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local);
+    // RTLD_NODELETE: a plugin's code stays mapped even after the host lets go of it, since
+    // threads it started or static state of the libraries it uses may outlive the handle.
+    library.load(real, boost::dll::load_mode::rtld_now | boost::dll::load_mode::rtld_local |
+                           static_cast<boost::dll::load_mode::type>(RTLD_NODELETE));
   } catch (const std::exception& e) {
     // Boost's message carries dlerror(): a missing dependency, an undefined symbol, not an ELF.
     return FailedPrecondition("cannot load plugin " + file + ": " + e.what());
