@@ -136,8 +136,8 @@ int RunApp(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
     if (arg == "--version") {
-      std::cout << "matih-provisioner " << MATIH_VERSION << " (step ABI " << MATIH_STEP_ABI_VERSION_MAJOR << "."
-                << MATIH_STEP_ABI_VERSION_MINOR << ")\n";
+      std::cout << "matih-provisioner " << MATIH_VERSION << " (step ABI " << MATIH_STEP_ABI_VERSION_MAJOR
+                << "." << MATIH_STEP_ABI_VERSION_MINOR << ")\n";
       return kExitOk;
     }
     std::string name = arg, value;
@@ -159,8 +159,10 @@ int RunApp(int argc, char** argv) {
       }
       value = argv[++i];
     }
-    if (flag->second.empty()) config_file = value;
-    else overrides[flag->second].push_back(value);
+    if (flag->second.empty())
+      config_file = value;
+    else
+      overrides[flag->second].push_back(value);
   }
 
   if (rest.empty() || rest[0] == "--help" || rest[0] == "-h" || rest[0] == "help") {
@@ -184,7 +186,8 @@ int RunApp(int argc, char** argv) {
     if (!subs.empty()) {
       bool help = rest.size() > 1 && (rest[1] == "--help" || rest[1] == "-h");
       std::ostream& os = help ? std::cout : std::cerr;
-      if (!help && rest.size() > 1) os << "matih-provisioner: unknown command '" << rest[0] << " " << rest[1] << "'\n";
+      if (!help && rest.size() > 1)
+        os << "matih-provisioner: unknown command '" << rest[0] << " " << rest[1] << "'\n";
       os << "Usage: matih-provisioner " << rest[0] << " (";
       for (size_t i = 0; i < subs.size(); ++i) os << (i ? "|" : "") << subs[i];
       os << ") [--help]\n";

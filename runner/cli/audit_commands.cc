@@ -10,13 +10,15 @@ namespace po = boost::program_options;
 int CmdAuditVerify(CommandContext& ctx, const Args& args) {
   std::string slug, format = "table";
   po::options_description o("Options");
-  o.add_options()("slug", po::value(&slug), "only this tenant's chain")("format", po::value(&format), "table | json");
+  o.add_options()("slug", po::value(&slug), "only this tenant's chain")("format", po::value(&format),
+                                                                        "table | json");
   po::positional_options_description pos;
   pos.add("slug", 1);
   po::variables_map vm;
   int exit = 0;
   if (!ParseArgs(ctx, "audit verify [SLUG] [--format table|json]",
-                 "Recomputes every audit hash chain and names the first broken or missing link.", o, pos, args, vm, exit))
+                 "Recomputes every audit hash chain and names the first broken or missing link.", o, pos,
+                 args, vm, exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
   auto db = ctx.database();
@@ -27,7 +29,8 @@ int CmdAuditVerify(CommandContext& ctx, const Args& args) {
   if (!problems.ok()) return ctx.Fail(problems.status());
   if (format == "json") {
     nlohmann::json j = {{"ok", problems->empty()}, {"problems", nlohmann::json::array()}};
-    for (const auto& p : *problems) j["problems"].push_back({{"slug", p.slug}, {"seq", p.seq}, {"problem", p.what}});
+    for (const auto& p : *problems)
+      j["problems"].push_back({{"slug", p.slug}, {"seq", p.seq}, {"problem", p.what}});
     ctx.out() << j.dump(2) << "\n";
   } else if (problems->empty()) {
     ctx.out() << "audit trail verified: every chain is intact\n";

@@ -12,8 +12,9 @@ int CmdMigrate(CommandContext& ctx, const Args& args) {
   po::options_description o("Options");
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs(ctx, "migrate", "Applies the schema migrations the database does not have yet. Safe to repeat.", o, {},
-                 args, vm, exit))
+  if (!ParseArgs(ctx, "migrate",
+                 "Applies the schema migrations the database does not have yet. Safe to repeat.", o, {}, args,
+                 vm, exit))
     return exit;
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
@@ -31,8 +32,8 @@ int CmdStepsList(CommandContext& ctx, const Args& args) {
   o.add_options()("format", po::value(&format), "table | json");
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs(ctx, "steps list [--format table|json]", "The step catalog and the plugin serving each step.", o, {},
-                 args, vm, exit))
+  if (!ParseArgs(ctx, "steps list [--format table|json]",
+                 "The step catalog and the plugin serving each step.", o, {}, args, vm, exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
   auto catalog = ctx.catalog();
@@ -47,23 +48,27 @@ int CmdStepsList(CommandContext& ctx, const Args& args) {
     for (const auto& t : s.tiers) tiers += (tiers.empty() ? "" : ",") + t;
     std::string plugin = kind ? kind->plugin_name() : (s.enabled ? "(missing)" : "(disabled)");
     if (format == "json") {
-      j.push_back({{"number", s.number},
-                   {"name", s.name},
-                   {"phase", s.phase},
-                   {"kind", s.kind},
-                   {"tiers", s.tiers},
-                   {"enabled", s.enabled},
-                   {"plugin", kind ? nlohmann::json(kind->plugin_name()) : nlohmann::json(nullptr)},
-                   {"plugin_version", kind ? nlohmann::json(kind->plugin_version()) : nlohmann::json(nullptr)},
-                   {"abi", kind ? nlohmann::json(kind->abi_version()) : nlohmann::json(nullptr)},
-                   {"file", kind ? nlohmann::json(kind->plugin_file()) : nlohmann::json(nullptr)}});
+      j.push_back(
+          {{"number", s.number},
+           {"name", s.name},
+           {"phase", s.phase},
+           {"kind", s.kind},
+           {"tiers", s.tiers},
+           {"enabled", s.enabled},
+           {"plugin", kind ? nlohmann::json(kind->plugin_name()) : nlohmann::json(nullptr)},
+           {"plugin_version", kind ? nlohmann::json(kind->plugin_version()) : nlohmann::json(nullptr)},
+           {"abi", kind ? nlohmann::json(kind->abi_version()) : nlohmann::json(nullptr)},
+           {"file", kind ? nlohmann::json(kind->plugin_file()) : nlohmann::json(nullptr)}});
     } else {
       table.Add({std::to_string(s.number), s.name, std::to_string(s.phase), s.kind, tiers, plugin,
-                 kind ? kind->plugin_version() : "", kind ? kind->abi_version() : "", kind ? kind->plugin_file() : ""});
+                 kind ? kind->plugin_version() : "", kind ? kind->abi_version() : "",
+                 kind ? kind->plugin_file() : ""});
     }
   }
-  if (format == "json") ctx.out() << j.dump(2) << "\n";
-  else table.Print(ctx.out());
+  if (format == "json")
+    ctx.out() << j.dump(2) << "\n";
+  else
+    table.Print(ctx.out());
   return kExitOk;
 }
 
@@ -73,10 +78,11 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
   o.add_options()("format", po::value(&format), "table | json");
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs(ctx, "plugins verify [--format table|json]",
-                 "Loads every plugin from the plugin directories, reports what each exports, and checks the catalog "
-                 "against them.",
-                 o, {}, args, vm, exit))
+  if (!ParseArgs(
+          ctx, "plugins verify [--format table|json]",
+          "Loads every plugin from the plugin directories, reports what each exports, and checks the catalog "
+          "against them.",
+          o, {}, args, vm, exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
   auto plugins = ctx.plugins(/*check_catalog=*/false);
@@ -88,8 +94,11 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
     nlohmann::json j = {{"plugins", nlohmann::json::array()}, {"catalog_ok", catalog_status.ok()}};
     if (!catalog_status.ok()) j["catalog_error"] = catalog_status.message();
     for (const auto& p : (*plugins)->plugins())
-      j["plugins"].push_back(
-          {{"file", p.file}, {"name", p.name}, {"version", p.version}, {"abi", p.abi_version}, {"kinds", p.kinds}});
+      j["plugins"].push_back({{"file", p.file},
+                              {"name", p.name},
+                              {"version", p.version},
+                              {"abi", p.abi_version},
+                              {"kinds", p.kinds}});
     ctx.out() << j.dump(2) << "\n";
   } else {
     Table table({"PLUGIN", "VERSION", "ABI", "KINDS", "FILE"});

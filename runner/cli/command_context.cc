@@ -36,8 +36,9 @@ std::string CommandContext::actor() const {
 Result<const Database*> CommandContext::database() {
   if (!db_) {
     if (config_.database_url.empty())
-      return InvalidArgument("no database configured: pass --database-url, set MATIH_DATABASE_URL, or set "
-                             "database.url in the config file");
+      return InvalidArgument(
+          "no database configured: pass --database-url, set MATIH_DATABASE_URL, or set "
+          "database.url in the config file");
     db_ = std::make_unique<Database>(config_.database_url);
   }
   return db_.get();
@@ -55,7 +56,8 @@ Result<const StepCatalog*> CommandContext::catalog() {
 Result<const PluginHost*> CommandContext::plugins(bool check_catalog) {
   if (!plugins_) {
     if (config_.plugin_dirs.empty())
-      return InvalidArgument("no plugin directory configured: pass --plugin-dir or set plugins.dir in the config file");
+      return InvalidArgument(
+          "no plugin directory configured: pass --plugin-dir or set plugins.dir in the config file");
     PluginHostOptions options;
     options.plugin_dirs = config_.plugin_dirs;
     options.sha256_pins = config_.plugin_pins;
@@ -78,8 +80,9 @@ Result<SecretStore*> CommandContext::secrets(bool required) {
     if (!config_.secret_key_file.empty()) path = config_.secret_key_file;
     if (!path && !std::getenv(SecretKey::kEnvVar)) {
       if (required)
-        return InvalidArgument("no secret-store key: set secrets.key_file in the config file or MATIH_SECRET_KEY "
-                               "(64 hex characters)");
+        return InvalidArgument(
+            "no secret-store key: set secrets.key_file in the config file or MATIH_SECRET_KEY "
+            "(64 hex characters)");
       return static_cast<SecretStore*>(nullptr);
     }
     auto key = SecretKey::Load(path);

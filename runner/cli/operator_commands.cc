@@ -10,8 +10,8 @@ namespace {
 using S = TenantStatus;
 
 // The common shape: one positional SLUG, extra options, and a decision on the locked row.
-int OperatorCommand(CommandContext& ctx, const Args& args, const std::string& usage, const std::string& summary,
-                    po::options_description extra,
+int OperatorCommand(CommandContext& ctx, const Args& args, const std::string& usage,
+                    const std::string& summary, po::options_description extra,
                     const std::function<Result<TenantChange>(const TenantRecord&)>& decide,
                     const std::function<std::string(const TenantRecord&)>& done_message) {
   std::string slug;
@@ -45,18 +45,23 @@ Result<TenantChange> Move(const TenantRecord& t, S to, const std::string& event,
 
 int CmdRollback(CommandContext& ctx, const Args& args) {
   return OperatorCommand(
-      ctx, args, "rollback SLUG", "Removes a failed tenant's applied steps in reverse order (on the next run).", {},
+      ctx, args, "rollback SLUG",
+      "Removes a failed tenant's applied steps in reverse order (on the next run).", {},
       [](const TenantRecord& t) {
-        return Move(t, S::kRollingBack, "operator.rollback", "only a FAILED or PROVISIONING tenant can be rolled back");
+        return Move(t, S::kRollingBack, "operator.rollback",
+                    "only a FAILED or PROVISIONING tenant can be rolled back");
       },
-      [](const TenantRecord& t) { return "tenant " + t.slug + " is ROLLING_BACK; the next run removes its steps"; });
+      [](const TenantRecord& t) {
+        return "tenant " + t.slug + " is ROLLING_BACK; the next run removes its steps";
+      });
 }
 
 int CmdDelete(CommandContext& ctx, const Args& args) {
   std::string grace_text;
   po::options_description extra;
-  extra.add_options()("grace", po::value(&grace_text), "grace period before teardown, e.g. 7d, 12h, 0s "
-                                                        "(default: tenants.grace_period)");
+  extra.add_options()("grace", po::value(&grace_text),
+                      "grace period before teardown, e.g. 7d, 12h, 0s "
+                      "(default: tenants.grace_period)");
   Millis grace = ctx.config().grace_period;
   return OperatorCommand(
       ctx, args, "delete SLUG [--grace DURATION]",
@@ -83,7 +88,9 @@ int CmdDelete(CommandContext& ctx, const Args& args) {
 int CmdSuspend(CommandContext& ctx, const Args& args) {
   return OperatorCommand(
       ctx, args, "suspend SLUG", "Suspends an ACTIVE tenant: no drift correction until it is resumed.", {},
-      [](const TenantRecord& t) { return Move(t, S::kSuspended, "operator.suspend", "only an ACTIVE tenant can be suspended"); },
+      [](const TenantRecord& t) {
+        return Move(t, S::kSuspended, "operator.suspend", "only an ACTIVE tenant can be suspended");
+      },
       [](const TenantRecord& t) { return "tenant " + t.slug + " is SUSPENDED"; });
 }
 
@@ -101,15 +108,19 @@ int CmdResume(CommandContext& ctx, const Args& args) {
         change.audit.event = t.status == S::kSuspended ? "operator.resume" : "operator.cancel_deletion";
         return change;
       },
-      [](const TenantRecord& t) { return "tenant " + t.slug + " is ACTIVE; the next run checks it for drift"; });
+      [](const TenantRecord& t) {
+        return "tenant " + t.slug + " is ACTIVE; the next run checks it for drift";
+      });
 }
 
 int CmdRetry(CommandContext& ctx, const Args& args) {
   std::string from;
   po::options_description extra;
-  extra.add_options()("from", po::value(&from), "start again at this step (number or name); earlier DONE steps are kept");
+  extra.add_options()("from", po::value(&from),
+                      "start again at this step (number or name); earlier DONE steps are kept");
   return OperatorCommand(
-      ctx, args, "retry SLUG [--from STEP]", "Provisions a FAILED or ROLLED_BACK tenant again on the next run.", extra,
+      ctx, args, "retry SLUG [--from STEP]",
+      "Provisions a FAILED or ROLLED_BACK tenant again on the next run.", extra,
       [&](const TenantRecord& t) -> Result<TenantChange> {
         if (t.status != S::kFailed && t.status != S::kRolledBack)
           return FailedPrecondition("tenant '" + t.slug + "' is " + ToString(t.status) +
@@ -121,14 +132,17 @@ int CmdRetry(CommandContext& ctx, const Args& args) {
           auto catalog = ctx.catalog();
           if (!catalog.ok()) return catalog.status();
           const CatalogStep* step = (*catalog)->FindByName(from);
-          if (!step && std::all_of(from.begin(), from.end(), ::isdigit)) step = (*catalog)->Find(std::stoi(from));
+          if (!step && std::all_of(from.begin(), from.end(), ::isdigit))
+            step = (*catalog)->Find(std::stoi(from));
           if (!step) return InvalidArgument("--from: no step '" + from + "' in the catalog");
           change->resume_from_step = step->number;
           change->audit.details = {{"from_step", step->number}};
         }
         return change;
       },
-      [](const TenantRecord& t) { return "tenant " + t.slug + " is PROVISIONING; the next run continues it"; });
+      [](const TenantRecord& t) {
+        return "tenant " + t.slug + " is PROVISIONING; the next run continues it";
+      });
 }
 
 int CmdUpgrade(CommandContext& ctx, const Args& args) {
@@ -136,8 +150,8 @@ int CmdUpgrade(CommandContext& ctx, const Args& args) {
   po::options_description extra;
   extra.add_options()("tier", po::value(&tier)->required(), "the new tier");
   return OperatorCommand(
-      ctx, args, "upgrade SLUG --tier T", "Changes an ACTIVE tenant's tier; the next run converges it (UPGRADING).",
-      extra,
+      ctx, args, "upgrade SLUG --tier T",
+      "Changes an ACTIVE tenant's tier; the next run converges it (UPGRADING).", extra,
       [&](const TenantRecord& t) -> Result<TenantChange> {
         auto catalog = ctx.catalog();
         if (!catalog.ok()) return catalog.status();
@@ -150,7 +164,9 @@ int CmdUpgrade(CommandContext& ctx, const Args& args) {
         change->audit.details = {{"from_tier", t.tier}, {"to_tier", tier}};
         return change;
       },
-      [](const TenantRecord& t) { return "tenant " + t.slug + " is UPGRADING to " + t.tier + "; the next run converges it"; });
+      [](const TenantRecord& t) {
+        return "tenant " + t.slug + " is UPGRADING to " + t.tier + "; the next run converges it";
+      });
 }
 
 }  // namespace matih::runner

@@ -45,12 +45,16 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   po::variables_map vm;
   int exit = 0;
   if (!ParseArgs(ctx, "run [--limit N] [--workers N] [--tenant SLUG] [--pending-only|--drift-only]",
-                 "One batch pass: claims due tenants, converges them, records everything, exits.", o, {}, args, vm, exit))
+                 "One batch pass: claims due tenants, converges them, records everything, exits.", o, {},
+                 args, vm, exit))
     return exit;
   if (vm.count("pending-only") && vm.count("drift-only"))
     return ctx.Fail(InvalidArgument("--pending-only and --drift-only exclude each other"));
-  if (opts.limit < 1 || opts.workers < 1) return ctx.Fail(InvalidArgument("--limit and --workers must be at least 1"));
-  opts.mode = vm.count("pending-only") ? ClaimMode::kPendingOnly : vm.count("drift-only") ? ClaimMode::kDriftOnly : ClaimMode::kAll;
+  if (opts.limit < 1 || opts.workers < 1)
+    return ctx.Fail(InvalidArgument("--limit and --workers must be at least 1"));
+  opts.mode = vm.count("pending-only") ? ClaimMode::kPendingOnly
+              : vm.count("drift-only") ? ClaimMode::kDriftOnly
+                                       : ClaimMode::kAll;
   if (!slug.empty()) opts.slug = slug;
   opts.lease = ctx.config().lease;
   opts.heartbeat = ctx.config().heartbeat;
@@ -73,7 +77,8 @@ int CmdRun(CommandContext& ctx, const Args& args) {
 
   Metrics metrics;
   if (!ctx.config().metrics_listen.empty())
-    if (Status s = metrics.Serve(ctx.config().metrics_listen); !s.ok()) return ctx.Fail(InvalidArgument(s.message()));
+    if (Status s = metrics.Serve(ctx.config().metrics_listen); !s.ok())
+      return ctx.Fail(InvalidArgument(s.message()));
 
   ServiceDeps deps;
   deps.catalog = *catalog;
@@ -91,8 +96,8 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   const bool progress = isatty(STDERR_FILENO) && ctx.config().log_format == LogFormat::kText;
   if (progress)
     run.OnProgress([&](int done, int total, int failures) {
-      ctx.err() << "\r" << done << "/" << total << " tenants done, " << failures << " not ok" << (done == total ? "\n" : "")
-                << std::flush;
+      ctx.err() << "\r" << done << "/" << total << " tenants done, " << failures << " not ok"
+                << (done == total ? "\n" : "") << std::flush;
     });
   auto summary = run.Execute();
   if (!summary.ok()) return ctx.Fail(summary.status());
@@ -101,23 +106,28 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   metrics.TenantsByStatus(CountByStatus(**db));
   metrics.RunFinished(summary->seconds, success);
   if (!ctx.config().metrics_pushgateway.empty())
-    if (Status s = metrics.Push(ctx.config().metrics_pushgateway, ctx.config().metrics_job, deps.runner); !s.ok())
+    if (Status s = metrics.Push(ctx.config().metrics_pushgateway, ctx.config().metrics_job, deps.runner);
+        !s.ok())
       Logger::Warn({deps.run_id, "", ""}, "metrics not pushed: " + s.message());
   if (!ctx.config().metrics_textfile.empty())
     if (Status s = metrics.WriteTextfile(ctx.config().metrics_textfile); !s.ok())
       Logger::Warn({deps.run_id, "", ""}, "metrics textfile not written: " + s.message());
 
   if (ctx.config().log_format == LogFormat::kJson) {
-    nlohmann::json j = {{"run_id", summary->run_id}, {"seconds", summary->seconds}, {"tenants", nlohmann::json::array()}};
+    nlohmann::json j = {
+        {"run_id", summary->run_id}, {"seconds", summary->seconds}, {"tenants", nlohmann::json::array()}};
     for (const auto& t : summary->tenants)
-      j["tenants"].push_back(
-          {{"slug", t.slug}, {"status", ToString(t.final_status)}, {"outcome", t.outcome}, {"error", t.error}});
+      j["tenants"].push_back({{"slug", t.slug},
+                              {"status", ToString(t.final_status)},
+                              {"outcome", t.outcome},
+                              {"error", t.error}});
     ctx.out() << j.dump() << "\n";
   } else if (summary->tenants.empty()) {
     ctx.out() << "run " << summary->run_id << ": no tenant was due\n";
   } else {
     Table table({"TENANT", "STATUS", "OUTCOME", "ERROR"});
-    for (const auto& t : summary->tenants) table.Add({t.slug, ToString(t.final_status), t.outcome, t.error.substr(0, 100)});
+    for (const auto& t : summary->tenants)
+      table.Add({t.slug, ToString(t.final_status), t.outcome, t.error.substr(0, 100)});
     table.Print(ctx.out());
     ctx.out() << "run " << summary->run_id << ": " << summary->tenants.size() << " tenant(s), "
               << summary->tenants.size() - summary->not_ok() << " ok, " << summary->not_ok() << " not ok\n";
@@ -136,10 +146,12 @@ int CmdPlan(CommandContext& ctx, const Args& args) {
   po::variables_map vm;
   int exit = 0;
   if (!ParseArgs(ctx, "plan (SLUG|--all) [--format table|json]",
-                 "Observes every step and shows what a run would change. Changes nothing.", o, pos, args, vm, exit))
+                 "Observes every step and shows what a run would change. Changes nothing.", o, pos, args, vm,
+                 exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
-  if (slug.empty() == !vm.count("all")) return ctx.Fail(InvalidArgument("plan needs a SLUG or --all (not both)"));
+  if (slug.empty() == !vm.count("all"))
+    return ctx.Fail(InvalidArgument("plan needs a SLUG or --all (not both)"));
 
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());

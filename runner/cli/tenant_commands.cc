@@ -15,7 +15,8 @@ namespace po = boost::program_options;
 int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
   std::string slug, tier, email, region, spec_file;
   po::options_description o("Options");
-  o.add_options()("slug", po::value(&slug)->required(), "tenant slug: a lowercase RFC 1035 label, at most 40 characters")(
+  o.add_options()("slug", po::value(&slug)->required(),
+                  "tenant slug: a lowercase RFC 1035 label, at most 40 characters")(
       "tier", po::value(&tier)->required(), "free | starter | professional | enterprise")(
       "admin-email", po::value(&email)->required(), "the tenant administrator's e-mail")(
       "region", po::value(&region), "region (default: tenants.default_region)")(
@@ -45,8 +46,8 @@ int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
   TenantStore store(**db);
   auto added = store.Add({req.slug, req.tier, req.region, req.admin_email, spec}, steps, ctx.actor());
   if (!added.ok()) return ctx.Fail(added.status());
-  ctx.out() << "added tenant " << added->slug << " (" << added->tier << ", " << added->region << ") as PENDING; id "
-            << added->id << "\n";
+  ctx.out() << "added tenant " << added->slug << " (" << added->tier << ", " << added->region
+            << ") as PENDING; id " << added->id << "\n";
   return kExitOk;
 }
 
@@ -57,7 +58,8 @@ int CmdTenantsList(CommandContext& ctx, const Args& args) {
       "format", po::value(&format), "table | json");
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs(ctx, "tenants list [--status S] [--format table|json]", "Lists tenants.", o, {}, args, vm, exit))
+  if (!ParseArgs(ctx, "tenants list [--status S] [--format table|json]", "Lists tenants.", o, {}, args, vm,
+                 exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
   std::optional<TenantStatus> status;
@@ -72,29 +74,33 @@ int CmdTenantsList(CommandContext& ctx, const Args& args) {
   if (!tenants.ok()) return ctx.Fail(tenants.status());
   if (format == "json") {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& t : *tenants) j.push_back({{"slug", t.slug}, {"tier", t.tier}, {"status", ToString(t.status)}});
+    for (const auto& t : *tenants)
+      j.push_back({{"slug", t.slug}, {"tier", t.tier}, {"status", ToString(t.status)}});
     ctx.out() << j.dump(2) << "\n";
     return kExitOk;
   }
   Table table({"SLUG", "TIER", "REGION", "STATUS", "ATTEMPTS", "UPDATED", "LAST ERROR"});
   for (const auto& t : *tenants)
-    table.Add({t.slug, t.tier, t.region, ToString(t.status), std::to_string(t.attempts), t.updated_at.substr(0, 19),
-               t.last_error.substr(0, 80)});
-  if (table.empty()) ctx.out() << "no tenants\n";
-  else table.Print(ctx.out());
+    table.Add({t.slug, t.tier, t.region, ToString(t.status), std::to_string(t.attempts),
+               t.updated_at.substr(0, 19), t.last_error.substr(0, 80)});
+  if (table.empty())
+    ctx.out() << "no tenants\n";
+  else
+    table.Print(ctx.out());
   return kExitOk;
 }
 
 int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   std::string slug, format = "table";
   po::options_description o("Options");
-  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&format), "table | json");
+  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&format),
+                                                                      "table | json");
   po::positional_options_description pos;
   pos.add("slug", 1);
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs(ctx, "tenants show SLUG [--format table|json]", "Shows a tenant and all its steps.", o, pos, args, vm,
-                 exit))
+  if (!ParseArgs(ctx, "tenants show SLUG [--format table|json]", "Shows a tenant and all its steps.", o, pos,
+                 args, vm, exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
   auto db = ctx.database();
@@ -105,10 +111,14 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   auto steps = store.Steps(t->id);
   if (!steps.ok()) return ctx.Fail(steps.status());
   if (format == "json") {
-    nlohmann::json j = {{"slug", t->slug},     {"tier", t->tier},
-                        {"status", ToString(t->status)}, {"generation", t->generation},
-                        {"region", t->region}, {"id", t->id},
-                        {"attempts", t->attempts},       {"last_error", t->last_error},
+    nlohmann::json j = {{"slug", t->slug},
+                        {"tier", t->tier},
+                        {"status", ToString(t->status)},
+                        {"generation", t->generation},
+                        {"region", t->region},
+                        {"id", t->id},
+                        {"attempts", t->attempts},
+                        {"last_error", t->last_error},
                         {"steps", nlohmann::json::array()}};
     for (const auto& s : *steps)
       j["steps"].push_back({{"number", s.number},
@@ -130,8 +140,8 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   ctx.out() << "\n";
   Table table({"#", "STEP", "PHASE", "STATUS", "ATTEMPTS", "FINISHED", "LAST ERROR"});
   for (const auto& s : *steps)
-    table.Add({std::to_string(s.number), s.name, std::to_string(s.phase), ToString(s.status), std::to_string(s.attempts),
-               s.finished_at.substr(0, 19), s.last_error.substr(0, 80)});
+    table.Add({std::to_string(s.number), s.name, std::to_string(s.phase), ToString(s.status),
+               std::to_string(s.attempts), s.finished_at.substr(0, 19), s.last_error.substr(0, 80)});
   table.Print(ctx.out());
   return kExitOk;
 }
@@ -139,13 +149,14 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
 int CmdHistory(CommandContext& ctx, const Args& args) {
   std::string slug, format = "table";
   po::options_description o("Options");
-  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&format), "table | json");
+  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&format),
+                                                                      "table | json");
   po::positional_options_description pos;
   pos.add("slug", 1);
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs(ctx, "history SLUG [--format table|json]", "The tenant's audit trail, oldest first.", o, pos, args, vm,
-                 exit))
+  if (!ParseArgs(ctx, "history SLUG [--format table|json]", "The tenant's audit trail, oldest first.", o, pos,
+                 args, vm, exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
   auto db = ctx.database();
@@ -157,10 +168,16 @@ int CmdHistory(CommandContext& ctx, const Args& args) {
   if (format == "json") {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& r : *rows) {
-      nlohmann::json e = {{"seq", r.seq},         {"time", r.created_at},     {"event", r.event.event},
-                          {"run_id", r.run_id},   {"runner", r.runner},       {"step_name", r.event.step_name},
-                          {"plugin", r.event.plugin}, {"plugin_version", r.event.plugin_version},
-                          {"details", r.event.details}, {"hash", r.hash}};
+      nlohmann::json e = {{"seq", r.seq},
+                          {"time", r.created_at},
+                          {"event", r.event.event},
+                          {"run_id", r.run_id},
+                          {"runner", r.runner},
+                          {"step_name", r.event.step_name},
+                          {"plugin", r.event.plugin},
+                          {"plugin_version", r.event.plugin_version},
+                          {"details", r.event.details},
+                          {"hash", r.hash}};
       e["step_number"] = r.event.step_number ? nlohmann::json(*r.event.step_number) : nlohmann::json(nullptr);
       j.push_back(e);
     }
@@ -169,7 +186,8 @@ int CmdHistory(CommandContext& ctx, const Args& args) {
   }
   Table table({"SEQ", "TIME", "EVENT", "STEP", "PLUGIN", "DETAILS"});
   for (const auto& r : *rows) {
-    std::string step = r.event.step_number ? std::to_string(*r.event.step_number) + " " + r.event.step_name : "";
+    std::string step =
+        r.event.step_number ? std::to_string(*r.event.step_number) + " " + r.event.step_name : "";
     std::string plugin = r.event.plugin.empty() ? "" : r.event.plugin + " " + r.event.plugin_version;
     std::string details = r.event.details.empty() ? "" : r.event.details.dump();
     if (details.size() > 100) details = details.substr(0, 97) + "...";

@@ -16,23 +16,34 @@ Result<Millis> ParseDuration(std::string_view text, std::string_view what) {
   long long n = std::stoll(std::string(text.substr(0, i)));
   std::string_view unit = text.substr(i);
   long long ms;
-  if (unit == "ms") ms = n;
-  else if (unit == "s") ms = n * 1000;
-  else if (unit == "m") ms = n * 60'000;
-  else if (unit == "h") ms = n * 3'600'000;
-  else if (unit == "d") ms = n * 86'400'000;
-  else return bad();
+  if (unit == "ms")
+    ms = n;
+  else if (unit == "s")
+    ms = n * 1000;
+  else if (unit == "m")
+    ms = n * 60'000;
+  else if (unit == "h")
+    ms = n * 3'600'000;
+  else if (unit == "d")
+    ms = n * 86'400'000;
+  else
+    return bad();
   return Millis(ms);
 }
 
 std::string FormatDuration(Millis d) {
   long long ms = d.count();
   char buf[64];
-  if (ms < 1000) std::snprintf(buf, sizeof buf, "%lldms", ms);
-  else if (ms < 60'000) std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000.0);
-  else if (ms < 3'600'000) std::snprintf(buf, sizeof buf, "%.1fm", ms / 60000.0);
-  else if (ms < 86'400'000) std::snprintf(buf, sizeof buf, "%.1fh", ms / 3600000.0);
-  else std::snprintf(buf, sizeof buf, "%.1fd", ms / 86400000.0);
+  if (ms < 1000)
+    std::snprintf(buf, sizeof buf, "%lldms", ms);
+  else if (ms < 60'000)
+    std::snprintf(buf, sizeof buf, "%.1fs", ms / 1000.0);
+  else if (ms < 3'600'000)
+    std::snprintf(buf, sizeof buf, "%.1fm", ms / 60000.0);
+  else if (ms < 86'400'000)
+    std::snprintf(buf, sizeof buf, "%.1fh", ms / 3600000.0);
+  else
+    std::snprintf(buf, sizeof buf, "%.1fd", ms / 86400000.0);
   return buf;
 }
 

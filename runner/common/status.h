@@ -65,7 +65,7 @@ inline Status Internal(std::string m) { return Status(Code::kInternal, std::move
 template <typename T>
 class Result {
  public:
-  Result(T value) : value_(std::move(value)) {}       // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}          // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {}  // NOLINT: must not be OK
 
   bool ok() const { return value_.has_value(); }

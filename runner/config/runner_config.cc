@@ -1,7 +1,6 @@
 #include "config/runner_config.h"
 
 #include <boost/program_options.hpp>
-
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -41,7 +40,8 @@ auto Duration(Millis RunnerConfig::*field, const char* key) {
   };
 }
 
-Status ParseInt(const std::string& key, const std::string& v, const std::string& where, int lo, int hi, int& out) {
+Status ParseInt(const std::string& key, const std::string& v, const std::string& where, int lo, int hi,
+                int& out) {
   try {
     size_t pos = 0;
     int n = std::stoi(v, &pos);
@@ -92,9 +92,12 @@ const std::vector<Key>& AllKeys() {
       {"catalog.file", false, "the step catalog (YAML)", Text(&RunnerConfig::catalog_file)},
       {"log.format", false, "text | json",
        [](RunnerConfig& c, const std::string& v, const std::string& where) {
-         if (v == "text") c.log_format = LogFormat::kText;
-         else if (v == "json") c.log_format = LogFormat::kJson;
-         else return Bad("log.format", where, "'" + v + "' is not one of text, json");
+         if (v == "text")
+           c.log_format = LogFormat::kText;
+         else if (v == "json")
+           c.log_format = LogFormat::kJson;
+         else
+           return Bad("log.format", where, "'" + v + "' is not one of text, json");
          return Status::Ok();
        }},
       {"log.level", false, "trace | debug | info | warn | error | off",
@@ -107,9 +110,12 @@ const std::vector<Key>& AllKeys() {
          return Bad("log.level", where, "'" + v + "' is not one of trace, debug, info, warn, error, off");
        }},
       {"run.limit", false, "tenants claimed per run", Int(&RunnerConfig::run_limit, "run.limit", 1, 100000)},
-      {"run.workers", false, "tenants worked at once", Int(&RunnerConfig::run_workers, "run.workers", 1, 256)},
-      {"run.lease", false, "how long a claim holds a tenant without a heartbeat", Duration(&RunnerConfig::lease, "run.lease")},
-      {"run.heartbeat", false, "how often leases are extended", Duration(&RunnerConfig::heartbeat, "run.heartbeat")},
+      {"run.workers", false, "tenants worked at once",
+       Int(&RunnerConfig::run_workers, "run.workers", 1, 256)},
+      {"run.lease", false, "how long a claim holds a tenant without a heartbeat",
+       Duration(&RunnerConfig::lease, "run.lease")},
+      {"run.heartbeat", false, "how often leases are extended",
+       Duration(&RunnerConfig::heartbeat, "run.heartbeat")},
       {"run.drift_interval", false, "how often an ACTIVE tenant is checked for drift",
        Duration(&RunnerConfig::drift_interval, "run.drift_interval")},
       {"run.deadline", false, "deadline of one tenant's provisioning",
@@ -139,9 +145,12 @@ const std::vector<Key>& AllKeys() {
        }},
       {"run.failure_policy", false, "rollback | park",
        [](RunnerConfig& c, const std::string& v, const std::string& where) {
-         if (v == "rollback") c.engine.failure_policy = FailurePolicy::kRollback;
-         else if (v == "park") c.engine.failure_policy = FailurePolicy::kPark;
-         else return Bad("run.failure_policy", where, "'" + v + "' is not one of rollback, park");
+         if (v == "rollback")
+           c.engine.failure_policy = FailurePolicy::kRollback;
+         else if (v == "park")
+           c.engine.failure_policy = FailurePolicy::kPark;
+         else
+           return Bad("run.failure_policy", where, "'" + v + "' is not one of rollback, park");
          return Status::Ok();
        }},
       {"tenants.regions", false, "comma-separated regions tenants may be placed in",
@@ -177,7 +186,8 @@ const Key* FindKey(const std::string& name) {
 
 std::string ConfigLoader::EnvName(const std::string& key) {
   std::string env = "MATIH_";
-  for (char ch : key) env += (ch == '.' || ch == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  for (char ch : key)
+    env += (ch == '.' || ch == '-') ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
   return env;
 }
 
@@ -187,7 +197,8 @@ std::vector<std::string> ConfigLoader::Keys() {
   return names;
 }
 
-Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags, const std::optional<std::string>& config_file,
+Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags,
+                                        const std::optional<std::string>& config_file,
                                         const std::map<std::string, std::string>* env) {
   auto getenv_ = [env](const std::string& name) -> std::optional<std::string> {
     if (env) {
@@ -208,8 +219,9 @@ Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags, const std:
   if (path && !path->empty()) {
     std::error_code ec;
     if (!std::filesystem::is_regular_file(*path, ec)) {
-      return InvalidArgument("cannot read config file " + *path +
-                             (std::filesystem::exists(*path, ec) ? ": not a regular file" : ": no such file"));
+      return InvalidArgument(
+          "cannot read config file " + *path +
+          (std::filesystem::exists(*path, ec) ? ": not a regular file" : ": no such file"));
     }
     std::ifstream in(*path);
     if (!in) return InvalidArgument("cannot read config file " + *path);
@@ -264,12 +276,13 @@ Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags, const std:
     if (!FindKey(flag)) return InvalidArgument("unknown setting '" + flag + "'");
 
   if (config.heartbeat >= config.lease)
-    return InvalidArgument("run.heartbeat (" + FormatDuration(config.heartbeat) + ") must be shorter than run.lease (" +
-                           FormatDuration(config.lease) + ")");
+    return InvalidArgument("run.heartbeat (" + FormatDuration(config.heartbeat) +
+                           ") must be shorter than run.lease (" + FormatDuration(config.lease) + ")");
   bool default_ok = false;
   for (const auto& r : config.regions) default_ok |= r == config.default_region;
   if (!default_ok)
-    return InvalidArgument("tenants.default_region '" + config.default_region + "' is not in tenants.regions");
+    return InvalidArgument("tenants.default_region '" + config.default_region +
+                           "' is not in tenants.regions");
   // Plugins read regions from their settings too; one source of truth.
   if (!config.engine.settings.count("tenant.regions")) {
     std::string joined;

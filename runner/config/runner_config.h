@@ -55,7 +55,8 @@ using ConfigOverrides = std::map<std::string, std::vector<std::string>>;
 class ConfigLoader {
  public:
   // `env` looks variables up (tests pass their own); defaults to getenv.
-  static Result<RunnerConfig> Load(const ConfigOverrides& flags, const std::optional<std::string>& config_file,
+  static Result<RunnerConfig> Load(const ConfigOverrides& flags,
+                                   const std::optional<std::string>& config_file,
                                    const std::map<std::string, std::string>* env = nullptr);
   // The documented keys, for --help and tests.
   static std::vector<std::string> Keys();

@@ -52,17 +52,22 @@ Result<RunSummary> BatchRun::Execute() {
 
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
-  const char* mode = options_.mode == ClaimMode::kPendingOnly ? "pending" : options_.mode == ClaimMode::kDriftOnly ? "drift" : "all";
-  if (Status s = Guard("record run", [&] {
-        pqxx::work tx(**conn);
-        tx.exec_params("INSERT INTO matih.runs (id, runner, mode) VALUES ($1, $2, $3)", deps_.run_id, deps_.runner, mode);
-        tx.commit();
-        return Status::Ok();
-      });
+  const char* mode = options_.mode == ClaimMode::kPendingOnly ? "pending"
+                     : options_.mode == ClaimMode::kDriftOnly ? "drift"
+                                                              : "all";
+  if (Status s = Guard("record run",
+                       [&] {
+                         pqxx::work tx(**conn);
+                         tx.exec_params("INSERT INTO matih.runs (id, runner, mode) VALUES ($1, $2, $3)",
+                                        deps_.run_id, deps_.runner, mode);
+                         tx.commit();
+                         return Status::Ok();
+                       });
       !s.ok())
     return s;
 
-  ClaimOptions claim{deps_.runner, options_.limit, options_.lease, options_.drift_interval, options_.mode, options_.slug};
+  ClaimOptions claim{deps_.runner,  options_.limit, options_.lease, options_.drift_interval,
+                     options_.mode, options_.slug};
   auto claimed = ClaimQuery::Claim(**conn, claim);
   if (!claimed.ok()) return claimed.status();
   const int total = static_cast<int>(claimed->size());
@@ -108,7 +113,8 @@ Result<RunSummary> BatchRun::Execute() {
           for (const std::string& id : *lost)
             for (int i = 0; i < total; ++i)
               if ((*claimed)[i].lease.tenant_id == id) {
-                Logger::Warn({deps_.run_id, (*claimed)[i].tenant.slug, ""}, "lease lost; stopping work on this tenant");
+                Logger::Warn({deps_.run_id, (*claimed)[i].tenant.slug, ""},
+                             "lease lost; stopping work on this tenant");
                 cancel[i]->store(true);
               }
         }
@@ -169,7 +175,8 @@ Result<RunSummary> BatchRun::Execute() {
   (void)Guard("record run end", [&] {
     pqxx::work tx(**conn);
     tx.exec_params(
-        "UPDATE matih.runs SET finished_at = now(), tenants_claimed = $2, tenants_ok = $3, tenants_failed = $4 "
+        "UPDATE matih.runs SET finished_at = now(), tenants_claimed = $2, tenants_ok = $3, tenants_failed = "
+        "$4 "
         "WHERE id = $1",
         deps_.run_id, total, ok, summary.not_ok());
     tx.commit();

@@ -32,8 +32,8 @@ struct RunSummary {
   std::string run_id;
   std::vector<TenantOutcome> tenants;
   double seconds = 0;
-  int failed() const;     // ended FAILED or ROLLED_BACK
-  int not_ok() const;     // anything but a good outcome
+  int failed() const;  // ended FAILED or ROLLED_BACK
+  int not_ok() const;  // anything but a good outcome
 };
 
 class BatchRun {

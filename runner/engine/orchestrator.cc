@@ -32,7 +32,8 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
   TenantSession session(conn, claimed.lease, t.status, deps_.run_id, deps_.runner);
   AuditEvent claim;
   claim.event = "tenant.claimed";
-  claim.details = {{"status", ToString(t.status)}, {"epoch", claimed.lease.epoch}, {"generation", t.generation}};
+  claim.details = {
+      {"status", ToString(t.status)}, {"epoch", claimed.lease.epoch}, {"generation", t.generation}};
   session.Audit(claim);
 
   auto records = LoadRecords(conn, t.id);
@@ -44,12 +45,8 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
         s = session.Update({.status = S::kProvisioning}, "claimed for provisioning");
         if (s.ok()) s = Provision(session, service, t, ConvergeMode::kProvision, out);
         break;
-      case S::kProvisioning:
-        s = Provision(session, service, t, ConvergeMode::kProvision, out);
-        break;
-      case S::kUpgrading:
-        s = Provision(session, service, t, ConvergeMode::kReconcile, out);
-        break;
+      case S::kProvisioning: s = Provision(session, service, t, ConvergeMode::kProvision, out); break;
+      case S::kUpgrading: s = Provision(session, service, t, ConvergeMode::kReconcile, out); break;
       case S::kActive:
         if (t.generation != t.observed_generation) {
           s = session.Update({.status = S::kUpgrading}, "spec generation " + std::to_string(t.generation) +
@@ -60,16 +57,12 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
           s = Reconcile(session, service, t, out);
         }
         break;
-      case S::kRollingBack:
-        s = RollBack(session, service, out);
-        break;
+      case S::kRollingBack: s = RollBack(session, service, out); break;
       case S::kPendingDeletion:
         s = session.Update({.status = S::kDeprovisioning}, "grace period over");
         if (s.ok()) s = Deprovision(session, service, t, out);
         break;
-      case S::kDeprovisioning:
-        s = Deprovision(session, service, t, out);
-        break;
+      case S::kDeprovisioning: s = Deprovision(session, service, t, out); break;
       default:
         s = FailedPrecondition(std::string("a tenant in status ") + ToString(t.status) + " is never claimed");
         break;
@@ -80,7 +73,8 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
   out.final_status = session.status();
   if (!s.ok()) {
     out.error = s.ToString();
-    out.outcome = s.code() == Code::kAborted && s.message().rfind("lease lost", 0) == 0 ? "lease_lost" : "error";
+    out.outcome =
+        s.code() == Code::kAborted && s.message().rfind("lease lost", 0) == 0 ? "lease_lost" : "error";
     if (out.outcome == "error") {
       // Try to leave the tenant for a later run instead of holding the lease until it expires.
       TenantSession release(conn, claimed.lease, session.status(), deps_.run_id, deps_.runner);
@@ -96,8 +90,8 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
     Logger::Error({deps_.run_id, t.slug, ""}, "tenant not finished: " + out.error);
   }
   if (s.ok())
-    Logger::Info({deps_.run_id, t.slug, ""}, std::string(ToString(t.status)) + " -> " + ToString(out.final_status) +
-                                                 " (" + out.outcome + ")");
+    Logger::Info({deps_.run_id, t.slug, ""}, std::string(ToString(t.status)) + " -> " +
+                                                 ToString(out.final_status) + " (" + out.outcome + ")");
   if (deps_.metrics) deps_.metrics->TenantProcessed(out.outcome);
   return out;
 }
@@ -129,12 +123,12 @@ Status Orchestrator::Reconcile(TenantSession& session, ProvisioningService& serv
     // An ACTIVE tenant stays ACTIVE; the failed step is recorded and retried after a backoff.
     out.outcome = "drift_failed";
     return session.Update({.retry_after = deps_.options->tenant_backoff.Delay(2),
-                           .last_error = "drift correction failed at step " + std::to_string(flow.failed_step) +
-                                         ": " + flow.error.ToString(),
+                           .last_error = "drift correction failed at step " +
+                                         std::to_string(flow.failed_step) + ": " + flow.error.ToString(),
                            .release_lease = true});
   }
-  TenantUpdate done{.last_error = "", .observed_generation = t.generation, .mark_reconciled = true,
-                    .release_lease = true};
+  TenantUpdate done{
+      .last_error = "", .observed_generation = t.generation, .mark_reconciled = true, .release_lease = true};
   if (flow.applied > 0) {
     out.outcome = "drift_corrected";
     done.status = S::kActive;
@@ -149,7 +143,8 @@ Status Orchestrator::HandBack(TenantSession& session, const FlowResult& flow, Te
   // due at once, so the next run resumes it (the in-flight step is observed again first).
   if (!IsCancellation(flow.error)) return flow.error;
   out.outcome = "retry_later";
-  return session.Update({.retry_after = Millis(0), .last_error = flow.error.ToString(), .release_lease = true});
+  return session.Update(
+      {.retry_after = Millis(0), .last_error = flow.error.ToString(), .release_lease = true});
 }
 
 Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
@@ -158,23 +153,25 @@ Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& serv
   const std::string error = "step " + std::to_string(flow.failed_step) + ": " + flow.error.ToString();
   if (session.status() == S::kUpgrading) {
     out.outcome = "failed";
-    return session.Update({.status = S::kFailed, .attempts = attempts, .last_error = error, .release_lease = true},
-                          "upgrade failed");
+    return session.Update(
+        {.status = S::kFailed, .attempts = attempts, .last_error = error, .release_lease = true},
+        "upgrade failed");
   }
   if (flow.error.retryable() && attempts < deps_.options->max_tenant_attempts) {
     Millis delay = deps_.options->tenant_backoff.Delay(attempts + 1);
     out.outcome = "retry_later";
-    Logger::Warn({deps_.run_id, t.slug, ""}, "attempt " + std::to_string(attempts) + " failed transiently; next try in " +
-                                                 FormatDuration(delay));
-    return session.Update({.attempts = attempts, .retry_after = delay, .last_error = error, .release_lease = true});
+    Logger::Warn({deps_.run_id, t.slug, ""}, "attempt " + std::to_string(attempts) +
+                                                 " failed transiently; next try in " + FormatDuration(delay));
+    return session.Update(
+        {.attempts = attempts, .retry_after = delay, .last_error = error, .release_lease = true});
   }
-  const std::string why = flow.error.retryable()
-                              ? "gave up after " + std::to_string(attempts) + " attempts"
-                              : std::string("permanent error");
+  const std::string why = flow.error.retryable() ? "gave up after " + std::to_string(attempts) + " attempts"
+                                                 : std::string("permanent error");
   if (deps_.options->failure_policy == FailurePolicy::kPark) {
     out.outcome = "failed";
-    return session.Update({.status = S::kFailed, .attempts = attempts, .last_error = error, .release_lease = true},
-                          why + "; parked for an operator");
+    return session.Update(
+        {.status = S::kFailed, .attempts = attempts, .last_error = error, .release_lease = true},
+        why + "; parked for an operator");
   }
   if (Status s = session.Update({.status = S::kRollingBack, .attempts = attempts, .last_error = error},
                                 why + "; rolling back");
@@ -190,8 +187,8 @@ Status Orchestrator::RollBack(TenantSession& session, ProvisioningService& servi
     if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
     out.outcome = "failed";
     return session.Update({.status = S::kFailed,
-                           .last_error = "rollback stopped at step " + std::to_string(flow.failed_step) + ": " +
-                                         flow.error.ToString(),
+                           .last_error = "rollback stopped at step " + std::to_string(flow.failed_step) +
+                                         ": " + flow.error.ToString(),
                            .release_lease = true},
                           "rollback failed");
   }
@@ -207,8 +204,8 @@ Status Orchestrator::Deprovision(TenantSession& session, ProvisioningService& se
     if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
     out.outcome = "failed";
     return session.Update({.status = S::kFailed,
-                           .last_error = "deprovisioning stopped at step " + std::to_string(flow.failed_step) + ": " +
-                                         flow.error.ToString(),
+                           .last_error = "deprovisioning stopped at step " +
+                                         std::to_string(flow.failed_step) + ": " + flow.error.ToString(),
                            .release_lease = true},
                           "deprovisioning failed");
   }

@@ -26,8 +26,8 @@ struct TenantOutcome {
   int commits = 0;
   bool bad_end() const { return StateMachine::IsBadEnd(final_status) && outcome != "lease_lost"; }
   bool ok() const {
-    return outcome == "active" || outcome == "drift_corrected" || outcome == "in_sync" || outcome == "deleted" ||
-           outcome == "upgraded";
+    return outcome == "active" || outcome == "drift_corrected" || outcome == "in_sync" ||
+           outcome == "deleted" || outcome == "upgraded";
   }
 };
 
@@ -36,12 +36,14 @@ class Orchestrator {
   explicit Orchestrator(ServiceDeps deps) : deps_(std::move(deps)) {}
 
   // Works one claimed tenant to the end of this run. `conn` belongs to the calling thread.
-  TenantOutcome Process(pqxx::connection& conn, const ClaimedTenant& claimed, const std::atomic<bool>* cancel);
+  TenantOutcome Process(pqxx::connection& conn, const ClaimedTenant& claimed,
+                        const std::atomic<bool>* cancel);
 
  private:
-  Status Provision(TenantSession& session, ProvisioningService& service, const TenantRecord& t, ConvergeMode mode,
+  Status Provision(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
+                   ConvergeMode mode, TenantOutcome& out);
+  Status Reconcile(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                    TenantOutcome& out);
-  Status Reconcile(TenantSession& session, ProvisioningService& service, const TenantRecord& t, TenantOutcome& out);
   Status RollBack(TenantSession& session, ProvisioningService& service, TenantOutcome& out);
   Status Deprovision(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                      TenantOutcome& out);

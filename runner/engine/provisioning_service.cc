@@ -26,7 +26,11 @@ bool IsCancellation(const Status& s) {
 
 ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& session, const TenantRecord& tenant,
                                          std::map<int, StepRecord> records, const std::atomic<bool>* cancel)
-    : deps_(std::move(deps)), session_(session), tenant_(tenant), records_(std::move(records)), cancel_(cancel) {
+    : deps_(std::move(deps)),
+      session_(session),
+      tenant_(tenant),
+      records_(std::move(records)),
+      cancel_(cancel) {
   for (const auto& [number, rec] : records_)
     if (!rec.outputs.empty()) outputs_[rec.name] = rec.outputs;
   deadline_ = std::chrono::system_clock::now() + deps_.options->provisioning_deadline;
@@ -79,8 +83,8 @@ ExecutorHooks ProvisioningService::Hooks(const CatalogStep& step, const StepKind
     session_.Audit(e);
     if (deps_.metrics) deps_.metrics->Retry(step.name);
     Logger::Warn({deps_.run_id, tenant_.slug, step.name},
-                 "transient error, retry " + std::to_string(next_attempt) + " in " + FormatDuration(delay) + ": " +
-                     failed.ToStatus().ToString());
+                 "transient error, retry " + std::to_string(next_attempt) + " in " + FormatDuration(delay) +
+                     ": " + failed.ToStatus().ToString());
   };
   hooks.on_timeout = [this, &step] {
     if (deps_.metrics) deps_.metrics->Timeout(step.name);
@@ -125,20 +129,23 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     result.failed_step = step.number;
     return false;
   };
-  if (!kind) return fail(FailedPrecondition("no loaded plugin exports kind '" + step.kind + "'"), "permanent_error");
+  if (!kind)
+    return fail(FailedPrecondition("no loaded plugin exports kind '" + step.kind + "'"), "permanent_error");
   if (std::chrono::system_clock::now() >= deadline_)
-    return fail(Status(Code::kDeadlineExceeded, "provisioning deadline of " +
-                                                    FormatDuration(deps_.options->provisioning_deadline) + " passed"),
-                "timeout");
+    return fail(
+        Status(Code::kDeadlineExceeded, "provisioning deadline of " +
+                                            FormatDuration(deps_.options->provisioning_deadline) + " passed"),
+        "timeout");
 
   ExecutorHooks hooks = Hooks(step, *kind);
   int calls = 0;
-  StepAnswer seen = StepExecutor::CallWithRetry(*kind, StepOp::kObserve, MakeCall(step, false), step.timeout, step.retry,
-                                                cancel_, hooks, &calls);
+  StepAnswer seen = StepExecutor::CallWithRetry(*kind, StepOp::kObserve, MakeCall(step, false), step.timeout,
+                                                step.retry, cancel_, hooks, &calls);
   if (seen.is_error() && Cancelled()) return Interrupted(result, step);
   if (seen.is_error()) {
     Status s = seen.ToStatus();
-    return fail(Status(s.code(), "observe: " + s.message()), s.retryable() ? "transient_error" : "permanent_error");
+    return fail(Status(s.code(), "observe: " + s.message()),
+                s.retryable() ? "transient_error" : "permanent_error");
   }
   if (seen.status == MATIH_STATUS_IN_SYNC) {
     for (const auto& [k, v] : seen.outputs) rec.outputs[k] = v;
@@ -191,8 +198,8 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   if (applied.is_error()) {
     Status s = applied.ToStatus();
     std::string outcome = applied.status == MATIH_STATUS_DEADLINE_EXCEEDED ? "timeout"
-                          : s.retryable()                                    ? "transient_error"
-                                                                             : "permanent_error";
+                          : s.retryable()                                  ? "transient_error"
+                                                                           : "permanent_error";
     return fail(s, outcome);
   }
   for (const auto& [k, v] : applied.outputs) rec.outputs[k] = v;
@@ -210,8 +217,10 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     deps_.metrics->StepRun(step.phase, step.name, "applied", SecondsSince(started));
     if (drift) deps_.metrics->DriftCorrected(step.name);
   }
-  if (drift) Logger::Info(log, "drift corrected");
-  else Logger::Debug(log, "applied");
+  if (drift)
+    Logger::Info(log, "drift corrected");
+  else
+    Logger::Debug(log, "applied");
   return true;
 }
 
@@ -246,8 +255,8 @@ bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result
   auto started = std::chrono::steady_clock::now();
   if (!kind) {
     result.ok = false;
-    result.error = FailedPrecondition("cannot remove step " + step.name + ": no loaded plugin exports kind '" +
-                                      step.kind + "'");
+    result.error = FailedPrecondition("cannot remove step " + step.name +
+                                      ": no loaded plugin exports kind '" + step.kind + "'");
     result.failed_step = step.number;
     return false;
   }
@@ -315,12 +324,19 @@ std::vector<PlannedStep> ProvisioningService::Plan() {
         p.state = "error";
         p.diff = "no loaded plugin exports kind '" + step->kind + "'";
       } else {
-        StepAnswer a = StepExecutor::CallOnce(*kind, StepOp::kObserve, MakeCall(*step, true), step->timeout, cancel_, {});
+        StepAnswer a = StepExecutor::CallOnce(*kind, StepOp::kObserve, MakeCall(*step, true), step->timeout,
+                                              cancel_, {});
         switch (a.status) {
           case MATIH_STATUS_IN_SYNC: p.state = "in_sync"; break;
-          case MATIH_STATUS_DRIFTED: p.state = "drifted"; p.diff = a.message; break;
+          case MATIH_STATUS_DRIFTED:
+            p.state = "drifted";
+            p.diff = a.message;
+            break;
           case MATIH_STATUS_ABSENT: p.state = "absent"; break;
-          default: p.state = "error"; p.diff = a.ToStatus().ToString(); break;
+          default:
+            p.state = "error";
+            p.diff = a.ToStatus().ToString();
+            break;
         }
       }
     }

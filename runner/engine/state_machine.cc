@@ -48,29 +48,20 @@ std::vector<TenantStatus> AllTenantStatuses() {
 
 const std::vector<std::pair<TenantStatus, TenantStatus>>& StateMachine::Transitions() {
   static const std::vector<std::pair<S, S>> table = {
-      {S::kPending, S::kProvisioning},
-      {S::kProvisioning, S::kActive},
-      {S::kProvisioning, S::kFailed},
-      {S::kProvisioning, S::kRollingBack},
+      {S::kPending, S::kProvisioning},       {S::kProvisioning, S::kActive},
+      {S::kProvisioning, S::kFailed},        {S::kProvisioning, S::kRollingBack},
       {S::kFailed, S::kProvisioning},  // retry
       {S::kFailed, S::kRollingBack},   // rollback
-      {S::kFailed, S::kPendingDeletion},
-      {S::kRollingBack, S::kRolledBack},
-      {S::kRollingBack, S::kFailed},
-      {S::kRolledBack, S::kProvisioning},  // retry
-      {S::kRolledBack, S::kPendingDeletion},
-      {S::kActive, S::kActive},     // drift corrected
-      {S::kActive, S::kUpgrading},  // tier or spec change
-      {S::kActive, S::kSuspended},
-      {S::kActive, S::kPendingDeletion},
-      {S::kUpgrading, S::kActive},
-      {S::kUpgrading, S::kFailed},
+      {S::kFailed, S::kPendingDeletion},     {S::kRollingBack, S::kRolledBack},
+      {S::kRollingBack, S::kFailed},         {S::kRolledBack, S::kProvisioning},  // retry
+      {S::kRolledBack, S::kPendingDeletion}, {S::kActive, S::kActive},            // drift corrected
+      {S::kActive, S::kUpgrading},                                                // tier or spec change
+      {S::kActive, S::kSuspended},           {S::kActive, S::kPendingDeletion},
+      {S::kUpgrading, S::kActive},           {S::kUpgrading, S::kFailed},
       {S::kSuspended, S::kActive},  // only a suspended tenant is reactivated
-      {S::kSuspended, S::kPendingDeletion},
-      {S::kPendingDeletion, S::kDeprovisioning},  // grace period over
-      {S::kPendingDeletion, S::kActive},          // deletion cancelled
-      {S::kDeprovisioning, S::kDeleted},
-      {S::kDeprovisioning, S::kFailed},
+      {S::kSuspended, S::kPendingDeletion},  {S::kPendingDeletion, S::kDeprovisioning},  // grace period over
+      {S::kPendingDeletion, S::kActive},                                                 // deletion cancelled
+      {S::kDeprovisioning, S::kDeleted},     {S::kDeprovisioning, S::kFailed},
   };
   return table;
 }
@@ -82,7 +73,8 @@ bool StateMachine::Allowed(TenantStatus from, TenantStatus to) {
 
 Status StateMachine::Check(TenantStatus from, TenantStatus to) {
   if (Allowed(from, to)) return Status::Ok();
-  return FailedPrecondition(std::string("illegal tenant transition ") + ToString(from) + " -> " + ToString(to));
+  return FailedPrecondition(std::string("illegal tenant transition ") + ToString(from) + " -> " +
+                            ToString(to));
 }
 
 }  // namespace matih::runner

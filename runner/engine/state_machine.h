@@ -40,7 +40,9 @@ class StateMachine {
   static Status Check(TenantStatus from, TenantStatus to);
   static const std::vector<std::pair<TenantStatus, TenantStatus>>& Transitions();
   // Statuses a runner ends a tenant in that count as "ended well" for the exit code.
-  static bool IsBadEnd(TenantStatus s) { return s == TenantStatus::kFailed || s == TenantStatus::kRolledBack; }
+  static bool IsBadEnd(TenantStatus s) {
+    return s == TenantStatus::kFailed || s == TenantStatus::kRolledBack;
+  }
 };
 
 }  // namespace matih::runner

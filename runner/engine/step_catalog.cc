@@ -40,8 +40,7 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
       }
       return s;
     }
-    default:
-      return nullptr;
+    default: return nullptr;
   }
 }
 
@@ -53,7 +52,8 @@ class Loader {
     return InvalidArgument(origin_ + ": " + where + ": " + what);
   }
 
-  Status CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed, const std::string& where) const {
+  Status CheckKeys(const YAML::Node& map, const std::set<std::string>& allowed,
+                   const std::string& where) const {
     if (!map.IsMap()) return Error(where, "expected a mapping");
     for (const auto& kv : map) {
       auto key = kv.first.as<std::string>();
@@ -63,12 +63,14 @@ class Loader {
   }
 
   Status ParseRetry(const YAML::Node& n, const std::string& where, RetryPolicy& r) const {
-    if (Status s = CheckKeys(n, {"attempts", "initial_backoff", "max_backoff", "multiplier", "jitter"}, where);
+    if (Status s =
+            CheckKeys(n, {"attempts", "initial_backoff", "max_backoff", "multiplier", "jitter"}, where);
         !s.ok())
       return s;
     if (n["attempts"]) r.attempts = n["attempts"].as<int>();
     if (r.attempts < 1 || r.attempts > 100) return Error(where, "attempts must be between 1 and 100");
-    for (auto [key, field] : {std::pair{"initial_backoff", &r.initial_backoff}, std::pair{"max_backoff", &r.max_backoff}}) {
+    for (auto [key, field] :
+         {std::pair{"initial_backoff", &r.initial_backoff}, std::pair{"max_backoff", &r.max_backoff}}) {
       if (!n[key]) continue;
       auto d = ParseDuration(n[key].as<std::string>(), where + "." + key);
       if (!d.ok()) return Error(where, d.status().message());
@@ -84,9 +86,11 @@ class Loader {
   Status Load(const YAML::Node& root, StepCatalog* out, std::vector<CatalogStep>& steps,
               std::map<int, std::string>& phases, std::map<std::string, TierFlow>& flows) const {
     (void)out;
-    if (Status s = CheckKeys(root, {"version", "phases", "flows", "defaults", "steps"}, "top level"); !s.ok()) return s;
+    if (Status s = CheckKeys(root, {"version", "phases", "flows", "defaults", "steps"}, "top level"); !s.ok())
+      return s;
     if (!root["version"] || root["version"].as<int>() != 1) return Error("version", "must be 1");
-    if (!root["phases"] || !root["phases"].IsMap()) return Error("phases", "missing mapping of phase number to name");
+    if (!root["phases"] || !root["phases"].IsMap())
+      return Error("phases", "missing mapping of phase number to name");
     for (const auto& kv : root["phases"]) phases[kv.first.as<int>()] = kv.second.as<std::string>();
 
     if (!root["flows"] || !root["flows"].IsMap()) return Error("flows", "missing mapping of tier to flow");
@@ -101,8 +105,10 @@ class Loader {
       std::set<int> seen;
       for (const auto& p : kv.second["phases"]) {
         int phase = p.as<int>();
-        if (!phases.count(phase)) return Error(where, "phase " + std::to_string(phase) + " is not declared in phases");
-        if (!seen.insert(phase).second) return Error(where, "phase " + std::to_string(phase) + " listed twice");
+        if (!phases.count(phase))
+          return Error(where, "phase " + std::to_string(phase) + " is not declared in phases");
+        if (!seen.insert(phase).second)
+          return Error(where, "phase " + std::to_string(phase) + " listed twice");
         flow.phases.push_back(phase);
       }
       flows[tier] = flow;
@@ -129,8 +135,9 @@ class Loader {
       ++index;
       std::string where = "steps[" + std::to_string(index) + "]";
       if (n["name"] && n["name"].IsScalar()) where = "step " + n["name"].as<std::string>();
-      if (Status s = CheckKeys(n, {"number", "name", "phase", "kind", "tiers", "params", "enabled", "retry", "timeout"},
-                               where);
+      if (Status s = CheckKeys(
+              n, {"number", "name", "phase", "kind", "tiers", "params", "enabled", "retry", "timeout"},
+              where);
           !s.ok())
         return s;
       for (const char* required : {"number", "name", "phase", "kind", "tiers"})
@@ -140,9 +147,11 @@ class Loader {
       step.name = n["name"].as<std::string>();
       step.phase = n["phase"].as<int>();
       step.kind = n["kind"].as<std::string>();
-      if (!numbers.insert(step.number).second) return Error(where, "number " + std::to_string(step.number) + " used twice");
+      if (!numbers.insert(step.number).second)
+        return Error(where, "number " + std::to_string(step.number) + " used twice");
       if (!names.insert(step.name).second) return Error(where, "name used twice");
-      if (!phases.count(step.phase)) return Error(where, "phase " + std::to_string(step.phase) + " is not declared");
+      if (!phases.count(step.phase))
+        return Error(where, "phase " + std::to_string(step.phase) + " is not declared");
       for (const auto& t : n["tiers"]) {
         std::string tier = t.as<std::string>();
         if (!flows.count(tier)) return Error(where, "tier '" + tier + "' has no flow");
@@ -200,11 +209,12 @@ Status StepCatalog::CheckKinds(const StepKindRegistry& kinds) const {
     if (!step.enabled) continue;
     const StepKind* kind = kinds.Find(step.kind);
     if (!kind)
-      return InvalidArgument("step " + std::to_string(step.number) + " " + step.name + ": no loaded plugin exports kind '" +
-                             step.kind + "' (check --plugin-dir, or disable the step)");
+      return InvalidArgument("step " + std::to_string(step.number) + " " + step.name +
+                             ": no loaded plugin exports kind '" + step.kind +
+                             "' (check --plugin-dir, or disable the step)");
     if (Status s = kind->ValidateParams(step.params_json); !s.ok())
-      return InvalidArgument("step " + std::to_string(step.number) + " " + step.name + ": params refused by " +
-                             kind->plugin_name() + ": " + s.message());
+      return InvalidArgument("step " + std::to_string(step.number) + " " + step.name +
+                             ": params refused by " + kind->plugin_name() + ": " + s.message());
   }
   return Status::Ok();
 }

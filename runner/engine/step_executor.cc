@@ -73,8 +73,8 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
     if (hooks.on_timeout) hooks.on_timeout();
     StepAnswer late;
     late.status = MATIH_STATUS_DEADLINE_EXCEEDED;
-    late.message = std::string(ToString(op)) + " did not return within its timeout of " + FormatDuration(timeout) +
-                   " and was abandoned";
+    late.message = std::string(ToString(op)) + " did not return within its timeout of " +
+                   FormatDuration(timeout) + " and was abandoned";
     return late;
   }
   lock.unlock();
@@ -108,8 +108,9 @@ StepAnswer StepExecutor::CallWithRetry(const StepKind& kind, StepOp op, const St
     auto until = std::chrono::steady_clock::now() + delay;
     while (std::chrono::steady_clock::now() < until) {
       if (tenant_cancel && tenant_cancel->load()) break;
-      std::this_thread::sleep_for(std::min<Millis>(kPollSlice, std::chrono::duration_cast<Millis>(
-                                                                   until - std::chrono::steady_clock::now() + Millis(1))));
+      std::this_thread::sleep_for(std::min<Millis>(
+          kPollSlice,
+          std::chrono::duration_cast<Millis>(until - std::chrono::steady_clock::now() + Millis(1))));
     }
   }
   if (attempts) *attempts = attempt;

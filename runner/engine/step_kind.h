@@ -59,9 +59,7 @@ struct StepAnswer {
   StepOutputs outputs;
 
   bool is_error() const { return status >= MATIH_STATUS_UNAVAILABLE; }
-  Status ToStatus() const {
-    return is_error() ? Status(CodeFromAbi(status), message) : Status::Ok();
-  }
+  Status ToStatus() const { return is_error() ? Status(CodeFromAbi(status), message) : Status::Ok(); }
 };
 
 class StepKind {

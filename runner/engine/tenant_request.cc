@@ -10,22 +10,27 @@ bool TenantRequestValidator::IsDnsLabel(const std::string& s) {
   if (s.empty() || s.size() > kMaxSlug) return false;
   if (s.front() < 'a' || s.front() > 'z') return false;
   if (s.back() == '-') return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-'; });
 }
 
 bool TenantRequestValidator::IsEmail(const std::string& e) {
   auto at = e.find('@');
-  if (at == std::string::npos || at == 0 || e.find('@', at + 1) != std::string::npos || e.size() > 254) return false;
-  std::string domain = e.substr(at + 1);
-  if (domain.size() < 3 || domain.find('.') == std::string::npos || domain.front() == '.' || domain.back() == '.')
+  if (at == std::string::npos || at == 0 || e.find('@', at + 1) != std::string::npos || e.size() > 254)
     return false;
-  return std::none_of(e.begin(), e.end(), [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '<' || c == '>'; });
+  std::string domain = e.substr(at + 1);
+  if (domain.size() < 3 || domain.find('.') == std::string::npos || domain.front() == '.' ||
+      domain.back() == '.')
+    return false;
+  return std::none_of(e.begin(), e.end(),
+                      [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '<' || c == '>'; });
 }
 
 Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_out) const {
   std::vector<std::string> problems;
   if (!IsDnsLabel(r.slug))
-    problems.push_back("slug '" + r.slug + "' must be a lowercase RFC 1035 label: a letter first, then letters, digits " +
+    problems.push_back("slug '" + r.slug +
+                       "' must be a lowercase RFC 1035 label: a letter first, then letters, digits " +
                        "or hyphens, no hyphen last, at most " + std::to_string(kMaxSlug) + " characters");
   if (std::find(tiers_.begin(), tiers_.end(), r.tier) == tiers_.end()) {
     std::string known;
@@ -37,7 +42,8 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
     for (const auto& t : regions_) known += (known.empty() ? "" : ", ") + t;
     problems.push_back("region '" + r.region + "' is not one of the configured regions (" + known + ")");
   }
-  if (!IsEmail(r.admin_email)) problems.push_back("admin e-mail '" + r.admin_email + "' is not a valid address");
+  if (!IsEmail(r.admin_email))
+    problems.push_back("admin e-mail '" + r.admin_email + "' is not a valid address");
   nlohmann::json spec = nlohmann::json::object();
   if (r.spec_json.size() > kMaxSpecBytes) {
     problems.push_back("spec is " + std::to_string(r.spec_json.size()) + " bytes; the limit is " +
@@ -58,7 +64,9 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
       problems.push_back("spec.region differs from --region");
   }
   if (!problems.empty()) {
-    std::string text = problems.size() == 1 ? "invalid tenant: " : "invalid tenant (" + std::to_string(problems.size()) + " problems): ";
+    std::string text = problems.size() == 1
+                           ? "invalid tenant: "
+                           : "invalid tenant (" + std::to_string(problems.size()) + " problems): ";
     for (size_t i = 0; i < problems.size(); ++i) text += (i ? "; " : "") + problems[i];
     return InvalidArgument(text);
   }

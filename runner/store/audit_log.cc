@@ -44,10 +44,10 @@ constexpr const char* kSelectColumns =
 
 std::string AuditLog::Canonical(int64_t seq, const std::string& tenant_id, const std::string& created_at,
                                 const std::string& run_id, const std::string& runner, const AuditEvent& e) {
-  nlohmann::json j = nlohmann::json::array(
-      {seq, tenant_id, created_at, run_id, runner, e.event,
-       e.step_number ? nlohmann::json(*e.step_number) : nlohmann::json(nullptr), e.step_name, e.plugin,
-       e.plugin_version, e.details});
+  nlohmann::json j =
+      nlohmann::json::array({seq, tenant_id, created_at, run_id, runner, e.event,
+                             e.step_number ? nlohmann::json(*e.step_number) : nlohmann::json(nullptr),
+                             e.step_name, e.plugin, e.plugin_version, e.details});
   return j.dump();
 }
 
@@ -74,7 +74,8 @@ void AuditLog::Append(pqxx::work& tx, const std::string& tenant_id, const std::s
         e.details.dump(), prev, hash);
     prev = hash;
   }
-  tx.exec_params("UPDATE matih.tenants SET audit_seq = $2, audit_head = $3 WHERE id = $1", tenant_id, seq, prev);
+  tx.exec_params("UPDATE matih.tenants SET audit_seq = $2, audit_head = $3 WHERE id = $1", tenant_id, seq,
+                 prev);
 }
 
 Result<std::vector<AuditRow>> AuditLog::History(const Database& db, const std::string& tenant_id) {
@@ -93,15 +94,17 @@ Result<std::vector<AuditRow>> AuditLog::History(const Database& db, const std::s
   return rows;
 }
 
-Result<std::vector<AuditProblem>> AuditLog::Verify(const Database& db, const std::optional<std::string>& slug) {
+Result<std::vector<AuditProblem>> AuditLog::Verify(const Database& db,
+                                                   const std::optional<std::string>& slug) {
   auto conn = db.Connect();
   if (!conn.ok()) return conn.status();
   std::vector<AuditProblem> problems;
   Status s = Guard("verify audit trail", [&] {
     pqxx::work tx(**conn);  // one snapshot for every chain
-    auto tenants = slug ? tx.exec_params("SELECT id::text, slug, audit_seq, audit_head FROM matih.tenants WHERE slug = $1",
-                                         *slug)
-                        : tx.exec("SELECT id::text, slug, audit_seq, audit_head FROM matih.tenants ORDER BY slug");
+    auto tenants =
+        slug ? tx.exec_params(
+                   "SELECT id::text, slug, audit_seq, audit_head FROM matih.tenants WHERE slug = $1", *slug)
+             : tx.exec("SELECT id::text, slug, audit_seq, audit_head FROM matih.tenants ORDER BY slug");
     if (slug && tenants.empty()) return NotFound("no tenant '" + *slug + "'");
     for (const auto& t : tenants) {
       const std::string id = t[0].as<std::string>();
@@ -122,14 +125,17 @@ Result<std::vector<AuditProblem>> AuditLog::Verify(const Database& db, const std
           break;
         }
         if (r["prev_hash"].as<std::string>() != prev) {
-          problem = AuditProblem{name, row.seq, "event " + std::to_string(row.seq) + " (" + row.event.event +
-                                                    ") does not link to the event before it"};
+          problem = AuditProblem{name, row.seq,
+                                 "event " + std::to_string(row.seq) + " (" + row.event.event +
+                                     ") does not link to the event before it"};
           break;
         }
-        std::string want = ChainHash(prev, Canonical(row.seq, id, row.created_at, row.run_id, row.runner, row.event));
+        std::string want =
+            ChainHash(prev, Canonical(row.seq, id, row.created_at, row.run_id, row.runner, row.event));
         if (want != row.hash) {
-          problem = AuditProblem{name, row.seq, "event " + std::to_string(row.seq) + " (" + row.event.event +
-                                                    ") was changed after it was written (hash mismatch)"};
+          problem = AuditProblem{name, row.seq,
+                                 "event " + std::to_string(row.seq) + " (" + row.event.event +
+                                     ") was changed after it was written (hash mismatch)"};
           break;
         }
         prev = row.hash;
@@ -140,7 +146,8 @@ Result<std::vector<AuditProblem>> AuditLog::Verify(const Database& db, const std
                                "events " + std::to_string(expected) + ".." + std::to_string(head_seq) +
                                    " are missing (the chain ends early)"};
       } else if (!problem && prev != head_hash) {
-        problem = AuditProblem{name, head_seq, "the newest event does not match the tenant's recorded chain head"};
+        problem =
+            AuditProblem{name, head_seq, "the newest event does not match the tenant's recorded chain head"};
       }
       if (problem) problems.push_back(*problem);
     }

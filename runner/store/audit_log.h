@@ -7,10 +7,9 @@
 // that may lock the tenant row; it is then safe from any thread.
 #pragma once
 
-#include <pqxx/pqxx>
-
 #include <nlohmann/json.hpp>
 #include <optional>
+#include <pqxx/pqxx>
 #include <string>
 #include <vector>
 

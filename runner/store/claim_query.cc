@@ -37,8 +37,9 @@ Result<std::vector<ClaimedTenant>> ClaimQuery::Claim(pqxx::connection& conn, con
     bool provisioning = o.mode != ClaimMode::kDriftOnly;
     bool drift = o.mode != ClaimMode::kPendingOnly;
     std::string sql = std::string(kClaimSql) + TenantStore::Columns();
-    for (const auto& r : tx.exec_params(sql, o.owner, o.limit, static_cast<long long>(o.drift_interval.count()), o.slug,
-                                        provisioning, drift, static_cast<long long>(o.lease.count()))) {
+    for (const auto& r :
+         tx.exec_params(sql, o.owner, o.limit, static_cast<long long>(o.drift_interval.count()), o.slug,
+                        provisioning, drift, static_cast<long long>(o.lease.count()))) {
       ClaimedTenant c;
       c.tenant = TenantStore::FromRow(r);
       c.lease = Lease{c.tenant.id, o.owner, c.tenant.lease_epoch};
@@ -50,8 +51,8 @@ Result<std::vector<ClaimedTenant>> ClaimQuery::Claim(pqxx::connection& conn, con
   return claimed;
 }
 
-Result<std::vector<std::string>> ClaimQuery::Heartbeat(pqxx::connection& conn, const std::vector<Lease>& leases,
-                                                       Millis lease) {
+Result<std::vector<std::string>> ClaimQuery::Heartbeat(pqxx::connection& conn,
+                                                       const std::vector<Lease>& leases, Millis lease) {
   std::vector<std::string> lost;
   if (leases.empty()) return lost;
   Status s = Guard("heartbeat", [&] {

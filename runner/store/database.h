@@ -5,10 +5,9 @@
 // Safe to call from any thread; each connection belongs to the thread that opened it.
 #pragma once
 
-#include <pqxx/pqxx>
-
 #include <functional>
 #include <memory>
+#include <pqxx/pqxx>
 #include <string>
 
 #include "common/status.h"

@@ -36,11 +36,13 @@ Status TenantSession::Flush() {
     auto fence = tx.exec_params(
         "SELECT 1 FROM matih.tenants WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 FOR UPDATE",
         lease_.tenant_id, lease_.owner, lease_.epoch);
-    if (fence.empty()) return Aborted("lease lost: another runner or an operator took tenant " + lease_.tenant_id);
+    if (fence.empty())
+      return Aborted("lease lost: another runner or an operator took tenant " + lease_.tenant_id);
     for (const auto& [number, r] : steps_) {
       nlohmann::json outputs(r.outputs);
       tx.exec_params(
-          "INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase, status, attempts, outputs, "
+          "INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase, status, attempts, "
+          "outputs, "
           "last_error, diff, started_at, finished_at, observed_at) "
           "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, NULLIF($8, ''), NULLIF($9, ''), "
           "  CASE WHEN $5 IN ('RUNNING', 'REMOVING') THEN now() END, "
@@ -52,8 +54,8 @@ Status TenantSession::Flush() {
           "  finished_at = CASE WHEN EXCLUDED.status IN ('RUNNING', 'REMOVING', 'PENDING') THEN NULL "
           "                     ELSE COALESCE(EXCLUDED.finished_at, matih.tenant_steps.finished_at) END, "
           "  observed_at = now()",
-          lease_.tenant_id, number, r.name, r.phase, ToString(r.status), r.attempts, outputs.dump(), r.last_error,
-          r.diff);
+          lease_.tenant_id, number, r.name, r.phase, ToString(r.status), r.attempts, outputs.dump(),
+          r.last_error, r.diff);
     }
     if (tenant_) {
       const TenantUpdate& u = *tenant_;
@@ -72,8 +74,8 @@ Status TenantSession::Flush() {
           "lease_owner = CASE WHEN $9 THEN NULL ELSE lease_owner END, "
           "lease_expires_at = CASE WHEN $9 THEN NULL ELSE lease_expires_at END "
           "WHERE id = $1",
-          lease_.tenant_id, status, u.attempts, retry_ms, u.last_error, u.observed_generation, u.mark_reconciled,
-          u.clear_resume_from, u.release_lease);
+          lease_.tenant_id, status, u.attempts, retry_ms, u.last_error, u.observed_generation,
+          u.mark_reconciled, u.clear_resume_from, u.release_lease);
     }
     AuditLog::Append(tx, lease_.tenant_id, run_id_, runner_, events_);
     return Status::Ok();

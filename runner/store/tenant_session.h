@@ -25,18 +25,23 @@ namespace matih::runner {
 struct TenantUpdate {
   std::optional<TenantStatus> status{};
   std::optional<int> attempts{};
-  std::optional<Millis> retry_after{};       // next_attempt_at = now() + this
-  std::optional<std::string> last_error{};   // "" clears it
+  std::optional<Millis> retry_after{};      // next_attempt_at = now() + this
+  std::optional<std::string> last_error{};  // "" clears it
   std::optional<int64_t> observed_generation{};
-  bool mark_reconciled = false;            // last_reconciled_at = now()
+  bool mark_reconciled = false;  // last_reconciled_at = now()
   bool clear_resume_from = false;
   bool release_lease = false;
 };
 
 class TenantSession {
  public:
-  TenantSession(pqxx::connection& conn, Lease lease, TenantStatus status, std::string run_id, std::string runner)
-      : conn_(conn), lease_(std::move(lease)), status_(status), run_id_(std::move(run_id)), runner_(std::move(runner)) {}
+  TenantSession(pqxx::connection& conn, Lease lease, TenantStatus status, std::string run_id,
+                std::string runner)
+      : conn_(conn),
+        lease_(std::move(lease)),
+        status_(status),
+        run_id_(std::move(run_id)),
+        runner_(std::move(runner)) {}
 
   TenantStatus status() const { return status_; }
   const Lease& lease() const { return lease_; }

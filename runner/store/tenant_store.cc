@@ -12,7 +12,8 @@ std::string Text(const pqxx::field& f) { return f.is_null() ? std::string() : f.
 const char* TenantStore::Columns() {
   return "id::text AS id, slug, tier, region, admin_email, status, spec::text AS spec, generation, "
          "observed_generation, attempts, next_attempt_at::text AS next_attempt_at, last_error, lease_owner, "
-         "lease_epoch, lease_expires_at::text AS lease_expires_at, last_reconciled_at::text AS last_reconciled_at, "
+         "lease_epoch, lease_expires_at::text AS lease_expires_at, last_reconciled_at::text AS "
+         "last_reconciled_at, "
          "deletion_due_at::text AS deletion_due_at, resume_from_step, created_at::text AS created_at, "
          "updated_at::text AS updated_at";
 }
@@ -42,21 +43,24 @@ TenantRecord TenantStore::FromRow(const pqxx::row& r) {
   return t;
 }
 
-Result<TenantRecord> TenantStore::Add(const NewTenant& n, const std::vector<std::tuple<int, std::string, int>>& steps,
+Result<TenantRecord> TenantStore::Add(const NewTenant& n,
+                                      const std::vector<std::tuple<int, std::string, int>>& steps,
                                       const std::string& actor) {
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   TenantRecord added;
   Status s = Database::InTransaction(**conn, [&](pqxx::work& tx) {
-    auto rows = tx.exec_params(std::string("INSERT INTO matih.tenants (slug, tier, region, admin_email, spec) "
-                                           "VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (slug) DO NOTHING RETURNING ") +
-                                   Columns(),
-                               n.slug, n.tier, n.region, n.admin_email, n.spec_json);
+    auto rows = tx.exec_params(
+        std::string("INSERT INTO matih.tenants (slug, tier, region, admin_email, spec) "
+                    "VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (slug) DO NOTHING RETURNING ") +
+            Columns(),
+        n.slug, n.tier, n.region, n.admin_email, n.spec_json);
     if (rows.empty()) return InvalidArgument("tenant '" + n.slug + "' already exists");
     added = FromRow(rows[0]);
     for (const auto& [number, name, phase] : steps) {
-      tx.exec_params("INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase) VALUES ($1, $2, $3, $4)",
-                     added.id, number, name, phase);
+      tx.exec_params(
+          "INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase) VALUES ($1, $2, $3, $4)",
+          added.id, number, name, phase);
     }
     AuditEvent e;
     e.event = "operator.add";
@@ -74,7 +78,8 @@ Result<TenantRecord> TenantStore::Get(const std::string& slug) const {
   TenantRecord t;
   Status s = Guard("read tenant", [&] {
     pqxx::nontransaction tx(**conn);
-    auto rows = tx.exec_params(std::string("SELECT ") + Columns() + " FROM matih.tenants WHERE slug = $1", slug);
+    auto rows =
+        tx.exec_params(std::string("SELECT ") + Columns() + " FROM matih.tenants WHERE slug = $1", slug);
     if (rows.empty()) return NotFound("no tenant '" + slug + "'");
     t = FromRow(rows[0]);
     return Status::Ok();
@@ -103,7 +108,8 @@ std::vector<StepRecord> TenantStore::ReadSteps(pqxx::transaction_base& tx, const
   std::vector<StepRecord> out;
   for (const auto& r : tx.exec_params(
            "SELECT step_number, step_name, phase, status, attempts, outputs::text, last_error, diff, "
-           "started_at::text, finished_at::text FROM matih.tenant_steps WHERE tenant_id = $1 ORDER BY step_number",
+           "started_at::text, finished_at::text FROM matih.tenant_steps WHERE tenant_id = $1 ORDER BY "
+           "step_number",
            tenant_id)) {
     StepRecord rec;
     rec.number = r[0].as<int>();
@@ -112,7 +118,8 @@ std::vector<StepRecord> TenantStore::ReadSteps(pqxx::transaction_base& tx, const
     rec.status = ParseStepStatus(r[3].as<std::string>());
     rec.attempts = r[4].as<int>();
     const nlohmann::json outputs = nlohmann::json::parse(r[5].as<std::string>());
-    for (const auto& [k, v] : outputs.items()) rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
+    for (const auto& [k, v] : outputs.items())
+      rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
     rec.last_error = Text(r[6]);
     rec.diff = Text(r[7]);
     rec.started_at = Text(r[8]);
@@ -135,8 +142,9 @@ Result<std::vector<StepRecord>> TenantStore::Steps(const std::string& tenant_id)
   return out;
 }
 
-Result<TenantRecord> TenantStore::Command(const std::string& slug, const std::string& actor,
-                                          const std::function<Result<TenantChange>(const TenantRecord&)>& decide) {
+Result<TenantRecord> TenantStore::Command(
+    const std::string& slug, const std::string& actor,
+    const std::function<Result<TenantChange>(const TenantRecord&)>& decide) {
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   TenantRecord updated;
@@ -149,7 +157,8 @@ Result<TenantRecord> TenantStore::Command(const std::string& slug, const std::st
     TenantRecord current = FromRow(rows[0]);
     if (rows[0]["leased"].as<bool>())
       return FailedPrecondition("tenant '" + slug + "' is being worked by runner " + current.lease_owner +
-                                " (lease until " + current.lease_expires_at + "); try again when that run ends");
+                                " (lease until " + current.lease_expires_at +
+                                "); try again when that run ends");
     auto change = decide(current);
     if (!change.ok()) return change.status();
     TenantStatus to = change->status.value_or(current.status);
@@ -182,7 +191,8 @@ Result<TenantRecord> TenantStore::Command(const std::string& slug, const std::st
       events.push_back(t);
     }
     AuditLog::Append(tx, current.id, "", actor, events);
-    auto after = tx.exec_params(std::string("SELECT ") + Columns() + " FROM matih.tenants WHERE id = $1", current.id);
+    auto after =
+        tx.exec_params(std::string("SELECT ") + Columns() + " FROM matih.tenants WHERE id = $1", current.id);
     updated = FromRow(after[0]);
     return Status::Ok();
   });

@@ -32,8 +32,8 @@ struct TenantChange {
   std::optional<std::string> tier;
   bool bump_generation = false;
   bool reset_attempts = false;
-  bool reconcile_now = false;  // due for a drift pass on the next run
-  std::optional<int> resume_from_step;  // steps >= this are set back to PENDING
+  bool reconcile_now = false;                 // due for a drift pass on the next run
+  std::optional<int> resume_from_step;        // steps >= this are set back to PENDING
   std::optional<std::string> deletion_grace;  // a PostgreSQL interval, e.g. "604800 seconds"
   AuditEvent audit;
 };
@@ -44,7 +44,8 @@ class TenantStore {
 
   // Adds a PENDING tenant with one PENDING step row per catalog step; InvalidArgument when the
   // slug exists. `steps` are (number, name, phase).
-  Result<TenantRecord> Add(const NewTenant& tenant, const std::vector<std::tuple<int, std::string, int>>& steps,
+  Result<TenantRecord> Add(const NewTenant& tenant,
+                           const std::vector<std::tuple<int, std::string, int>>& steps,
                            const std::string& actor);
   Result<TenantRecord> Get(const std::string& slug) const;
   Result<std::vector<TenantRecord>> List(std::optional<TenantStatus> status) const;

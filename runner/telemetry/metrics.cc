@@ -16,7 +16,8 @@ double NowSeconds() {
 }
 
 const prometheus::Histogram::BucketBoundaries& DurationBuckets() {
-  static const prometheus::Histogram::BucketBoundaries b{0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 15, 60, 300};
+  static const prometheus::Histogram::BucketBoundaries b{0.001, 0.005, 0.01, 0.05, 0.1, 0.5,
+                                                         1,     5,     15,   60,   300};
   return b;
 }
 
@@ -28,10 +29,11 @@ Metrics::Metrics()
                      .Name("matih_provisioner_step_runs_total")
                      .Help("Step executions by phase, step and outcome")
                      .Register(*registry_)),
-      step_duration_(prometheus::BuildHistogram()
-                         .Name("matih_provisioner_step_duration_seconds")
-                         .Help("Time spent in a step (observe, and apply or remove), by phase, step and outcome")
-                         .Register(*registry_)),
+      step_duration_(
+          prometheus::BuildHistogram()
+              .Name("matih_provisioner_step_duration_seconds")
+              .Help("Time spent in a step (observe, and apply or remove), by phase, step and outcome")
+              .Register(*registry_)),
       retries_(prometheus::BuildCounter()
                    .Name("matih_provisioner_step_retries_total")
                    .Help("Retries of a step after a transient error")
@@ -86,7 +88,9 @@ void Metrics::Timeout(const std::string& step) { timeouts_.Add({{"step", step}})
 void Metrics::Rollback() { rollbacks_.Add({}).Increment(); }
 void Metrics::DriftDetected(const std::string& step) { drift_detected_.Add({{"step", step}}).Increment(); }
 void Metrics::DriftCorrected(const std::string& step) { drift_corrected_.Add({{"step", step}}).Increment(); }
-void Metrics::TenantProcessed(const std::string& outcome) { tenants_processed_.Add({{"outcome", outcome}}).Increment(); }
+void Metrics::TenantProcessed(const std::string& outcome) {
+  tenants_processed_.Add({{"outcome", outcome}}).Increment();
+}
 
 void Metrics::TenantsByStatus(const std::map<std::string, int>& counts) {
   for (const auto& [status, n] : counts) tenants_.Add({{"status", status}}).Set(n);

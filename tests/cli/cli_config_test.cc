@@ -31,8 +31,10 @@ std::string LogFormatOf(const std::string& err) {
   int json = 0, text = 0;
   for (const auto& l : lines) {
     auto j = nlohmann::json::parse(l, nullptr, /*allow_exceptions=*/false);
-    if (j.is_object() && j.contains("level") && j.contains("msg")) ++json;
-    else if (l.find(" info ") != std::string::npos) ++text;
+    if (j.is_object() && j.contains("level") && j.contains("msg"))
+      ++json;
+    else if (l.find(" info ") != std::string::npos)
+      ++text;
   }
   if (json == static_cast<int>(lines.size())) return "json";
   if (text == static_cast<int>(lines.size())) return "text";
@@ -48,9 +50,12 @@ class CliConfigTest : public CliTest {
   }
   // A config file of this test's own (the folder is shared by the suite).
   std::string OwnConfig(const std::string& extra) {
-    return WriteConfig(extra, std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".conf");
+    return WriteConfig(
+        extra, std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()) + ".conf");
   }
-  std::string UnreachableUrl() const { return "postgresql://postgres@127.0.0.1:" + std::to_string(closed_.port()) + "/matih"; }
+  std::string UnreachableUrl() const {
+    return "postgresql://postgres@127.0.0.1:" + std::to_string(closed_.port()) + "/matih";
+  }
   ClosedPort closed_;
 };
 
@@ -110,7 +115,8 @@ TEST_F(CliConfigTest, DatabaseUrlFromEnvironmentBeatsFile) {
 }
 
 TEST_F(CliConfigTest, DatabaseUrlFlagBeatsEnvironment) {
-  CliResult r = Cli({"--database-url", db_->url(), "tenants", "list"}, {{"MATIH_DATABASE_URL", UnreachableUrl()}});
+  CliResult r =
+      Cli({"--database-url", db_->url(), "tenants", "list"}, {{"MATIH_DATABASE_URL", UnreachableUrl()}});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   r = Cli({"tenants", "list"}, {{"MATIH_DATABASE_URL", UnreachableUrl()}});
   EXPECT_EQ(r.exit_code, 4) << "the environment must beat the file\n" << Describe(r);
@@ -138,8 +144,8 @@ TEST_F(CliConfigTest, ConfigFileFromMatihConfigEnvironment) {
 
 TEST_F(CliConfigTest, RegionsFromConfigAllowAnotherRegion) {
   config_ = OwnConfig("\n[tenants]\nregions = eastus, westeurope\n");
-  CliResult r = Cli({"tenants", "add", "--slug", "eu-co", "--tier", "free", "--admin-email", "a@eu-co.example",
-                     "--region", "westeurope"});
+  CliResult r = Cli({"tenants", "add", "--slug", "eu-co", "--tier", "free", "--admin-email",
+                     "a@eu-co.example", "--region", "westeurope"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(Query("SELECT region FROM matih.tenants WHERE slug = 'eu-co'"), "westeurope");
 }
@@ -147,7 +153,8 @@ TEST_F(CliConfigTest, RegionsFromConfigAllowAnotherRegion) {
 // --- Database unreachable: exit 4 ---------------------------------------------------------------
 
 // No database at all: the config names none, the environment names a closed port.
-class CliUnreachableTest : public CliConfigTest, public ::testing::WithParamInterface<std::vector<std::string>> {
+class CliUnreachableTest : public CliConfigTest,
+                           public ::testing::WithParamInterface<std::vector<std::string>> {
  protected:
   bool NeedsDatabase() const override { return false; }
 };
@@ -159,29 +166,29 @@ TEST_P(CliUnreachableTest, ExitsFourNamingTheDatabase) {
   EXPECT_EQ(r.out, "") << Describe(r);
 }
 
-INSTANTIATE_TEST_SUITE_P(Cli, CliUnreachableTest,
-                         ::testing::Values(std::vector<std::string>{"migrate"},
-                                           std::vector<std::string>{"tenants", "list"},
-                                           std::vector<std::string>{"tenants", "show", "acme"},
-                                           std::vector<std::string>{"tenants", "add", "--slug", "acme", "--tier", "free",
-                                                                    "--admin-email", "a@acme.example"},
-                                           std::vector<std::string>{"run"}, std::vector<std::string>{"plan", "--all"},
-                                           std::vector<std::string>{"suspend", "acme"},
-                                           std::vector<std::string>{"history", "acme"},
-                                           std::vector<std::string>{"audit", "verify"}),
-                         [](const auto& info) {
-                           std::string name;
-                           for (const auto& w : info.param) {
-                             if (w.rfind("--", 0) == 0 || w == "acme" || w == "free" || w.find('@') != std::string::npos)
-                               continue;
-                             name += static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
-                             name += w.substr(1);
-                           }
-                           return name;
-                         });
+INSTANTIATE_TEST_SUITE_P(
+    Cli, CliUnreachableTest,
+    ::testing::Values(std::vector<std::string>{"migrate"}, std::vector<std::string>{"tenants", "list"},
+                      std::vector<std::string>{"tenants", "show", "acme"},
+                      std::vector<std::string>{"tenants", "add", "--slug", "acme", "--tier", "free",
+                                               "--admin-email", "a@acme.example"},
+                      std::vector<std::string>{"run"}, std::vector<std::string>{"plan", "--all"},
+                      std::vector<std::string>{"suspend", "acme"},
+                      std::vector<std::string>{"history", "acme"},
+                      std::vector<std::string>{"audit", "verify"}),
+    [](const auto& info) {
+      std::string name;
+      for (const auto& w : info.param) {
+        if (w.rfind("--", 0) == 0 || w == "acme" || w == "free" || w.find('@') != std::string::npos) continue;
+        name += static_cast<char>(std::toupper(static_cast<unsigned char>(w[0])));
+        name += w.substr(1);
+      }
+      return name;
+    });
 
 TEST_F(CliUnreachableTest, UnreachableDatabaseMessageNeverShowsThePassword) {
-  std::string url = "postgresql://postgres:hunter2secret@127.0.0.1:" + std::to_string(closed_.port()) + "/matih";
+  std::string url =
+      "postgresql://postgres:hunter2secret@127.0.0.1:" + std::to_string(closed_.port()) + "/matih";
   CliResult r = Cli({"--database-url", url, "tenants", "list"});
   EXPECT_EQ(r.exit_code, 4) << Describe(r);
   EXPECT_THAT(r.err, Not(HasSubstr("hunter2secret"))) << Describe(r);

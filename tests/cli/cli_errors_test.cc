@@ -63,25 +63,34 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{"UnknownSubcommand", {"tenants", "frobnicate"}, {"unknown command 'tenants frobnicate'"}},
         UsageCase{"UnknownOption", {"tenants", "list", "--colour", "red"}, {"--colour"}},
         UsageCase{"UnknownOptionOfRun", {"run", "--turbo"}, {"--turbo"}},
-        UsageCase{"MissingAdminEmail", {"tenants", "add", "--slug", "new-co", "--tier", "free"}, {"admin-email"}},
-        UsageCase{"MissingSlugOfAdd", {"tenants", "add", "--tier", "free", "--admin-email", "a@b.example"}, {"slug"}},
+        UsageCase{
+            "MissingAdminEmail", {"tenants", "add", "--slug", "new-co", "--tier", "free"}, {"admin-email"}},
+        UsageCase{"MissingSlugOfAdd",
+                  {"tenants", "add", "--tier", "free", "--admin-email", "a@b.example"},
+                  {"slug"}},
         UsageCase{"MissingTierOfUpgrade", {"upgrade", "active-co"}, {"tier"}},
         UsageCase{"MissingSlugOfShow", {"tenants", "show"}, {"slug"}},
         UsageCase{"MissingSlugOfSuspend", {"suspend"}, {"slug"}},
-        UsageCase{"GlobalFlagWithoutValue", {"tenants", "list", "--database-url"}, {"--database-url needs a value"}},
+        UsageCase{"GlobalFlagWithoutValue",
+                  {"tenants", "list", "--database-url"},
+                  {"--database-url needs a value"}},
         UsageCase{"RunLimitNotANumber", {"run", "--limit", "many"}, {"many", "limit"}},
         UsageCase{"RunLimitZero", {"run", "--limit", "0"}, {"at least 1"}},
         UsageCase{"RunWorkersZero", {"run", "--workers", "0"}, {"at least 1"}},
-        UsageCase{"BadFormatOfTenantsList", {"tenants", "list", "--format", "yaml"}, {kFormatError, "'yaml'"}},
-        UsageCase{"BadFormatOfTenantsShow", {"tenants", "show", "active-co", "--format", "xml"}, {kFormatError}},
+        UsageCase{
+            "BadFormatOfTenantsList", {"tenants", "list", "--format", "yaml"}, {kFormatError, "'yaml'"}},
+        UsageCase{
+            "BadFormatOfTenantsShow", {"tenants", "show", "active-co", "--format", "xml"}, {kFormatError}},
         UsageCase{"BadFormatOfStepsList", {"steps", "list", "--format", "csv"}, {kFormatError}},
         UsageCase{"BadFormatOfPlan", {"plan", "active-co", "--format", "html"}, {kFormatError}},
         UsageCase{"BadFormatOfHistory", {"history", "active-co", "--format", "yaml"}, {kFormatError}},
         UsageCase{"BadFormatOfAuditVerify", {"audit", "verify", "--format", "yaml"}, {kFormatError}},
-        UsageCase{"BadStatusFilter", {"tenants", "list", "--status", "sleeping"}, {"unknown status 'SLEEPING'"}},
-        UsageCase{"BadTier",
-                  {"tenants", "add", "--slug", "new-co", "--tier", "platinum", "--admin-email", "a@new-co.example"},
-                  {"tier 'platinum'"}},
+        UsageCase{
+            "BadStatusFilter", {"tenants", "list", "--status", "sleeping"}, {"unknown status 'SLEEPING'"}},
+        UsageCase{
+            "BadTier",
+            {"tenants", "add", "--slug", "new-co", "--tier", "platinum", "--admin-email", "a@new-co.example"},
+            {"tier 'platinum'"}},
         UsageCase{"SlugWithUppercaseAndUnderscore",
                   {"tenants", "add", "--slug", "Bad_Slug", "--tier", "free", "--admin-email", "a@b.example"},
                   {"slug 'Bad_Slug'", "RFC 1035"}},
@@ -101,12 +110,13 @@ INSTANTIATE_TEST_SUITE_P(
                   {"tenants", "add", "--slug", "new-co", "--tier", "free", "--admin-email", "a@localhost"},
                   {"e-mail 'a@localhost'"}},
         UsageCase{"BadRegion",
-                  {"tenants", "add", "--slug", "new-co", "--tier", "free", "--admin-email", "a@b.example", "--region",
-                   "mars"},
+                  {"tenants", "add", "--slug", "new-co", "--tier", "free", "--admin-email", "a@b.example",
+                   "--region", "mars"},
                   {"region 'mars'"}},
-        UsageCase{"DuplicateSlug",
-                  {"tenants", "add", "--slug", "pending-co", "--tier", "free", "--admin-email", "a@b.example"},
-                  {"tenant 'pending-co' already exists"}},
+        UsageCase{
+            "DuplicateSlug",
+            {"tenants", "add", "--slug", "pending-co", "--tier", "free", "--admin-email", "a@b.example"},
+            {"tenant 'pending-co' already exists"}},
         UsageCase{"ShowUnknownTenant", {"tenants", "show", "ghost"}, {"no tenant 'ghost'"}},
         UsageCase{"HistoryOfUnknownTenant", {"history", "ghost"}, {"no tenant 'ghost'"}},
         UsageCase{"RollbackUnknownTenant", {"rollback", "ghost"}, {"no tenant 'ghost'"}},
@@ -123,23 +133,30 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{"RetryActiveTenant", {"retry", "active-co"}, {"'active-co' is ACTIVE"}},
         UsageCase{"RollbackActiveTenant", {"rollback", "active-co"}, {"'active-co' is ACTIVE"}},
         UsageCase{"DeletePendingTenant", {"delete", "pending-co"}, {"'pending-co' is PENDING"}},
-        UsageCase{"UpgradePendingTenant", {"upgrade", "pending-co", "--tier", "starter"}, {"'pending-co' is PENDING"}},
+        UsageCase{"UpgradePendingTenant",
+                  {"upgrade", "pending-co", "--tier", "starter"},
+                  {"'pending-co' is PENDING"}},
         UsageCase{"UpgradeToTheSameTier", {"upgrade", "active-co", "--tier", "free"}, {"already free"}},
-        UsageCase{"UpgradeToUnknownTier", {"upgrade", "active-co", "--tier", "platinum"}, {"tier 'platinum'"}},
-        UsageCase{"DeleteWithBadGrace", {"delete", "active-co", "--grace", "soon"}, {"'soon' is not a duration"}},
-        UsageCase{"PendingOnlyWithDriftOnly", {"run", "--pending-only", "--drift-only"}, {"exclude each other"}},
+        UsageCase{
+            "UpgradeToUnknownTier", {"upgrade", "active-co", "--tier", "platinum"}, {"tier 'platinum'"}},
+        UsageCase{
+            "DeleteWithBadGrace", {"delete", "active-co", "--grace", "soon"}, {"'soon' is not a duration"}},
+        UsageCase{
+            "PendingOnlyWithDriftOnly", {"run", "--pending-only", "--drift-only"}, {"exclude each other"}},
         UsageCase{"PlanWithoutSlugOrAll", {"plan"}, {"plan needs a SLUG or --all"}},
         UsageCase{"PlanWithSlugAndAll", {"plan", "active-co", "--all"}, {"plan needs a SLUG or --all"}},
         UsageCase{"BadLogFormatFlag", {"--log-format", "xml", "tenants", "list"}, {"log.format", "'xml'"}},
         UsageCase{"BadLogLevelFlag", {"--log-level", "loud", "tenants", "list"}, {"log.level", "'loud'"}},
-        UsageCase{"MissingCatalog", {"--catalog", "/nonexistent/catalog.yaml", "steps", "list"},
+        UsageCase{"MissingCatalog",
+                  {"--catalog", "/nonexistent/catalog.yaml", "steps", "list"},
                   {"/nonexistent/catalog.yaml"}}),
     [](const ::testing::TestParamInfo<UsageCase>& info) { return std::string(info.param.name); });
 
 // --- Spec files -------------------------------------------------------------------------------
 
 std::vector<std::string> AddWithSpec(const std::string& spec) {
-  return {"tenants", "add", "--slug", "new-co", "--tier", "free", "--admin-email", "a@new-co.example", "--spec", spec};
+  return {"tenants", "add",           "--slug",           "new-co", "--tier",
+          "free",    "--admin-email", "a@new-co.example", "--spec", spec};
 }
 
 TEST_F(CliErrorTest, SpecFileMissingExitsTwoNamingTheFile) {
@@ -147,7 +164,8 @@ TEST_F(CliErrorTest, SpecFileMissingExitsTwoNamingTheFile) {
 }
 
 TEST_F(CliErrorTest, SpecFileNotJsonExitsTwo) {
-  ExpectUsageError(AddWithSpec(WriteFile("spec.json", "{services: [query-engine")), {"spec is not valid JSON"});
+  ExpectUsageError(AddWithSpec(WriteFile("spec.json", "{services: [query-engine")),
+                   {"spec is not valid JSON"});
 }
 
 TEST_F(CliErrorTest, SpecFileNotAnObjectExitsTwo) {
@@ -196,7 +214,8 @@ TEST_F(CliErrorTest, KeySetTwiceInConfigIsAnError) {
 }
 
 TEST_F(CliErrorTest, MalformedValueInEnvironmentNamesTheVariable) {
-  ExpectUsageError({"tenants", "list"}, {"run.workers", "MATIH_RUN_WORKERS", "'abc'"}, {{"MATIH_RUN_WORKERS", "abc"}});
+  ExpectUsageError({"tenants", "list"}, {"run.workers", "MATIH_RUN_WORKERS", "'abc'"},
+                   {{"MATIH_RUN_WORKERS", "abc"}});
 }
 
 TEST_F(CliErrorTest, MissingConfigFileExitsTwoNamingIt) {
@@ -206,7 +225,8 @@ TEST_F(CliErrorTest, MissingConfigFileExitsTwoNamingIt) {
 
 TEST_F(CliErrorTest, MissingConfigFileFromEnvironmentExitsTwoNamingIt) {
   const std::string before = Snapshot();
-  CliResult r = Raw({"tenants", "list"}, {{"MATIH_CONFIG", dir_ + "/missing.conf"}, {"MATIH_DATABASE_URL", db_->url()}});
+  CliResult r = Raw({"tenants", "list"},
+                    {{"MATIH_CONFIG", dir_ + "/missing.conf"}, {"MATIH_DATABASE_URL", db_->url()}});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
   EXPECT_THAT(r.err, HasSubstr("cannot read config file " + dir_ + "/missing.conf")) << Describe(r);
   EXPECT_EQ(Snapshot(), before);

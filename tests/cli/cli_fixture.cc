@@ -103,15 +103,16 @@ std::string CliTest::WriteCatalog(const std::map<int, std::string>& params, cons
       "steps:\n";
   for (const auto& s : steps) {
     auto p = params.find(s.number);
-    yaml += "  - {number: " + std::to_string(s.number) + ", name: " + s.name + ", phase: " + std::to_string(s.phase) +
-            ", kind: test.file, tiers: " + s.tiers + ", params: " + (p == params.end() ? "{value: ok}" : p->second) +
-            "}\n";
+    yaml += "  - {number: " + std::to_string(s.number) + ", name: " + s.name +
+            ", phase: " + std::to_string(s.phase) + ", kind: test.file, tiers: " + s.tiers +
+            ", params: " + (p == params.end() ? "{value: ok}" : p->second) + "}\n";
   }
   return WriteFile(name, yaml);
 }
 
 std::string CliTest::WriteConfig(const std::string& extra, const std::string& name) {
-  std::string text = (db_ ? "[database]\nurl = " + db_->url() + "\n\n" : std::string()) + "[plugins]\ndir = " + std::string(MATIH_TEST_PLUGIN_DIR) +
+  std::string text = (db_ ? "[database]\nurl = " + db_->url() + "\n\n" : std::string()) +
+                     "[plugins]\ndir = " + std::string(MATIH_TEST_PLUGIN_DIR) +
                      "/steps\n\n[catalog]\nfile = " + catalog_ + "\n\n[secrets]\nkey_file = " + key_file_ +
                      "\n\n[targets]\ntest.state_dir = " + state_dir_ + "\n" + extra;
   return WriteFile(name, text);
@@ -133,7 +134,8 @@ void CliTest::Migrate() {
 }
 
 void CliTest::AddTenant(const std::string& slug, const std::string& tier) {
-  CliResult r = Cli({"tenants", "add", "--slug", slug, "--tier", tier, "--admin-email", "admin@" + slug + ".example"});
+  CliResult r =
+      Cli({"tenants", "add", "--slug", slug, "--tier", tier, "--admin-email", "admin@" + slug + ".example"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
 }
 
@@ -163,9 +165,10 @@ std::string CliTest::Snapshot() const {
   pqxx::nontransaction tx(c);
   std::string out;
   for (const char* table : {"tenants", "tenant_steps", "audit_events", "runs", "tenant_secrets"}) {
-    auto r = tx.exec1(std::string("SELECT count(*)::text || E'\\n' || coalesce(string_agg(t::text, E'\\n' ORDER BY "
-                                  "t::text), '') FROM matih.") +
-                      table + " t");
+    auto r = tx.exec1(
+        std::string("SELECT count(*)::text || E'\\n' || coalesce(string_agg(t::text, E'\\n' ORDER BY "
+                    "t::text), '') FROM matih.") +
+        table + " t");
     out += std::string("== ") + table + " ";
     out += r[0].as<std::string>();
     out += "\n";

@@ -38,9 +38,10 @@ class CliTest : public ::testing::Test {
 
   // The catalog: 4 steps of kind test.file in phases 0, 1, 7 (dedicated tiers only) and 8.
   // `params` replaces a step's params (a YAML flow mapping), by step number.
-  std::string WriteCatalog(const std::map<int, std::string>& params = {}, const std::string& name = "catalog.yaml");
-  // The config file: [database] url (when there is a database), [plugins] dir, [catalog] file, [secrets] key_file,
-  // [targets] test.state_dir, then `extra` lines appended verbatim.
+  std::string WriteCatalog(const std::map<int, std::string>& params = {},
+                           const std::string& name = "catalog.yaml");
+  // The config file: [database] url (when there is a database), [plugins] dir, [catalog] file, [secrets]
+  // key_file, [targets] test.state_dir, then `extra` lines appended verbatim.
   std::string WriteConfig(const std::string& extra = "", const std::string& name = "runner.conf");
   std::string WriteFile(const std::string& name, const std::string& content);
 
@@ -60,12 +61,12 @@ class CliTest : public ::testing::Test {
 
   std::shared_ptr<TestDatabase> db_;  // shared only by fixtures that share one seeded database
   CliRunner cli_{MATIH_PROVISIONER_BIN};
-  std::string dir_;          // the test's temporary folder
-  std::string catalog_;      // its catalog file
-  std::string config_;       // its config file
-  std::string key_file_;     // its secret-store key
-  std::string state_dir_;    // where test.file keeps its targets
-  bool owns_dir_ = true;     // false when the folder is shared by a whole suite
+  std::string dir_;        // the test's temporary folder
+  std::string catalog_;    // its catalog file
+  std::string config_;     // its config file
+  std::string key_file_;   // its secret-store key
+  std::string state_dir_;  // where test.file keeps its targets
+  bool owns_dir_ = true;   // false when the folder is shared by a whole suite
 };
 
 // A TCP port on 127.0.0.1 that refuses connections for as long as the object lives (bound,

@@ -51,7 +51,8 @@ TEST_F(CliJourneyTest, MigrateIsIdempotent) {
 
 TEST_F(CliJourneyTest, AddedTenantIsPendingWithEveryCatalogStep) {
   ASSERT_NO_FATAL_FAILURE(Migrate());
-  CliResult r = Cli({"tenants", "add", "--slug", "acme", "--tier", "free", "--admin-email", "ops@acme.example"});
+  CliResult r =
+      Cli({"tenants", "add", "--slug", "acme", "--tier", "free", "--admin-email", "ops@acme.example"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("acme"));
   EXPECT_EQ(TenantStatus("acme"), "PENDING");
@@ -64,8 +65,8 @@ TEST_F(CliJourneyTest, AddedTenantIsPendingWithEveryCatalogStep) {
 TEST_F(CliJourneyTest, AddWithSpecFileStoresTheSpec) {
   ASSERT_NO_FATAL_FAILURE(Migrate());
   std::string spec = WriteFile("spec.json", R"({"services": ["query-engine", "bi-service"]})");
-  CliResult r = Cli({"tenants", "add", "--slug", "acme", "--tier", "starter", "--admin-email", "ops@acme.example",
-                     "--spec", spec});
+  CliResult r = Cli({"tenants", "add", "--slug", "acme", "--tier", "starter", "--admin-email",
+                     "ops@acme.example", "--spec", spec});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(Query("SELECT spec->'services'->>1 FROM matih.tenants WHERE slug = 'acme'"), "bi-service");
 }
@@ -93,8 +94,9 @@ TEST_F(CliJourneyTest, DedicatedTierRunsItsCloudInfrastructurePhaseBeforeFinaliz
   CliResult r = Cli({"run"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(TenantStatus("bigco"), "ACTIVE");
-  EXPECT_EQ(ReadFile(state_dir_ + "/bigco/journal"),
-            "apply validate-request\napply create-tenant-record\napply terraform-apply\napply activate-tenant\n");
+  EXPECT_EQ(
+      ReadFile(state_dir_ + "/bigco/journal"),
+      "apply validate-request\napply create-tenant-record\napply terraform-apply\napply activate-tenant\n");
 }
 
 TEST_F(CliJourneyTest, SecondRunFindsNothingDue) {
@@ -174,8 +176,8 @@ class CliOutputsTest : public CliJourneyTest {
  protected:
   void SetUp() override {
     CliJourneyTest::SetUp();
-    catalog_ = WriteCatalog({{2, "{value: ok, output: path}"},
-                             {4, "{value: ok, require_output: 'create-tenant-record:path'}"}});
+    catalog_ = WriteCatalog(
+        {{2, "{value: ok, output: path}"}, {4, "{value: ok, require_output: 'create-tenant-record:path'}"}});
     config_ = WriteConfig("\n[run]\ndrift_interval = 1ms\n");
     ASSERT_NO_FATAL_FAILURE(Migrate());
     ASSERT_NO_FATAL_FAILURE(AddActiveTenant("acme"));
@@ -210,8 +212,9 @@ TEST_F(CliJourneyTest, HistoryShowsEveryMoveOfAProvisioning) {
   ASSERT_NO_FATAL_FAILURE(Migrate());
   ASSERT_NO_FATAL_FAILURE(AddActiveTenant("acme"));
   auto events = EventsOf(HistoryOf("acme"));
-  EXPECT_THAT(events, ElementsAre("operator.add", "tenant.claimed", "transition", "step.started", "step.finished",
-                                  "step.started", "step.finished", "step.started", "step.finished", "transition"));
+  EXPECT_THAT(events,
+              ElementsAre("operator.add", "tenant.claimed", "transition", "step.started", "step.finished",
+                          "step.started", "step.finished", "step.started", "step.finished", "transition"));
   CliResult table = Cli({"history", "acme"});
   ASSERT_EQ(table.exit_code, 0) << Describe(table);
   EXPECT_THAT(table.out, HasSubstr("step.finished"));
@@ -224,9 +227,10 @@ TEST_F(CliJourneyTest, AuditVerifyPassesAfterARunAndFindsATamperedRow) {
   CliResult ok = Cli({"audit", "verify"});
   EXPECT_EQ(ok.exit_code, 0) << Describe(ok);
   EXPECT_THAT(ok.out, HasSubstr("intact"));
-  db_->Exec("SET session_replication_role = replica; "
-            "UPDATE matih.audit_events SET details = '{\"forged\": 1}' WHERE seq = 3 AND tenant_id = "
-            "(SELECT id FROM matih.tenants WHERE slug = 'acme')");
+  db_->Exec(
+      "SET session_replication_role = replica; "
+      "UPDATE matih.audit_events SET details = '{\"forged\": 1}' WHERE seq = 3 AND tenant_id = "
+      "(SELECT id FROM matih.tenants WHERE slug = 'acme')");
   CliResult bad = Cli({"audit", "verify", "acme"});
   EXPECT_EQ(bad.exit_code, 1) << Describe(bad);
   EXPECT_THAT(bad.out, HasSubstr("acme"));

@@ -43,28 +43,48 @@ TEST_P(CliHelpTest, HelpExitsZeroAndPrintsUsageOnStdout) {
 INSTANTIATE_TEST_SUITE_P(
     Cli, CliHelpTest,
     ::testing::Values(std::vector<std::string>{"migrate"}, std::vector<std::string>{"tenants", "add"},
-                      std::vector<std::string>{"tenants", "list"}, std::vector<std::string>{"tenants", "show"},
-                      std::vector<std::string>{"steps", "list"}, std::vector<std::string>{"plugins", "verify"},
-                      std::vector<std::string>{"run"}, std::vector<std::string>{"plan"},
-                      std::vector<std::string>{"rollback"}, std::vector<std::string>{"delete"},
-                      std::vector<std::string>{"suspend"}, std::vector<std::string>{"resume"},
-                      std::vector<std::string>{"retry"}, std::vector<std::string>{"upgrade"},
-                      std::vector<std::string>{"history"}, std::vector<std::string>{"audit", "verify"},
-                      std::vector<std::string>{"tenants"}, std::vector<std::string>{"steps"},
-                      std::vector<std::string>{"plugins"}, std::vector<std::string>{"audit"}),
+                      std::vector<std::string>{"tenants", "list"},
+                      std::vector<std::string>{"tenants", "show"}, std::vector<std::string>{"steps", "list"},
+                      std::vector<std::string>{"plugins", "verify"}, std::vector<std::string>{"run"},
+                      std::vector<std::string>{"plan"}, std::vector<std::string>{"rollback"},
+                      std::vector<std::string>{"delete"}, std::vector<std::string>{"suspend"},
+                      std::vector<std::string>{"resume"}, std::vector<std::string>{"retry"},
+                      std::vector<std::string>{"upgrade"}, std::vector<std::string>{"history"},
+                      std::vector<std::string>{"audit", "verify"}, std::vector<std::string>{"tenants"},
+                      std::vector<std::string>{"steps"}, std::vector<std::string>{"plugins"},
+                      std::vector<std::string>{"audit"}),
     [](const auto& info) {
       std::string name;
-      for (const auto& w : info.param) name += static_cast<char>(std::toupper(static_cast<unsigned char>(w[0]))) + w.substr(1);
+      for (const auto& w : info.param)
+        name += static_cast<char>(std::toupper(static_cast<unsigned char>(w[0]))) + w.substr(1);
       return name;
     });
 
 TEST(CliHelp, TopLevelHelpListsEveryCommandAndExitsZero) {
   CliResult r = CliRunner(MATIH_PROVISIONER_BIN).Run({"--help"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
-  for (const char* word : {"Usage: matih-provisioner", "migrate", "tenants add", "steps list", "plugins verify", "run",
-                           "plan", "rollback", "delete", "suspend", "resume", "retry", "upgrade", "history",
-                           "audit verify", "--config", "--database-url", "--plugin-dir", "--catalog", "--log-format",
-                           "--log-level", "Exit codes"})
+  for (const char* word : {"Usage: matih-provisioner",
+                           "migrate",
+                           "tenants add",
+                           "steps list",
+                           "plugins verify",
+                           "run",
+                           "plan",
+                           "rollback",
+                           "delete",
+                           "suspend",
+                           "resume",
+                           "retry",
+                           "upgrade",
+                           "history",
+                           "audit verify",
+                           "--config",
+                           "--database-url",
+                           "--plugin-dir",
+                           "--catalog",
+                           "--log-format",
+                           "--log-level",
+                           "Exit codes"})
     EXPECT_THAT(r.out, HasSubstr(word)) << Describe(r);
 }
 
@@ -75,7 +95,8 @@ TEST(CliHelp, HelpCommandWordWorksLikeTheFlag) {
 }
 
 TEST(CliHelp, CommandHelpWorksEvenWithABrokenConfigFile) {
-  CliResult r = CliRunner(MATIH_PROVISIONER_BIN).Run({"--config", "/nonexistent/runner.conf", "run", "--help"});
+  CliResult r =
+      CliRunner(MATIH_PROVISIONER_BIN).Run({"--config", "/nonexistent/runner.conf", "run", "--help"});
   EXPECT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("Usage: matih-provisioner run"));
 }

@@ -68,7 +68,8 @@ CliResult CliRunner::Run(const std::vector<std::string>& args, const CliEnv& env
   int open_fds = 2;
   char buf[8192];
   while (open_fds > 0) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     if (left.count() <= 0) {
       kill(pid, SIGKILL);
       result.timed_out = true;
@@ -99,8 +100,8 @@ CliResult CliRunner::Run(const std::vector<std::string>& args, const CliEnv& env
 }
 
 std::string Describe(const CliResult& r) {
-  return "command: " + r.command + "\nexit: " + std::to_string(r.exit_code) + (r.timed_out ? " (timed out)" : "") +
-         "\n--- stdout ---\n" + r.out + "--- stderr ---\n" + r.err;
+  return "command: " + r.command + "\nexit: " + std::to_string(r.exit_code) +
+         (r.timed_out ? " (timed out)" : "") + "\n--- stdout ---\n" + r.out + "--- stderr ---\n" + r.err;
 }
 
 }  // namespace matih::testing

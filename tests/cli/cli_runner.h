@@ -15,11 +15,11 @@
 namespace matih::testing {
 
 struct CliResult {
-  int exit_code = -1;       // the child's exit status; -1 when it did not exit normally
-  bool timed_out = false;   // killed after the timeout
-  std::string out;          // everything written to stdout
-  std::string err;          // everything written to stderr
-  std::string command;      // the command line, for failure messages
+  int exit_code = -1;      // the child's exit status; -1 when it did not exit normally
+  bool timed_out = false;  // killed after the timeout
+  std::string out;         // everything written to stdout
+  std::string err;         // everything written to stderr
+  std::string command;     // the command line, for failure messages
 };
 
 using CliEnv = std::map<std::string, std::string>;

@@ -34,7 +34,8 @@ class ConfigLoaderTest : public ::testing::Test {
     std::ofstream(path, std::ios::trunc) << text;
     return path;
   }
-  Result<RunnerConfig> Load(const ConfigOverrides& flags, const std::optional<std::string>& file, const Env& env = {}) {
+  Result<RunnerConfig> Load(const ConfigOverrides& flags, const std::optional<std::string>& file,
+                            const Env& env = {}) {
     return ConfigLoader::Load(flags, file, &env);
   }
   std::string dir_;
@@ -81,11 +82,12 @@ TEST_F(ConfigLoaderTest, FlagBeatsEnvironmentAndFile) {
 }
 
 TEST_F(ConfigLoaderTest, PrecedenceIsPerKey) {
-  auto c = Load({{"log.level", {"debug"}}}, File("[run]\nlimit = 11\nworkers = 9\n"), {{"MATIH_RUN_WORKERS", "7"}});
+  auto c = Load({{"log.level", {"debug"}}}, File("[run]\nlimit = 11\nworkers = 9\n"),
+                {{"MATIH_RUN_WORKERS", "7"}});
   ASSERT_TRUE(c.ok()) << c.status().ToString();
-  EXPECT_EQ(c->log_level, "debug");  // flag
-  EXPECT_EQ(c->run_workers, 7);      // environment
-  EXPECT_EQ(c->run_limit, 11);       // file
+  EXPECT_EQ(c->log_level, "debug");     // flag
+  EXPECT_EQ(c->run_workers, 7);         // environment
+  EXPECT_EQ(c->run_limit, 11);          // file
   EXPECT_EQ(c->lease, Millis(60'000));  // default
 }
 

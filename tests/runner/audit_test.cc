@@ -28,7 +28,8 @@ TEST_F(AuditTest, EveryEventOfARunIsChainedAndVerifies) {
   EXPECT_EQ(rows[1].event.event, "tenant.claimed");
   for (size_t i = 0; i < rows.size(); ++i) EXPECT_EQ(rows[i].seq, static_cast<int64_t>(i + 1));
   bool has_plugin = false;
-  for (const auto& r : rows) has_plugin |= r.event.plugin == "matih-test-steps" && r.event.plugin_version == "0.1.0";
+  for (const auto& r : rows)
+    has_plugin |= r.event.plugin == "matih-test-steps" && r.event.plugin_version == "0.1.0";
   EXPECT_TRUE(has_plugin);
   EXPECT_FALSE(rows.back().run_id.empty());
 }
@@ -43,8 +44,9 @@ TEST_F(AuditTest, TheTableRefusesUpdateAndDelete) {
 TEST_F(AuditTest, VerifyFindsARowChangedBySuperuser) {
   Add("acme");
   RunOk();
-  Tamper("UPDATE matih.audit_events SET details = '{\"result\": \"forged\"}' "
-         "WHERE seq = 4 AND tenant_id = (SELECT id FROM matih.tenants WHERE slug = 'acme')");
+  Tamper(
+      "UPDATE matih.audit_events SET details = '{\"result\": \"forged\"}' "
+      "WHERE seq = 4 AND tenant_id = (SELECT id FROM matih.tenants WHERE slug = 'acme')");
   auto problems = Verify();
   ASSERT_EQ(problems.size(), 1u);
   EXPECT_EQ(problems[0].slug, "acme");

@@ -1,8 +1,8 @@
-#include "engine/step_catalog.h"
-
 #include <gtest/gtest.h>
 
 #include <set>
+
+#include "engine/step_catalog.h"
 
 namespace matih::testing {
 namespace {
@@ -40,11 +40,11 @@ TEST(StepCatalogTest, FreeTierSkipsCloudInfrastructureSteps) {
 
 Status Load(const std::string& yaml) { return StepCatalog::LoadString(yaml, "t.yaml").status(); }
 
-const char* kHead =
-    "version: 1\nphases: {0: a}\nflows:\n  free: {placement: shared, phases: [0]}\nsteps:\n";
+const char* kHead = "version: 1\nphases: {0: a}\nflows:\n  free: {placement: shared, phases: [0]}\nsteps:\n";
 
 TEST(StepCatalogTest, RefusesAnUnknownKeyNamingStepAndKey) {
-  Status s = Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free], colour: red}\n");
+  Status s =
+      Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free], colour: red}\n");
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
   EXPECT_NE(s.message().find("step x: unknown key 'colour'"), std::string::npos) << s.message();
@@ -64,7 +64,8 @@ TEST(StepCatalogTest, RefusesUnknownPhaseTierAndBadDuration) {
   EXPECT_NE(phase.message().find("phase 3"), std::string::npos);
   Status tier = Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [gold]}\n");
   EXPECT_NE(tier.message().find("tier 'gold'"), std::string::npos);
-  Status timeout = Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free], timeout: soon}\n");
+  Status timeout = Load(std::string(kHead) +
+                        "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free], timeout: soon}\n");
   EXPECT_NE(timeout.message().find("'soon' is not a duration"), std::string::npos) << timeout.message();
 }
 

@@ -58,7 +58,8 @@ TEST_F(ClaimTest, ConcurrentClaimsTakeDisjointSets) {
   for (int i = 0; i < 40; ++i) Add("t" + std::to_string(i));
   std::vector<std::vector<ClaimedTenant>> got(4);
   std::vector<std::thread> threads;
-  for (int r = 0; r < 4; ++r) threads.emplace_back([&, r] { got[r] = Claim("runner-" + std::to_string(r), 15); });
+  for (int r = 0; r < 4; ++r)
+    threads.emplace_back([&, r] { got[r] = Claim("runner-" + std::to_string(r), 15); });
   for (auto& t : threads) t.join();
   std::set<std::string> ids;
   size_t total = 0;
@@ -114,11 +115,13 @@ TEST_F(ClaimTest, HeartbeatNoticesALostLeaseAndStopsWorkOnThatTenant) {
   auto started = std::chrono::steady_clock::now();
   RunSummary run = RunOk(o);
   thief.join();
-  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8)) << "the hanging call was not cancelled";
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(8))
+      << "the hanging call was not cancelled";
   ASSERT_EQ(run.tenants.size(), 1u);
   EXPECT_EQ(run.tenants[0].outcome, "lease_lost");
   EXPECT_EQ(Tenant("acme").lease_owner, "thief");
-  EXPECT_EQ(Steps("acme")["gamma"].status, StepStatus::kRunning) << "the stale runner recorded nothing after the theft";
+  EXPECT_EQ(Steps("acme")["gamma"].status, StepStatus::kRunning)
+      << "the stale runner recorded nothing after the theft";
 }
 
 TEST_F(ClaimTest, ALiveLeaseIsNotClaimedAgain) {

@@ -57,7 +57,8 @@ TEST_F(MetricsTest, PushReachesThePushgateway) {
   Status s = metrics_.Push(gateway, job, "test-instance");
   ASSERT_TRUE(s.ok()) << s.ToString();
   std::string scraped = HttpGet(gateway + "/metrics");
-  EXPECT_NE(scraped.find("matih_provisioner_run_duration_seconds{instance=\"test-instance\",job=\"" + job + "\"} 1.5"),
+  EXPECT_NE(scraped.find("matih_provisioner_run_duration_seconds{instance=\"test-instance\",job=\"" + job +
+                         "\"} 1.5"),
             std::string::npos);
 }
 
@@ -68,7 +69,8 @@ TEST_F(MetricsTest, PushToANonGatewayIsAnErrorNotACrash) {
 }
 
 TEST_F(MetricsTest, TextfileIsWrittenAtomicallyForNodeExporter) {
-  auto path = std::filesystem::temp_directory_path() / ("matih-metrics-" + std::to_string(::getpid()) + ".prom");
+  auto path =
+      std::filesystem::temp_directory_path() / ("matih-metrics-" + std::to_string(::getpid()) + ".prom");
   metrics_.RunFinished(2.0, false);
   ASSERT_TRUE(metrics_.WriteTextfile(path.string()).ok());
   std::ifstream in(path);

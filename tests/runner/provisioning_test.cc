@@ -22,7 +22,8 @@ TEST_F(ProvisioningTest, PendingFreeTenantBecomesActiveWithEveryStepRecorded) {
   EXPECT_EQ(run.tenants[0].outcome, "active");
   EXPECT_EQ(Tenant("acme").status, S::kActive);
   auto steps = Steps("acme");
-  for (const char* name : {"alpha", "beta", "gamma", "delta"}) EXPECT_EQ(steps[name].status, StepStatus::kDone) << name;
+  for (const char* name : {"alpha", "beta", "gamma", "delta"})
+    EXPECT_EQ(steps[name].status, StepStatus::kDone) << name;
   EXPECT_EQ(steps["cluster"].status, StepStatus::kSkipped);
   EXPECT_EQ(steps["alpha"].outputs["path"], Target("acme", "alpha").string());
   EXPECT_EQ(Journal("acme"), (V{"apply alpha", "apply beta", "apply gamma", "apply delta"}));
@@ -32,7 +33,8 @@ TEST_F(ProvisioningTest, PendingFreeTenantBecomesActiveWithEveryStepRecorded) {
 TEST_F(ProvisioningTest, DedicatedTierRunsItsOwnPhaseBeforeTheRest) {
   Add("bigco", "professional");
   RunOk();
-  EXPECT_EQ(Journal("bigco"), (V{"apply alpha", "apply beta", "apply cluster", "apply gamma", "apply delta"}));
+  EXPECT_EQ(Journal("bigco"),
+            (V{"apply alpha", "apply beta", "apply cluster", "apply gamma", "apply delta"}));
 }
 
 TEST_F(ProvisioningTest, OnboardingCostsOneCommitPerAppliedStepPlusOne) {
@@ -80,7 +82,8 @@ TEST_F(ProvisioningTest, PermanentFailureRollsBackInReverseOrder) {
   EXPECT_EQ(Calls("acme", "delta", "apply"), 1);  // permanent: no retry
   EXPECT_EQ(Journal("acme"), (V{"apply alpha", "apply beta", "apply gamma", "remove delta", "remove gamma",
                                 "remove beta", "remove alpha"}));
-  for (const char* name : {"alpha", "beta", "gamma"}) EXPECT_FALSE(std::filesystem::exists(Target("acme", name)));
+  for (const char* name : {"alpha", "beta", "gamma"})
+    EXPECT_FALSE(std::filesystem::exists(Target("acme", name)));
   EXPECT_EQ(Steps("acme")["alpha"].status, StepStatus::kRemoved);
   EXPECT_NE(Tenant("acme").last_error.find("failed permanently"), std::string::npos);
 }
@@ -131,8 +134,10 @@ TEST_F(ProvisioningTest, AStepThatRunsPastItsTimeoutIsCancelledAndCounted) {
   auto took = std::chrono::steady_clock::now() - started;
   EXPECT_LT(took, std::chrono::seconds(5));
   EXPECT_EQ(run.tenants[0].outcome, "failed");
-  EXPECT_NE(Tenant("slow").last_error.find("deadline_exceeded"), std::string::npos) << Tenant("slow").last_error;
-  EXPECT_NE(metrics_.Text().find("matih_provisioner_step_timeouts_total{step=\"gamma\"} 1"), std::string::npos);
+  EXPECT_NE(Tenant("slow").last_error.find("deadline_exceeded"), std::string::npos)
+      << Tenant("slow").last_error;
+  EXPECT_NE(metrics_.Text().find("matih_provisioner_step_timeouts_total{step=\"gamma\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(ProvisioningTest, ResumesAfterACrashMidStepWithoutApplyingTwice) {
@@ -143,7 +148,8 @@ TEST_F(ProvisioningTest, ResumesAfterACrashMidStepWithoutApplyingTwice) {
   engine_.failure_policy = FailurePolicy::kPark;
   RunOk();
   Sql("SET session_replication_role = replica;"
-      "UPDATE matih.tenants SET status = 'PROVISIONING', lease_owner = 'dead:1', lease_epoch = lease_epoch + 1,"
+      "UPDATE matih.tenants SET status = 'PROVISIONING', lease_owner = 'dead:1', lease_epoch = lease_epoch + "
+      "1,"
       " lease_expires_at = now() - interval '1 second' WHERE slug = 'acme';"
       "UPDATE matih.tenant_steps SET status = 'RUNNING' WHERE step_name = 'gamma';"
       "UPDATE matih.tenant_steps SET status = 'PENDING' WHERE step_name = 'delta';");
@@ -153,11 +159,13 @@ TEST_F(ProvisioningTest, ResumesAfterACrashMidStepWithoutApplyingTwice) {
   RunSummary run = RunOk();
   ASSERT_EQ(run.tenants.size(), 1u) << "an expired lease must be claimable";
   EXPECT_EQ(run.tenants[0].outcome, "active");
-  EXPECT_EQ(Calls("acme", "gamma", "apply"), gamma_applies) << "gamma's object was adopted, not created again";
+  EXPECT_EQ(Calls("acme", "gamma", "apply"), gamma_applies)
+      << "gamma's object was adopted, not created again";
   EXPECT_EQ(Calls("acme", "alpha", "observe"), alpha_observes) << "steps known done are not touched";
   bool adopted = false;
   for (const auto& r : Audit("acme"))
-    adopted |= r.event.event == "step.finished" && r.event.step_name == "gamma" && r.event.details["result"] == "adopted";
+    adopted |= r.event.event == "step.finished" && r.event.step_name == "gamma" &&
+               r.event.details["result"] == "adopted";
   EXPECT_TRUE(adopted);
 }
 
@@ -165,7 +173,8 @@ TEST_F(ProvisioningTest, AStopRequestHandsTheTenantBackForTheNextRunToResume) {
   UseCatalog({{"gamma", "{hang_ms: 10000}"}});
   Add("acme");
   std::atomic<bool> stop{false};
-  ServiceDeps deps{catalog_.get(), plugins_.get(), secrets_.get(), &metrics_, &engine_, NewUuid(), "stopping-runner"};
+  ServiceDeps deps{catalog_.get(), plugins_.get(), secrets_.get(),   &metrics_,
+                   &engine_,       NewUuid(),      "stopping-runner"};
   BatchRun run(*database_, deps, RunOptions{});
   run.SetStopFlag(&stop);
   std::thread signal([&] {
@@ -204,7 +213,8 @@ TEST_F(ProvisioningTest, DriftIsDetectedAndCorrectedWithItsDiff) {
     if (r.event.event == "drift.detected") diff = r.event.details["diff"];
   EXPECT_EQ(diff, "content 'edited by hand' should be 'ok'");
   EXPECT_EQ(CountEvents("acme", "drift.corrected"), 1);
-  EXPECT_NE(metrics_.Text().find("matih_provisioner_drift_corrected_total{step=\"gamma\"} 1"), std::string::npos);
+  EXPECT_NE(metrics_.Text().find("matih_provisioner_drift_corrected_total{step=\"gamma\"} 1"),
+            std::string::npos);
 }
 
 TEST_F(ProvisioningTest, PlanReportsDriftAndChangesNothing) {
@@ -237,14 +247,15 @@ TEST_F(ProvisioningTest, PlanReportsDriftAndChangesNothing) {
 TEST_F(ProvisioningTest, UpgradeToADedicatedTierAddsItsStepsAndReturnsToActive) {
   Add("acme");
   RunOk();
-  auto upgraded = TenantStore(*database_).Command("acme", "test", [](const TenantRecord&) -> Result<TenantChange> {
-    TenantChange c;
-    c.status = S::kUpgrading;
-    c.tier = "professional";
-    c.bump_generation = true;
-    c.audit.event = "operator.upgrade";
-    return c;
-  });
+  auto upgraded =
+      TenantStore(*database_).Command("acme", "test", [](const TenantRecord&) -> Result<TenantChange> {
+        TenantChange c;
+        c.status = S::kUpgrading;
+        c.tier = "professional";
+        c.bump_generation = true;
+        c.audit.event = "operator.upgrade";
+        return c;
+      });
   ASSERT_TRUE(upgraded.ok()) << upgraded.status().ToString();
   RunSummary run = RunOk();
   EXPECT_EQ(run.tenants[0].outcome, "upgraded");

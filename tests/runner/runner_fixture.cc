@@ -67,12 +67,14 @@ void RunnerFixture::UseCatalog(const std::map<std::string, std::string>& params,
   y << "version: 1\nphases: {0: first, 1: second, 2: dedicated}\n"
     << "flows:\n  free: {placement: shared, phases: [0, 1]}\n"
     << "  professional: {placement: dedicated, phases: [0, 2, 1]}\n"
-    << "defaults:\n  retry: " << (retry.empty() ? "{attempts: 3, initial_backoff: 10ms, max_backoff: 40ms}" : retry)
+    << "defaults:\n  retry: "
+    << (retry.empty() ? "{attempts: 3, initial_backoff: 10ms, max_backoff: 40ms}" : retry)
     << "\n  timeout: 10s\nsteps:\n";
   for (const S& s : steps) {
     auto it = params.find(s.name);
-    y << "  - {number: " << s.number << ", name: " << s.name << ", phase: " << s.phase << ", kind: test.file, tiers: "
-      << s.tiers << ", params: " << (it != params.end() ? it->second : s.params) << "}\n";
+    y << "  - {number: " << s.number << ", name: " << s.name << ", phase: " << s.phase
+      << ", kind: test.file, tiers: " << s.tiers
+      << ", params: " << (it != params.end() ? it->second : s.params) << "}\n";
   }
   auto catalog = StepCatalog::LoadString(y.str(), "test catalog");
   ASSERT_TRUE(catalog.ok()) << catalog.status().ToString() << "\n" << y.str();
@@ -155,7 +157,8 @@ std::string RunnerFixture::Snapshot() {
   std::string out;
   for (const char* sql :
        {"SELECT coalesce(string_agg(t::text, '|' ORDER BY id), '') FROM matih.tenants t",
-        "SELECT coalesce(string_agg(s::text, '|' ORDER BY tenant_id, step_number), '') FROM matih.tenant_steps s",
+        "SELECT coalesce(string_agg(s::text, '|' ORDER BY tenant_id, step_number), '') FROM "
+        "matih.tenant_steps s",
         "SELECT coalesce(string_agg(a::text, '|' ORDER BY id), '') FROM matih.audit_events a",
         "SELECT coalesce(string_agg(s::text, '|' ORDER BY tenant_id, name), '') FROM matih.tenant_secrets s"})
     out += tx.exec(sql)[0][0].as<std::string>() + "\n";

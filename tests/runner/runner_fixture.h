@@ -43,7 +43,9 @@ class RunnerFixture : public ::testing::Test {
   int CountEvents(const std::string& slug, const std::string& event);
   std::vector<std::string> Journal(const std::string& slug);
   int Calls(const std::string& slug, const std::string& step, const std::string& op);
-  std::filesystem::path Target(const std::string& slug, const std::string& step) { return state_dir_ / slug / step; }
+  std::filesystem::path Target(const std::string& slug, const std::string& step) {
+    return state_dir_ / slug / step;
+  }
   void Sql(const std::string& sql) { db_->Exec(sql); }
   // A fingerprint of every row the runner owns, to show that something changed nothing.
   std::string Snapshot();

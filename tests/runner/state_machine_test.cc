@@ -13,16 +13,21 @@ using S = TenantStatus;
 
 TEST(StateMachineTest, AllowsEveryTransitionOfTheDesignTable) {
   const std::pair<S, S> legal[] = {
-      {S::kPending, S::kProvisioning},       {S::kProvisioning, S::kActive},     {S::kProvisioning, S::kFailed},
-      {S::kProvisioning, S::kRollingBack},   {S::kFailed, S::kProvisioning},     {S::kFailed, S::kRollingBack},
-      {S::kFailed, S::kPendingDeletion},     {S::kRollingBack, S::kRolledBack},  {S::kRollingBack, S::kFailed},
-      {S::kRolledBack, S::kProvisioning},    {S::kRolledBack, S::kPendingDeletion}, {S::kActive, S::kActive},
-      {S::kActive, S::kUpgrading},           {S::kActive, S::kSuspended},        {S::kActive, S::kPendingDeletion},
-      {S::kUpgrading, S::kActive},           {S::kUpgrading, S::kFailed},        {S::kSuspended, S::kActive},
+      {S::kPending, S::kProvisioning},       {S::kProvisioning, S::kActive},
+      {S::kProvisioning, S::kFailed},        {S::kProvisioning, S::kRollingBack},
+      {S::kFailed, S::kProvisioning},        {S::kFailed, S::kRollingBack},
+      {S::kFailed, S::kPendingDeletion},     {S::kRollingBack, S::kRolledBack},
+      {S::kRollingBack, S::kFailed},         {S::kRolledBack, S::kProvisioning},
+      {S::kRolledBack, S::kPendingDeletion}, {S::kActive, S::kActive},
+      {S::kActive, S::kUpgrading},           {S::kActive, S::kSuspended},
+      {S::kActive, S::kPendingDeletion},     {S::kUpgrading, S::kActive},
+      {S::kUpgrading, S::kFailed},           {S::kSuspended, S::kActive},
       {S::kSuspended, S::kPendingDeletion},  {S::kPendingDeletion, S::kDeprovisioning},
-      {S::kPendingDeletion, S::kActive},     {S::kDeprovisioning, S::kDeleted},  {S::kDeprovisioning, S::kFailed},
+      {S::kPendingDeletion, S::kActive},     {S::kDeprovisioning, S::kDeleted},
+      {S::kDeprovisioning, S::kFailed},
   };
-  for (const auto& [from, to] : legal) EXPECT_TRUE(StateMachine::Allowed(from, to)) << ToString(from) << "->" << ToString(to);
+  for (const auto& [from, to] : legal)
+    EXPECT_TRUE(StateMachine::Allowed(from, to)) << ToString(from) << "->" << ToString(to);
   EXPECT_EQ(StateMachine::Transitions().size(), std::size(legal));
 }
 
@@ -41,7 +46,8 @@ TEST(StateMachineTest, RefusesEveryOtherTransitionWithAMessageNamingBoth) {
 }
 
 TEST(StateMachineTest, OnlyAnActiveTenantCanBeSuspended) {
-  for (S from : AllTenantStatuses()) EXPECT_EQ(StateMachine::Allowed(from, S::kSuspended), from == S::kActive);
+  for (S from : AllTenantStatuses())
+    EXPECT_EQ(StateMachine::Allowed(from, S::kSuspended), from == S::kActive);
 }
 
 TEST(StateMachineTest, StatusNamesRoundTrip) {
@@ -72,7 +78,8 @@ TEST_F(StateMachineDatabaseTest, DatabaseConstraintAgreesWithTheCodeOnEveryPair)
         EXPECT_NE(std::string(e.what()).find("illegal tenant transition"), std::string::npos);
       }
       bool same = from == to;  // not a transition: the trigger lets an unchanged status through
-      EXPECT_EQ(accepted, same || StateMachine::Allowed(from, to)) << ToString(from) << " -> " << ToString(to);
+      EXPECT_EQ(accepted, same || StateMachine::Allowed(from, to))
+          << ToString(from) << " -> " << ToString(to);
       tx.abort();
     }
 }

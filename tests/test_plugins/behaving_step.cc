@@ -14,11 +14,10 @@
 // Kind "test.noop" does no outside work: its only state is its own step output "applied",
 // recorded by the runner, so observe answers IN_SYNC once a run has applied it. The benchmark
 // uses it to measure the runner itself.
-#include <matih/step.hpp>
-
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <matih/step.hpp>
 #include <mutex>
 #include <sstream>
 #include <string>
@@ -74,7 +73,8 @@ class FileStep final : public matih::Step {
     bool ignore_cancel = Param(params, "ignore_cancel") == "true";
     auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(hang);
     while (std::chrono::steady_clock::now() < until) {
-      if (!ignore_cancel && ctx.cancelled()) throw matih::Error(MATIH_STATUS_CANCELLED, "cancelled while hanging");
+      if (!ignore_cancel && ctx.cancelled())
+        throw matih::Error(MATIH_STATUS_CANCELLED, "cancelled while hanging");
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     std::lock_guard<std::mutex> lock(g_files);
@@ -122,7 +122,8 @@ class FileStep final : public matih::Step {
     if (fail.empty() || Param(params, "fail_on", "apply") != op) return;
     long times = std::stol(Param(params, "fail_times", "-1"));
     if (times >= 0 && n > times) return;
-    if (fail == "transient") throw matih::TransientError(op + " failed transiently (call " + std::to_string(n) + ")");
+    if (fail == "transient")
+      throw matih::TransientError(op + " failed transiently (call " + std::to_string(n) + ")");
     throw matih::PermanentError(op + " failed permanently (call " + std::to_string(n) + ")");
   }
 };
@@ -131,7 +132,8 @@ class FileStep final : public matih::Step {
 class NoopStep final : public matih::Step {
  public:
   matih::Observation observe(matih::Context& ctx) override {
-    return ctx.output(ctx.step_name(), "applied") ? matih::Observation::InSync() : matih::Observation::Absent();
+    return ctx.output(ctx.step_name(), "applied") ? matih::Observation::InSync()
+                                                  : matih::Observation::Absent();
   }
   void apply(matih::Context& ctx) override { ctx.set_output("applied", "1"); }
   void remove(matih::Context&) override {}
