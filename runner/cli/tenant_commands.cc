@@ -90,35 +90,65 @@ int CmdTenantsList(CommandContext& ctx, const Args& args) {
   return kExitOk;
 }
 
-int CmdTenantsShow(CommandContext& ctx, const Args& args) {
-  std::string slug, format = "table";
+namespace {
+
+// What a command of the form `NAME SLUG [--format table|json]` starts with.
+struct TenantCommand {
+  std::string format = "table";
+  const Database* db = nullptr;
+  TenantRecord tenant;
+};
+
+// Parses the arguments, opens the database and reads the tenant; false with `exit` set when the
+// command should stop (help, bad usage, unknown tenant, database unreachable).
+bool StartTenantCommand(CommandContext& ctx, const Args& args, const std::string& usage,
+                        const std::string& summary, TenantCommand& cmd, int& exit) {
+  std::string slug;
   po::options_description o("Options");
-  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&format),
+  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&cmd.format),
                                                                       "table | json");
   po::positional_options_description pos;
   pos.add("slug", 1);
   po::variables_map vm;
-  int exit = 0;
-  if (!ParseArgs(ctx, "tenants show SLUG [--format table|json]", "Shows a tenant and all its steps.", o, pos,
-                 args, vm, exit))
-    return exit;
-  if (!CheckFormat(ctx, format, exit)) return exit;
+  if (!ParseArgs(ctx, usage, summary, o, pos, args, vm, exit)) return false;
+  if (!CheckFormat(ctx, cmd.format, exit)) return false;
   auto db = ctx.database();
-  if (!db.ok()) return ctx.Fail(db.status());
-  TenantStore store(**db);
-  auto t = store.Get(slug);
-  if (!t.ok()) return ctx.Fail(t.status());
-  auto steps = store.Steps(t->id);
+  if (!db.ok()) {
+    exit = ctx.Fail(db.status());
+    return false;
+  }
+  cmd.db = *db;
+  auto t = TenantStore(*cmd.db).Get(slug);
+  if (!t.ok()) {
+    exit = ctx.Fail(t.status());
+    return false;
+  }
+  cmd.tenant = std::move(*t);
+  return true;
+}
+
+}  // namespace
+
+int CmdTenantsShow(CommandContext& ctx, const Args& args) {
+  TenantCommand cmd;
+  int exit = 0;
+  if (!StartTenantCommand(ctx, args, "tenants show SLUG [--format table|json]",
+                          "Shows a tenant and all its steps.", cmd, exit))
+    return exit;
+  const std::string& format = cmd.format;
+  const TenantRecord& t = cmd.tenant;
+  TenantStore store(*cmd.db);
+  auto steps = store.Steps(t.id);
   if (!steps.ok()) return ctx.Fail(steps.status());
   if (format == "json") {
-    nlohmann::json j = {{"slug", t->slug},
-                        {"tier", t->tier},
-                        {"status", ToString(t->status)},
-                        {"generation", t->generation},
-                        {"region", t->region},
-                        {"id", t->id},
-                        {"attempts", t->attempts},
-                        {"last_error", t->last_error},
+    nlohmann::json j = {{"slug", t.slug},
+                        {"tier", t.tier},
+                        {"status", ToString(t.status)},
+                        {"generation", t.generation},
+                        {"region", t.region},
+                        {"id", t.id},
+                        {"attempts", t.attempts},
+                        {"last_error", t.last_error},
                         {"steps", nlohmann::json::array()}};
     for (const auto& s : *steps)
       j["steps"].push_back({{"number", s.number},
@@ -130,13 +160,13 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
     ctx.out() << j.dump(2) << "\n";
     return kExitOk;
   }
-  ctx.out() << "tenant      " << t->slug << "  (" << t->id << ")\n"
-            << "tier        " << t->tier << "   region " << t->region << "\n"
-            << "status      " << ToString(t->status) << "   generation " << t->generation << " (observed "
-            << t->observed_generation << ")   attempts " << t->attempts << "\n";
-  if (!t->last_error.empty()) ctx.out() << "last error  " << t->last_error << "\n";
-  if (!t->last_reconciled_at.empty()) ctx.out() << "reconciled  " << t->last_reconciled_at << "\n";
-  if (!t->deletion_due_at.empty()) ctx.out() << "deletion at " << t->deletion_due_at << "\n";
+  ctx.out() << "tenant      " << t.slug << "  (" << t.id << ")\n"
+            << "tier        " << t.tier << "   region " << t.region << "\n"
+            << "status      " << ToString(t.status) << "   generation " << t.generation << " (observed "
+            << t.observed_generation << ")   attempts " << t.attempts << "\n";
+  if (!t.last_error.empty()) ctx.out() << "last error  " << t.last_error << "\n";
+  if (!t.last_reconciled_at.empty()) ctx.out() << "reconciled  " << t.last_reconciled_at << "\n";
+  if (!t.deletion_due_at.empty()) ctx.out() << "deletion at " << t.deletion_due_at << "\n";
   ctx.out() << "\n";
   Table table({"#", "STEP", "PHASE", "STATUS", "ATTEMPTS", "FINISHED", "LAST ERROR"});
   for (const auto& s : *steps)
@@ -147,23 +177,14 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
 }
 
 int CmdHistory(CommandContext& ctx, const Args& args) {
-  std::string slug, format = "table";
-  po::options_description o("Options");
-  o.add_options()("slug", po::value(&slug)->required(), "the tenant")("format", po::value(&format),
-                                                                      "table | json");
-  po::positional_options_description pos;
-  pos.add("slug", 1);
-  po::variables_map vm;
+  TenantCommand cmd;
   int exit = 0;
-  if (!ParseArgs(ctx, "history SLUG [--format table|json]", "The tenant's audit trail, oldest first.", o, pos,
-                 args, vm, exit))
+  if (!StartTenantCommand(ctx, args, "history SLUG [--format table|json]",
+                          "The tenant's audit trail, oldest first.", cmd, exit))
     return exit;
-  if (!CheckFormat(ctx, format, exit)) return exit;
-  auto db = ctx.database();
-  if (!db.ok()) return ctx.Fail(db.status());
-  auto t = TenantStore(**db).Get(slug);
-  if (!t.ok()) return ctx.Fail(t.status());
-  auto rows = AuditLog::History(**db, t->id);
+  const std::string& format = cmd.format;
+  const TenantRecord& t = cmd.tenant;
+  auto rows = AuditLog::History(*cmd.db, t.id);
   if (!rows.ok()) return ctx.Fail(rows.status());
   if (format == "json") {
     nlohmann::json j = nlohmann::json::array();
