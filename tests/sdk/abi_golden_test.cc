@@ -10,8 +10,8 @@
 
 namespace {
 
-// SHA-256 of sdk/include/matih/step_abi.h as released with step ABI 1.1.
-constexpr const char* kGoldenSha256 = "d1ddc92dfd44c51fbc21eefb9e7ac81f8098b4297a44ce806b716a6f5556e51f";
+// SHA-256 of sdk/include/matih/step_abi.h as released with step ABI 1.2.
+constexpr const char* kGoldenSha256 = "8e6338273181c4206eddf71d4f4a6096fc4e1226f0ddd99cf3373302907a6d13";
 
 std::string Sha256Hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -50,10 +50,10 @@ TEST(StepAbi, HeaderMatchesItsGoldenHash) {
       << "  " << actual << "\n";
 }
 
-TEST(StepAbi, VersionIsOnePointOne) {
+TEST(StepAbi, VersionIsOnePointTwo) {
   // A reminder that travels with the hash: bump both together, and this test with them.
   EXPECT_EQ(MATIH_STEP_ABI_VERSION_MAJOR, 1);
-  EXPECT_EQ(MATIH_STEP_ABI_VERSION_MINOR, 1);
+  EXPECT_EQ(MATIH_STEP_ABI_VERSION_MINOR, 2);
 }
 
 }  // namespace

@@ -128,10 +128,33 @@ class Context {
   void put_secret(std::string_view name, std::string_view value) {
     check(host_->callback_put_secret(ctx_, to_str(name), to_str(value)), "store secret");
   }
+  // The secret, or nullopt when it does not exist. Any other answer of the store (a wrong or
+  // rotated key, the database down) is an error, never "absent": a step that took it for absent
+  // would issue a new credential over a live one.
   std::optional<std::string> secret(std::string_view name) const {
     matih_str value{};
-    if (host_->callback_get_secret(ctx_, to_str(name), &value) != MATIH_STATUS_OK) return std::nullopt;
-    return std::string(to_view(value));
+    return read_secret(host_->callback_get_secret(ctx_, to_str(name), &value), value, name);
+  }
+  // Deletes a secret of this plugin's namespace; fine when it is absent (ABI 1.2 hosts).
+  void delete_secret(std::string_view name) {
+    if (!MATIH_ABI_HAS_FIELD(host_, matih_host_api, callback_delete_secret) || !host_->callback_delete_secret)
+      throw PermanentError("this runner cannot delete secrets (its step ABI is older than 1.2)");
+    check(host_->callback_delete_secret(ctx_, to_str(name)), "delete secret");
+  }
+  // A secret that plugin `owner` shares (its shared_secrets), or nullopt when it does not exist.
+  std::optional<std::string> shared_secret(std::string_view owner, std::string_view name) const {
+    if (!MATIH_ABI_HAS_FIELD(host_, matih_host_api, callback_get_shared_secret) ||
+        !host_->callback_get_shared_secret)
+      throw PermanentError("this runner cannot share secrets between plugins (its step ABI is older than 1.2)");
+    matih_str value{};
+    return read_secret(host_->callback_get_shared_secret(ctx_, to_str(owner), to_str(name), &value), value,
+                       std::string(owner) + "/" + std::string(name));
+  }
+
+  // The fencing token of the runner's lease on this tenant (grows with every claim), or 0 when
+  // the call holds no lease (plan, tests) or the host is older than ABI 1.2.
+  int64_t lease_epoch() const {
+    return MATIH_ABI_HAS_FIELD(ctx_, matih_step_context, lease_epoch) ? ctx_->lease_epoch : 0;
   }
 
   std::chrono::system_clock::time_point deadline() const {
@@ -164,6 +187,13 @@ class Context {
  private:
   static void check(matih_status status, const char* what) {
     if (status != MATIH_STATUS_OK) throw Error(status, std::string("host refused to ") + what);
+  }
+  static std::optional<std::string> read_secret(matih_status status, matih_str value, std::string_view name) {
+    if (status == MATIH_STATUS_OK) return std::string(to_view(value));
+    if (status == MATIH_STATUS_NOT_FOUND) return std::nullopt;
+    // The store's own code: a transient one (database down) is retried, any other stops here.
+    throw Error(status, "the secret store could not read secret '" + std::string(name) +
+                            "' (status " + std::to_string(status) + "); it was not treated as absent");
   }
   matih_step_context* ctx_;
   const matih_host_api* host_;
@@ -286,11 +316,29 @@ class Plugin {
     return ref;
   }
 
+  // Declares a runner setting this plugin reads (a key under [targets], e.g. "dns.api_url"), so
+  // the host refuses unknown keys and `plugins verify` lists it. `flags`: MATIH_SETTING_*.
+  void setting(const char* name, const char* description, uint32_t flags = 0) {
+    matih_setting s{};
+    s.struct_size = sizeof(matih_setting);
+    s.flags = flags;
+    s.name = name;
+    s.description = description;
+    settings_.push_back(s);
+  }
+  // Lets other plugins read this plugin's secret `name` (a trailing '*' shares a prefix).
+  void share_secret(const char* name) { shared_secrets_.push_back(name); }
+
   // The host services, for code that runs outside a step call (rarely needed).
   const matih_host_api* host() const { return host_; }
+  // The ABI version the host announced when it loaded the plugin.
+  uint32_t host_abi_major() const { return host_abi_major_; }
+  uint32_t host_abi_minor() const { return host_abi_minor_; }
 
-  const matih_plugin* finish(const matih_host_api* host) {
+  const matih_plugin* finish(uint32_t host_abi_major, uint32_t host_abi_minor, const matih_host_api* host) {
     host_ = host;
+    host_abi_major_ = host_abi_major;
+    host_abi_minor_ = host_abi_minor;
     table_.struct_size = sizeof(matih_plugin);
     table_.abi_major = MATIH_STEP_ABI_VERSION_MAJOR;
     table_.abi_minor = MATIH_STEP_ABI_VERSION_MINOR;
@@ -299,6 +347,11 @@ class Plugin {
     table_.kind_count = kinds_.size();
     table_.kinds = kinds_.data();
     table_.kind_struct_size = sizeof(matih_step_kind);
+    table_.setting_count = settings_.size();
+    table_.settings = settings_.empty() ? nullptr : settings_.data();
+    table_.setting_struct_size = sizeof(matih_setting);
+    table_.shared_secret_count = shared_secrets_.size();
+    table_.shared_secrets = shared_secrets_.empty() ? nullptr : shared_secrets_.data();
     return &table_;
   }
 
@@ -306,7 +359,11 @@ class Plugin {
   const char* name_;
   const char* version_;
   const matih_host_api* host_ = nullptr;
+  uint32_t host_abi_major_ = 0;
+  uint32_t host_abi_minor_ = 0;
   std::vector<std::unique_ptr<Step>> steps_;
+  std::vector<matih_setting> settings_;
+  std::vector<const char*> shared_secrets_;
   std::vector<matih_step_kind> kinds_;
   matih_plugin table_{};
 };
@@ -319,20 +376,23 @@ class Plugin {
 #define MATIH_PLUGIN_EXPORT
 #endif
 
-// Defines the plugin's entry point. The body that follows registers kinds on `plugin`; it runs
-// once, when the host loads the plugin. A plugin whose ABI major differs from the host's answers
-// its table anyway, so the host can name both versions in its refusal.
+// Defines the plugin's entry point. The body that follows registers kinds (and declares settings
+// and shared secrets) on `plugin`; it runs once, when the host loads the plugin, and may read
+// plugin.host_abi_minor() to register only what the host can serve. A plugin whose ABI major
+// differs from the host's answers its table anyway, so the host can name both versions in its
+// refusal; the body is not run then.
 #define MATIH_PLUGIN(plugin_name, plugin_version)                                                 \
   static void matih_register_kinds(::matih::Plugin& plugin);                                      \
   extern "C" MATIH_PLUGIN_EXPORT const matih_plugin* matih_step_plugin_init(                      \
-      uint32_t, uint32_t, const matih_host_api* host) {                                           \
+      uint32_t host_major, uint32_t host_minor, const matih_host_api* host) {                     \
     static std::unique_ptr<::matih::Plugin> instance; /* freed when the plugin is unloaded */     \
-    if (instance) return instance->finish(host);                                                  \
+    if (instance) return instance->finish(host_major, host_minor, host);                          \
     try {                                                                                         \
       auto p = std::make_unique<::matih::Plugin>(plugin_name, plugin_version);                    \
-      matih_register_kinds(*p);                                                                   \
+      p->finish(host_major, host_minor, host);                                                    \
+      if (host_major == MATIH_STEP_ABI_VERSION_MAJOR) matih_register_kinds(*p);                   \
       instance = std::move(p);                                                                    \
-      return instance->finish(host);                                                              \
+      return instance->finish(host_major, host_minor, host);                                      \
     } catch (...) {                                                                               \
       return nullptr;                                                                             \
     }                                                                                             \

@@ -45,8 +45,11 @@ extern "C" {
 #endif
 
 #define MATIH_STEP_ABI_VERSION_MAJOR 1
-/* 1.0: first release. 1.1: matih_step_kind.on_validate_params, callback_get_extension. */
-#define MATIH_STEP_ABI_VERSION_MINOR 1
+/* 1.0: first release. 1.1: matih_step_kind.on_validate_params, callback_get_extension.
+ * 1.2: matih_step_context.lease_epoch; callback_delete_secret, callback_get_shared_secret;
+ *      matih_plugin.settings (declared [targets] settings) and matih_plugin.shared_secrets;
+ *      secrets of a 1.2 plugin live in a namespace of its own (see callback_put_secret). */
+#define MATIH_STEP_ABI_VERSION_MINOR 2
 
 /* True when a struct given with `struct_size` is large enough to hold `field`. */
 #define MATIH_ABI_HAS_FIELD(ptr, type, field) \
@@ -132,8 +135,13 @@ typedef struct matih_host_api {
   matih_status (*callback_set_output)(matih_step_context* ctx, matih_str key, matih_str value);
 
   /* Secrets of this tenant, in the host's encrypted store. put: stores (or replaces) `name`.
-   * get: OK with a [call] value (the host wipes it after the call), or NOT_FOUND. The host never
-   * logs or records secret values. Arguments [borrowed]. */
+   * get: OK with a [call] value (the host wipes it after the call), NOT_FOUND when there is no
+   * such secret, or another error when the store could not answer (a wrong key, the database
+   * down): only NOT_FOUND means absent. The host never logs or records secret values.
+   * Since 1.2 each plugin has a namespace of its own, named after matih_plugin.name: `name` is
+   * relative to it, and no other plugin can read or overwrite it (except the names the plugin
+   * lists in matih_plugin.shared_secrets, which others may read). Plugins built for 1.0 and 1.1
+   * share one legacy namespace per tenant. Arguments [borrowed]. */
   matih_status (*callback_put_secret)(matih_step_context* ctx, matih_str name, matih_str value);
   matih_status (*callback_get_secret)(matih_step_context* ctx, matih_str name, matih_str* value);
 
@@ -152,12 +160,26 @@ typedef struct matih_host_api {
    * host has none. The returned table is [static] for the host's lifetime; its layout is defined
    * by the extension's own header and starts with struct_size. `name` [borrowed, NUL-terminated].*/
   const void* (*callback_get_extension)(const char* name, uint32_t version);
+
+  /* Since 1.2. Deletes secret `name` of this tenant in this plugin's namespace; OK also when it
+   * was absent. Refused (FAILED_PRECONDITION) in a dry run. `name` [borrowed]. */
+  matih_status (*callback_delete_secret)(matih_step_context* ctx, matih_str name);
+  /* Since 1.2. Reads secret `name` that plugin `owner` (its matih_plugin.name) stored for this
+   * tenant and listed in its shared_secrets: OK with a [call] value, NOT_FOUND, or
+   * PERMISSION_DENIED when the owner does not share that name. Arguments [borrowed]. */
+  matih_status (*callback_get_shared_secret)(matih_step_context* ctx, matih_str owner, matih_str name,
+                                             matih_str* value);
 } matih_host_api;
 
 /* What the host passes with every call: the host services, and the context to hand back. */
 struct matih_step_context {
   uint32_t struct_size;
   const matih_host_api* host; /* [static] for the host's lifetime */
+  /* Since 1.2 (check with MATIH_ABI_HAS_FIELD). The fencing token of the runner's lease on this
+   * tenant: it grows every time a runner claims the tenant, so a target that can fence (a lock
+   * row, a commit trailer) refuses a write carrying an epoch lower than one it has seen. 0 when
+   * the call holds no lease (plan, tests). */
+  int64_t lease_epoch;
   /* Host-private fields follow; a plugin must not read past this point. */
 };
 
@@ -186,6 +208,17 @@ typedef struct matih_step_kind {
                                      size_t error_size);
 } matih_step_kind;
 
+/* Since 1.2: a runner setting the plugin reads through callback_get_setting, declared so the host
+ * can refuse unknown keys in [targets] and list the settings in `plugins verify`. */
+#define MATIH_SETTING_REQUIRED 0x1u /* a step of this plugin fails without it */
+#define MATIH_SETTING_SECRET 0x2u   /* the value is a credential: never printed */
+typedef struct matih_setting {
+  uint32_t struct_size;    /* sizeof(matih_setting) as the plugin was built */
+  uint32_t flags;          /* MATIH_SETTING_* */
+  const char* name;        /* [static] NUL-terminated key under [targets]: "dns.api_url" */
+  const char* description; /* [static] NUL-terminated, one line */
+} matih_setting;
+
 /* The plugin's answer to matih_step_plugin_init. [static]. */
 typedef struct matih_plugin {
   uint32_t struct_size; /* sizeof(matih_plugin) as the plugin was built */
@@ -197,6 +230,17 @@ typedef struct matih_plugin {
   const matih_step_kind* kinds; /* [static] array of kind_count entries */
   /* Size of one element of `kinds`, so the host can walk an array of older, smaller structs. */
   size_t kind_struct_size;
+
+  /* Since 1.2. The settings the plugin reads; array of setting_count elements of
+   * setting_struct_size bytes each. [static]; NULL when setting_count is 0. */
+  size_t setting_count;
+  const matih_setting* settings;
+  size_t setting_struct_size;
+  /* Since 1.2. Names of this plugin's secrets that other plugins may read with
+   * callback_get_shared_secret; a name ending in '*' shares every name with that prefix.
+   * [static] array of shared_secret_count NUL-terminated strings; NULL when the count is 0. */
+  size_t shared_secret_count;
+  const char* const* shared_secrets;
 } matih_plugin;
 
 #define MATIH_STEP_PLUGIN_INIT_SYMBOL "matih_step_plugin_init"
