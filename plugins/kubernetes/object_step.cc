@@ -5,8 +5,7 @@
 #include "common/settings.h"
 #include "common/template_renderer.h"
 #include "common/tenant_spec.h"
-#include "kubernetes/gitops_delivery.h"
-#include "kubernetes/kube_api_delivery.h"
+#include "kube_delivery/delivery_from_settings.h"
 
 namespace matih::plugins {
 namespace {
@@ -80,24 +79,17 @@ ObjectBatch KubernetesObjectStep::Render(const Context& ctx) {
   return MakeBatch(slug, ctx.step_name(), ctx.run_id(), ModeOf(params), std::move(rendered));
 }
 
-std::unique_ptr<ObjectDelivery> KubernetesObjectStep::DeliveryFor(const Context& ctx) {
-  const std::string delivery = SettingOr(ctx, "kubernetes.delivery", "gitops");
-  if (delivery == "gitops") return std::make_unique<GitOpsDelivery>(GitOpsDelivery::OptionsFrom(ctx));
-  if (delivery == "api") return KubeApiDelivery::FromSettings(ctx);
-  throw InvalidArgument("setting targets.kubernetes.delivery must be gitops or api, not '" + delivery + "'");
-}
-
-Observation KubernetesObjectStep::observe(Context& ctx) { return DeliveryFor(ctx)->Observe(Render(ctx)); }
+Observation KubernetesObjectStep::observe(Context& ctx) { return DeliveryFromSettings(ctx)->Observe(Render(ctx)); }
 
 void KubernetesObjectStep::apply(Context& ctx) {
   const ObjectBatch batch = Render(ctx);
-  DeliveryFor(ctx)->Apply(batch);
+  DeliveryFromSettings(ctx)->Apply(batch);
   std::string objects;
   for (const auto& o : batch.objects) objects += (objects.empty() ? "" : ",") + o.kind + " " + o.name;
   ctx.set_output("namespace", "tenant-" + batch.tenant_slug);
   ctx.set_output("objects", objects);
 }
 
-void KubernetesObjectStep::remove(Context& ctx) { DeliveryFor(ctx)->Remove(Render(ctx)); }
+void KubernetesObjectStep::remove(Context& ctx) { DeliveryFromSettings(ctx)->Remove(Render(ctx)); }
 
 }  // namespace matih::plugins

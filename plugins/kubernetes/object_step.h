@@ -23,8 +23,8 @@
 #include <matih/step.hpp>
 #include <memory>
 
-#include "kubernetes/kube_object.h"
-#include "kubernetes/object_delivery.h"
+#include "kube_delivery/kube_object.h"
+#include "kube_delivery/object_delivery.h"
 
 namespace matih::plugins {
 
@@ -37,7 +37,6 @@ class KubernetesObjectStep final : public Step {
 
   // The batch of this call: rendered and parsed.
   static ObjectBatch Render(const Context& ctx);
-  static std::unique_ptr<ObjectDelivery> DeliveryFor(const Context& ctx);
 };
 
 }  // namespace matih::plugins

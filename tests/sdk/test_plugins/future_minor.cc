@@ -34,7 +34,7 @@ const FutureStepKind kKinds[] = {
 };
 const matih_plugin kPlugin = {
     sizeof(matih_plugin), MATIH_STEP_ABI_VERSION_MAJOR, 9, "future-minor", "1.9.0", 2,
-    &kKinds[0].known,     sizeof(FutureStepKind)};
+    &kKinds[0].known,     sizeof(FutureStepKind), 0, nullptr, 0, 0, nullptr};
 
 }  // namespace
 

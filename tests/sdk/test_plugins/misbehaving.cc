@@ -43,7 +43,12 @@ const matih_plugin kPlugin = {sizeof(matih_plugin),
                               "0.0.1",
                               3,
                               kKinds,
-                              sizeof(matih_step_kind)};
+                              sizeof(matih_step_kind),
+                              0,
+                              nullptr,
+                              0,
+                              0,
+                              nullptr};
 
 }  // namespace
 

@@ -1,4 +1,4 @@
-#include "kubernetes/kube_api_delivery.h"
+#include "kube_delivery/kube_api_delivery.h"
 
 #include "common/settings.h"
 

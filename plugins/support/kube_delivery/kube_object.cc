@@ -1,4 +1,4 @@
-#include "kubernetes/kube_object.h"
+#include "kube_delivery/kube_object.h"
 
 #include <algorithm>
 #include <map>

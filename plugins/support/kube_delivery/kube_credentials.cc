@@ -1,4 +1,4 @@
-#include "kubernetes/kube_credentials.h"
+#include "kube_delivery/kube_credentials.h"
 
 #include <sodium.h>
 #include <yaml-cpp/yaml.h>

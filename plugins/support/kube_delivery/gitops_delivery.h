@@ -22,8 +22,8 @@
 
 #include <matih/step.hpp>
 
-#include "kubernetes/git_repository.h"
-#include "kubernetes/object_delivery.h"
+#include "kube_delivery/git_repository.h"
+#include "kube_delivery/object_delivery.h"
 
 namespace matih::plugins {
 

@@ -10,7 +10,7 @@
 
 #include <matih/step.hpp>
 
-#include "kubernetes/kube_object.h"
+#include "kube_delivery/kube_object.h"
 
 namespace matih::plugins {
 

@@ -20,8 +20,8 @@
 #include <matih/step.hpp>
 
 #include "common/http_client.h"
-#include "kubernetes/kube_credentials.h"
-#include "kubernetes/object_delivery.h"
+#include "kube_delivery/kube_credentials.h"
+#include "kube_delivery/object_delivery.h"
 
 namespace matih::plugins {
 

@@ -1,4 +1,4 @@
-#include "kubernetes/git_repository.h"
+#include "kube_delivery/git_repository.h"
 
 #include <fcntl.h>
 #include <sys/file.h>

@@ -1,4 +1,4 @@
-#include "kubernetes/gitops_delivery.h"
+#include "kube_delivery/gitops_delivery.h"
 
 #include <algorithm>
 #include <filesystem>
