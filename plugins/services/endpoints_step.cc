@@ -77,62 +77,73 @@ void EndpointsStep::validate_params(std::string_view params_json) {
 
 Observation EndpointsStep::observe(Context& ctx) {
   const Endpoints want = Desired(ctx);
-  PgSession session(ctx.required_setting("controlplane.database_url"));
-  if (!ControlPlaneSchemaExists(session) || !ServiceEndpointsTableExists(session))
-    return want.empty() ? Observation::InSync() : Observation::Absent();
   const std::string id = ctx.tenant_id();
-  const Endpoints have = session.Transact("read the service endpoints", [&](pqxx::work& tx) {
-    EnterControlPlaneRole(tx);
-    return Read(tx, id, false);
+  Observation result = Observation::InSync();
+  sessions_.With(ctx.required_setting("controlplane.database_url"), [&](PgSession& session) {
+    if (!ControlPlaneSchemaExists(session) || !ServiceEndpointsTableExists(session)) {
+      result = want.empty() ? Observation::InSync() : Observation::Absent();
+      return;
+    }
+    const Endpoints have = session.Transact("read the service endpoints", [&](pqxx::work& tx) {
+      EnterControlPlaneRole(tx);
+      return Read(tx, id, false);
+    });
+    const std::string diff = Diff(have, want);
+    if (have.empty() && !want.empty())
+      result = Observation::Absent();
+    else if (!diff.empty())
+      result = Observation::Drifted(diff);
   });
-  if (have.empty() && !want.empty()) return Observation::Absent();
-  const std::string diff = Diff(have, want);
-  return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
+  return result;
 }
 
 void EndpointsStep::apply(Context& ctx) {
   const Endpoints want = Desired(ctx);
   const std::string url = ctx.required_setting("controlplane.database_url");
-  PgSession session(url);
-  EnsureServiceEndpointsTable(session, url);
   const std::string id = ctx.tenant_id();
-  session.Transact("register the service endpoints", [&](pqxx::work& tx) {
-    EnterControlPlaneRole(tx);
-    if (!want.empty() &&
-        tx.exec_params("SELECT 1 FROM control_plane.tenants WHERE id = $1::uuid", id).empty())
-      throw PermanentError("tenant " + ctx.slug() +
-                           " has no control-plane record yet (step 3 create-tenant-record); cannot register "
-                           "its service endpoints");
-    const Endpoints have = Read(tx, id, true);
-    for (const auto& [service, old_url] : have)
-      if (!want.count(service))
-        tx.exec_params(
-            "DELETE FROM control_plane.service_endpoints WHERE tenant_id = $1::uuid AND service = $2", id,
-            service);
-    for (const auto& [service, new_url] : want) {
-      auto it = have.find(service);
-      if (it == have.end())
-        tx.exec_params(
-            "INSERT INTO control_plane.service_endpoints (tenant_id, service, url) VALUES ($1::uuid, $2, $3)",
-            id, service, new_url);
-      else if (it->second != new_url)
-        tx.exec_params(
-            "UPDATE control_plane.service_endpoints SET url = $3, updated_at = now() "
-            "WHERE tenant_id = $1::uuid AND service = $2",
-            id, service, new_url);
-    }
+  sessions_.With(url, [&](PgSession& session) {
+    EnsureServiceEndpointsTable(session, url);
+    session.Transact("register the service endpoints", [&](pqxx::work& tx) {
+      EnterControlPlaneRole(tx);
+      if (!want.empty() &&
+          tx.exec_params("SELECT 1 FROM control_plane.tenants WHERE id = $1::uuid", id).empty())
+        throw PermanentError(
+            "tenant " + ctx.slug() +
+            " has no control-plane record yet (step 3 create-tenant-record); cannot register "
+            "its service endpoints");
+      const Endpoints have = Read(tx, id, true);
+      for (const auto& [service, old_url] : have)
+        if (!want.count(service))
+          tx.exec_params(
+              "DELETE FROM control_plane.service_endpoints WHERE tenant_id = $1::uuid AND service = $2", id,
+              service);
+      for (const auto& [service, new_url] : want) {
+        auto it = have.find(service);
+        if (it == have.end())
+          tx.exec_params(
+              "INSERT INTO control_plane.service_endpoints (tenant_id, service, url) VALUES ($1::uuid, $2, "
+              "$3)",
+              id, service, new_url);
+        else if (it->second != new_url)
+          tx.exec_params(
+              "UPDATE control_plane.service_endpoints SET url = $3, updated_at = now() "
+              "WHERE tenant_id = $1::uuid AND service = $2",
+              id, service, new_url);
+      }
+    });
   });
   ctx.set_output("services", Names(want));
   ctx.set_output("count", std::to_string(want.size()));
 }
 
 void EndpointsStep::remove(Context& ctx) {
-  PgSession session(ctx.required_setting("controlplane.database_url"));
-  if (!ControlPlaneSchemaExists(session) || !ServiceEndpointsTableExists(session)) return;
   const std::string id = ctx.tenant_id();
-  session.Transact("delete the service endpoints", [&](pqxx::work& tx) {
-    EnterControlPlaneRole(tx);
-    tx.exec_params("DELETE FROM control_plane.service_endpoints WHERE tenant_id = $1::uuid", id);
+  sessions_.With(ctx.required_setting("controlplane.database_url"), [&](PgSession& session) {
+    if (!ControlPlaneSchemaExists(session) || !ServiceEndpointsTableExists(session)) return;
+    session.Transact("delete the service endpoints", [&](pqxx::work& tx) {
+      EnterControlPlaneRole(tx);
+      tx.exec_params("DELETE FROM control_plane.service_endpoints WHERE tenant_id = $1::uuid", id);
+    });
   });
 }
 

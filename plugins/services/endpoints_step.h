@@ -12,10 +12,13 @@
 //
 // Params: none. Settings read ([targets]): services.parent_zone (required), controlplane.database_url
 // (required; the control-plane database, see plugins/common/control_plane_schema.h).
-// Outputs: services (comma list of registered services), count. Safe to call from any thread.
+// Outputs: services (comma list of registered services), count. Safe to call from any thread; calls
+// share one cached connection per database (session_cache.h).
 #pragma once
 
 #include <matih/step.hpp>
+
+#include "services/session_cache.h"
 
 namespace matih::plugins::services {
 
@@ -25,6 +28,9 @@ class EndpointsStep final : public Step {
   void apply(Context& ctx) override;
   void remove(Context& ctx) override;
   void validate_params(std::string_view params_json) override;
+
+ private:
+  SessionCache sessions_;  // the control-plane connection, reused across calls
 };
 
 }  // namespace matih::plugins::services

@@ -167,6 +167,34 @@ TEST_F(ServiceEndpoints, BadParentZoneOrParamsAreRefused) {
   EXPECT_TRUE(harness_.KindOf(kStep).ValidateParams(harness_.Step(kStep).params_json).ok());
 }
 
+// Connections to the step's database other than this test's own.
+int OtherBackends(StepHarness& harness) {
+  pqxx::connection c(harness.database().url());
+  pqxx::nontransaction tx(c);
+  return tx
+      .exec1(
+          "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+          "pg_backend_pid()")[0]
+      .as<int>();
+}
+
+TEST_F(ServiceEndpoints, OneConnectionIsKeptAcrossCallsAndReplacedWhenTheServerDropsIt) {
+  for (const std::string step : {"create-tenant-record", "query-engine"}) Apply(step, tenant_);
+  const int before = OtherBackends(harness_);
+  Apply(kStep, tenant_);
+  const int kept = OtherBackends(harness_);
+  EXPECT_EQ(before + 1, kept) << "step 39 keeps its connection";
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
+  Apply(kStep, tenant_);
+  EXPECT_EQ(kept, OtherBackends(harness_)) << "and reuses it instead of connecting per call";
+
+  harness_.database().Exec(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database() AND pid <> "
+      "pg_backend_pid()");
+  auto observed = harness_.Observe(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+}
+
 TEST_F(ServiceEndpoints, UnreachableDatabaseIsTransient) {
   tenant_.outputs["query-engine"]["deployed"] = "true";
   harness_.settings()["controlplane.database_url"] =
