@@ -137,14 +137,14 @@ git_tree* GitRepository::TreeOf(const std::optional<std::string>& commit_hex) co
 }
 
 std::optional<std::string> GitRepository::ReadFile(const std::string& path) const {
-  return ReadFileIn(Head(), path);
+  return ReadFileAt(Head(), path);
 }
 
 std::optional<std::string> GitRepository::ReadPushedFile(const std::string& path) const {
-  return ReadFileIn(PushedHead(), path);
+  return ReadFileAt(PushedHead(), path);
 }
 
-std::optional<std::string> GitRepository::ReadFileIn(const std::optional<std::string>& commit_hex,
+std::optional<std::string> GitRepository::ReadFileAt(const std::optional<std::string>& commit_hex,
                                                      const std::string& path) const {
   GitPtr<git_tree, git_tree_free> tree;
   tree.p = TreeOf(commit_hex);
@@ -161,9 +161,14 @@ std::optional<std::string> GitRepository::ReadFileIn(const std::optional<std::st
 }
 
 std::vector<std::string> GitRepository::ListFiles(const std::string& dir) const {
+  return ListFilesAt(Head(), dir);
+}
+
+std::vector<std::string> GitRepository::ListFilesAt(const std::optional<std::string>& commit_hex,
+                                                    const std::string& dir) const {
   std::vector<std::string> names;
   GitPtr<git_tree, git_tree_free> tree;
-  tree.p = HeadTree();
+  tree.p = TreeOf(commit_hex);
   if (!tree.get()) return names;
   GitPtr<git_tree_entry, git_tree_entry_free> entry;
   int rc = git_tree_entry_bypath(entry.out(), tree.get(), dir.c_str());
@@ -233,6 +238,52 @@ bool GitRepository::Commit(const std::map<std::string, std::optional<std::string
       char* paths[] = {pattern.data()};
       opts.paths = {paths, 1};
       Check(git_checkout_head(repo_, &opts), "update the work tree");
+    }
+  }
+  return true;
+}
+
+bool GitRepository::Contains(const std::string& descendant, const std::string& ancestor) const {
+  if (descendant == ancestor) return true;
+  git_oid d, a;
+  Check(git_oid_fromstr(&d, descendant.c_str()), "parse a commit id");
+  Check(git_oid_fromstr(&a, ancestor.c_str()), "parse a commit id");
+  const int rc = git_graph_descendant_of(repo_, &d, &a);
+  Check(rc, "compare the branch with the remote");
+  return rc == 1;
+}
+
+void GitRepository::FetchRemote() {
+  if (options_.remote.empty()) return;
+  GitPtr<git_remote, git_remote_free> remote;
+  Check(git_remote_create_anonymous(remote.out(), repo_, options_.remote.c_str()),
+        "set up the GitOps remote");
+  std::string spec = "+refs/heads/" + options_.branch + ":refs/remotes/gitops/" + options_.branch;
+  char* specs[] = {spec.data()};
+  git_strarray refspecs{specs, 1};
+  git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
+  opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+  if (git_remote_fetch(remote.get(), &refspecs, &opts, "matih: fetch") < 0)
+    throw TransientError("fetch from the GitOps remote failed: " + LastGitError());
+}
+
+bool GitRepository::FollowRemote() {
+  const auto remote = PushedHead();
+  const auto local = Head();
+  if (!remote || remote == local) return false;
+  if (local && Contains(*local, *remote)) return false;  // ahead: the next push brings the remote along
+  git_oid oid;
+  Check(git_oid_fromstr(&oid, remote->c_str()), "parse the remote's tip");
+  const std::string ref = "refs/heads/" + options_.branch;
+  GitPtr<git_reference, git_reference_free> moved;
+  Check(git_reference_create(moved.out(), repo_, ref.c_str(), &oid, 1, "matih: follow the GitOps remote"),
+        "move the branch to the remote's tip");
+  if (!git_repository_is_bare(repo_)) {
+    GitPtr<git_reference, git_reference_free> head_ref;
+    if (git_repository_head(head_ref.out(), repo_) >= 0 && ref == git_reference_name(head_ref.get())) {
+      git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
+      opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+      Check(git_checkout_head(repo_, &opts), "update the work tree to the remote's tip");
     }
   }
   return true;

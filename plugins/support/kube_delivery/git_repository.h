@@ -3,8 +3,9 @@
 // Reads files at the tip of one branch, commits a set of file changes on top of it (without a
 // working tree in between, so a half-written file is never committed), refreshes the working
 // tree of a non-bare repository for the paths it touched, and pushes the branch to a remote.
-// The last pushed commit is remembered in refs/remotes/gitops/<branch>, so "committed but not
-// pushed" is visible without asking the remote.
+// refs/remotes/gitops/<branch> holds the remote's tip as last seen: set by every push, and by
+// FetchRemote, which reads what other runners and people pushed (the remote is what Argo CD or
+// Flux apply, so it is the truth); "committed but not pushed" is visible without asking it.
 //
 // Threads: one object per call and thread. Writers to the same repository must hold a
 // RepositoryWriteLock, which serialises threads of this process (a mutex per path) and processes
@@ -58,8 +59,26 @@ class GitRepository {
   std::optional<std::string> ReadFile(const std::string& path) const;
   // The file in the commit last pushed to the remote, or nullopt.
   std::optional<std::string> ReadPushedFile(const std::string& path) const;
+  // The file in commit `commit_hex` (nullopt: no commit), or nullopt.
+  std::optional<std::string> ReadFileAt(const std::optional<std::string>& commit_hex,
+                                        const std::string& path) const;
   // Names of the files directly in `dir` at the branch tip (not recursive).
   std::vector<std::string> ListFiles(const std::string& dir) const;
+  // The same in commit `commit_hex` (nullopt: no commit).
+  std::vector<std::string> ListFilesAt(const std::optional<std::string>& commit_hex,
+                                       const std::string& dir) const;
+  // Whether commit `ancestor` is `descendant` or one of its ancestors.
+  bool Contains(const std::string& descendant, const std::string& ancestor) const;
+
+  // Fetches the branch from the remote into refs/remotes/gitops/<branch>. Nothing happens without
+  // a remote, or while the remote has no such branch. TransientError when the remote cannot be
+  // reached.
+  void FetchRemote();
+  // Moves the branch (and a checked-out work tree) to the remote's tip as last fetched when the
+  // remote is ahead, or has diverged: a local commit that never reached the remote belonged to a
+  // call that failed and will be retried, and every call recomputes its change on the tip.
+  // Returns whether the branch moved. REQUIRES: a RepositoryWriteLock.
+  bool FollowRemote();
 
   // Commits `changes` (path -> new content, or nullopt to delete) on the branch tip. Returns false
   // and commits nothing when the tree would not change. REQUIRES: a RepositoryWriteLock.
@@ -73,8 +92,6 @@ class GitRepository {
  private:
   git_tree* HeadTree() const;  // nullptr before the first commit; caller frees
   git_tree* TreeOf(const std::optional<std::string>& commit_hex) const;  // nullptr for nullopt
-  std::optional<std::string> ReadFileIn(const std::optional<std::string>& commit_hex,
-                                        const std::string& path) const;
 
   GitRepositoryOptions options_;
   git_repository* repo_ = nullptr;

@@ -37,6 +37,18 @@ std::string LineDiff(const std::string& file, const std::string& have, const std
   return diff;
 }
 
+// Before a commit: fetch the remote and stand on its tip. When it cannot be reached the commit
+// still lands locally (durably, as the intent) and the push after it reports the remote as
+// unavailable. REQUIRES: the repository's write lock.
+void FollowTheRemote(GitRepository& repo) {
+  try {
+    repo.FetchRemote();
+  } catch (const TransientError&) {
+    return;
+  }
+  repo.FollowRemote();
+}
+
 }  // namespace
 
 GitRepositoryOptions GitOpsDelivery::OptionsFrom(const Context& ctx) {
@@ -106,17 +118,30 @@ std::map<std::string, std::optional<std::string>> GitOpsDelivery::Changes(GitRep
 Observation GitOpsDelivery::Observe(const ObjectBatch& batch) {
   if (!std::filesystem::exists(options_.path)) return Observation::Absent();  // observe creates nothing
   GitRepository repo(options_);
+  if (repo.has_remote()) {
+    // What the GitOps controller applies is the remote: see what others pushed there. An unreachable
+    // remote is judged by what was last seen of it (the repair needs it anyway, and says so).
+    try {
+      RepositoryWriteLock lock(repo.git_dir());
+      repo.FetchRemote();
+    } catch (const TransientError&) {
+    }
+  }
+  // The remote's tip is the truth unless this repository holds commits it never received.
+  const auto local = repo.Head(), remote = repo.PushedHead();
+  const bool remote_is_truth = remote && (!local || repo.Contains(*remote, *local));
+  const auto truth = remote_is_truth ? remote : local;
   const std::string file = FileOf(batch);
-  auto committed = repo.ReadFile(file);
+  auto committed = repo.ReadFileAt(truth, file);
   if (!committed) return Observation::Absent();
   std::string diff;
   if (*committed != batch.rendered) diff = LineDiff(file, *committed, batch.rendered);
-  auto kustomization = repo.ReadFile(FolderOf(batch) + "/" + kKustomization);
-  if (kustomization != Kustomization(repo.ListFiles(FolderOf(batch))))
+  auto kustomization = repo.ReadFileAt(truth, FolderOf(batch) + "/" + kKustomization);
+  if (kustomization != Kustomization(repo.ListFilesAt(truth, FolderOf(batch))))
     diff += std::string(diff.empty() ? "" : "; ") + kKustomization + " out of date";
-  // What the GitOps controller sees is the remote: this step's file there must match too. Other
-  // tenants' unpushed commits are not this step's drift.
-  if (repo.has_remote() && repo.ReadPushedFile(file) != committed)
+  // This step's file at the remote must match too. Other tenants' unpushed commits are not this
+  // step's drift.
+  if (!remote_is_truth && repo.has_remote() && repo.ReadPushedFile(file) != committed)
     diff += std::string(diff.empty() ? "" : "; ") + "not pushed to the remote yet";
   return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
 }
@@ -124,6 +149,7 @@ Observation GitOpsDelivery::Observe(const ObjectBatch& batch) {
 void GitOpsDelivery::Apply(const ObjectBatch& batch) {
   GitRepository repo(options_);
   RepositoryWriteLock lock(repo.git_dir());
+  FollowTheRemote(repo);
   repo.Commit(Changes(repo, batch, true),
               "tenant " + batch.tenant_slug + ": step " + batch.step_name + " (run " + batch.run_id + ")",
               FolderOf(batch));
@@ -134,6 +160,7 @@ void GitOpsDelivery::Remove(const ObjectBatch& batch) {
   if (!std::filesystem::exists(options_.path)) return;  // nothing was ever delivered
   GitRepository repo(options_);
   RepositoryWriteLock lock(repo.git_dir());
+  FollowTheRemote(repo);
   repo.Commit(
       Changes(repo, batch, false),
       "tenant " + batch.tenant_slug + ": remove step " + batch.step_name + " (run " + batch.run_id + ")",

@@ -8,10 +8,14 @@
 // object files as resources and the patch files as strategic-merge patches, so `kubectl kustomize`
 // (and the GitOps controller) yields one Namespace carrying both steps' labels.
 //
-// Observe compares the files at the branch tip with the rendered objects (and reports a step whose
-// file at the remote, as last pushed, differs from the tip); Apply commits "tenant <slug>: step <name> (run
-// <run_id>)" only when a file changes, then pushes when a remote is configured; Remove deletes the step's
-// file and commits. Settings read ([targets]):
+// With a remote (what Argo CD or Flux apply, so the truth), every call first fetches it: Observe
+// compares the files at the remote's tip with the rendered objects (a hand edit pushed there is
+// drift), or, while this repository holds commits the remote never received, the files at the
+// local tip (and reports a step whose file at the remote differs from it); Apply and Remove move
+// the branch to the remote's tip when the remote is ahead or has diverged, so a repair lands on top
+// of what others pushed. Apply commits "tenant <slug>: step <name> (run <run_id>)" only when a file
+// changes, then pushes when a remote is configured; Remove deletes the step's file and commits. Settings read
+// ([targets]):
 //   gitops.repository    required  path of the local work repository (created when missing)
 //   gitops.branch        optional  default "main"
 //   gitops.remote        optional  URL or path pushed to after each commit (e.g. a bare repo)
