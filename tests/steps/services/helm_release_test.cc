@@ -181,6 +181,43 @@ TEST_F(HelmReleaseGitOps, HandEditIsDriftedAndApplyRepairsItOnTheRemote) {
   EXPECT_EQ("3", Git("rev-list --count main", remote));
 }
 
+// The remote is what Flux applies: an edit someone pushed straight to it is drift, and the
+// repair is committed on top of it and pushed.
+TEST_F(HelmReleaseGitOps, HandEditPushedStraightToTheRemoteIsDriftedAndRepaired) {
+  const std::string remote = harness_.TempPath("remote.git").string();
+  ASSERT_EQ(0, RunCommand("git init -q --bare '" + remote + "'"));
+  harness_.settings()["gitops.remote"] = remote;
+  Apply("query-engine", tenant_);
+  Apply("bi-service", tenant_);
+  const std::string good = Git("show main:" + File(tenant_, "query-engine"), remote);
+
+  const std::string clone = harness_.TempPath("operator-clone").string();
+  ASSERT_EQ(0, RunCommand("git clone -q -b main '" + remote + "' '" + clone + "'"));
+  const std::string path = clone + "/" + File(tenant_, "query-engine");
+  std::string text = good + "\n";
+  ASSERT_NE(std::string::npos, text.find("replicas: 1"));
+  text.replace(text.find("replicas: 1"), 11, "replicas: 5");
+  std::ofstream(path) << text;
+  Git("-c user.name=operator -c user.email=op@example.com commit -qam 'scale query-engine by hand'", clone);
+  Git("push -q origin main", clone);
+  const std::string hand = Head(remote);
+  ASSERT_NE(Head(), hand) << "the work repository has not seen the edit";
+
+  auto observed = harness_.Observe("query-engine", tenant_);
+  ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status) << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("-'replicas: 5'")) << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("+'replicas: 1'")) << observed.message;
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("bi-service", tenant_).status)
+      << "the edit is not bi-service's";
+
+  Apply("query-engine", tenant_);
+  EXPECT_EQ(Head(), Head(remote));
+  EXPECT_EQ(hand, Git("rev-parse main~1", remote)) << "the repair lands on top of the hand edit";
+  EXPECT_EQ(good, Git("show main:" + File(tenant_, "query-engine"), remote));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("query-engine", tenant_).status);
+  EXPECT_EQ("", Git("status --porcelain")) << "the work tree follows the branch";
+}
+
 TEST_F(HelmReleaseGitOps, HandEditOfTheChartVersionIsDriftedAndRepaired) {
   Apply("bi-service", tenant_);
   HandEdit(tenant_, "bi-service", "version: \"4.0.3\"", "version: \"9.9.9\"");
