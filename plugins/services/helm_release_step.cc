@@ -62,10 +62,11 @@ nlohmann::json Values(const Context& ctx, const ReleaseParams& p, const TenantSp
 void HelmReleaseStep::validate_params(std::string_view params_json) { ReleaseParams::Parse(params_json); }
 
 HelmReleaseStep::Rendered HelmReleaseStep::Render(const Context& ctx, bool for_removal) {
-  const auto p = ReleaseParams::Parse(ctx.params_json());
+  Rendered r;
+  r.params = ReleaseParams::Parse(ctx.params_json());
+  const ReleaseParams& p = r.params;
   const auto spec = TenantSpec::Parse(ctx.spec_json());
   const auto services = spec.services();
-  Rendered r;
   r.requested = std::find(services.begin(), services.end(), p.service) != services.end();
 
   const std::string ns = "tenant-" + ctx.slug();
@@ -107,14 +108,13 @@ Observation HelmReleaseStep::observe(Context& ctx) {
   Observation found = DeliveryFromSettings(ctx)->Observe(r.batch);
   if (r.requested) return found;
   if (found.state == Observation::State::kAbsent) return Observation::InSync();
-  const auto p = ReleaseParams::Parse(ctx.params_json());
-  return Observation::Drifted("service " + p.service +
+  return Observation::Drifted("service " + r.params.service +
                               " is not in the tenant's services, but its HelmRelease is still delivered");
 }
 
 void HelmReleaseStep::apply(Context& ctx) {
   const Rendered r = Render(ctx);
-  const auto p = ReleaseParams::Parse(ctx.params_json());
+  const ReleaseParams& p = r.params;
   auto delivery = DeliveryFromSettings(ctx);
   ctx.set_output("release", p.service);
   ctx.set_output("namespace", "tenant-" + ctx.slug());

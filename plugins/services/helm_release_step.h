@@ -29,6 +29,7 @@
 #include <matih/step.hpp>
 
 #include "kube_delivery/kube_object.h"
+#include "services/release_params.h"
 
 namespace matih::plugins::services {
 
@@ -41,6 +42,7 @@ class HelmReleaseStep final : public Step {
 
   // What one call delivers (or removes) and whether the tenant asked for the service.
   struct Rendered {
+    ReleaseParams params;
     bool requested = false;
     ObjectBatch batch;
     std::vector<std::string> wired;  // pointers filled from earlier outputs
