@@ -17,6 +17,14 @@
 #include "control_plane/tenant_record_step.h"
 
 MATIH_PLUGIN("matih-control-plane", "1.0.0") {
+  plugin.setting("controlplane.database_url", "libpq URL of the control-plane database",
+                 MATIH_SETTING_REQUIRED);
+  plugin.setting("controlplane.hash_key_file",
+                 "file of >= 32 bytes: HMAC key of stored invite tokens and API keys",
+                 MATIH_SETTING_REQUIRED);
+  plugin.setting("controlplane.invite_ttl_hours", "lifetime of the admin's invite token (168)");
+  // The welcome e-mail (step 55) carries the invite link.
+  plugin.share_secret("controlplane/admin-invite-token");
   plugin.add<matih::plugins::TenantRecordStep>("controlplane.tenant",
                                                "The tenant's row in the control-plane registry");
   plugin.add<matih::plugins::AdminUserStep>("controlplane.admin_user",

@@ -14,9 +14,14 @@
 // Params and template values: object_step.h.
 #include <matih/step.hpp>
 
+#include "kube_delivery/delivery_from_settings.h"
 #include "kubernetes/object_step.h"
 
 MATIH_PLUGIN("matih-kubernetes", "1.0.0") {
+  plugin.setting("templates.dir", "directory of the Kubernetes object templates (or param templates_dir)");
+  plugin.setting("kubernetes.managed_by",
+                 "value of the app.kubernetes.io/managed-by label (matih-provisioner)");
+  matih::plugins::DeclareDeliverySettings(plugin);
   plugin.add<matih::plugins::KubernetesObjectStep>(
       "kubernetes.object", "Kubernetes objects from a template, via GitOps (git) or server-side apply");
 }

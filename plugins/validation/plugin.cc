@@ -16,6 +16,14 @@
 #include "validation/validate_step.h"
 
 MATIH_PLUGIN("matih-validation", "1.0.0") {
+  plugin.setting("tenant.regions", "comma list of regions tenants may choose", MATIH_SETTING_REQUIRED);
+  plugin.setting("tenant.reserved_slugs", "comma list of slugs added to the built-in reserved words");
+  plugin.setting("tenant.service_catalog", "the service catalog file (or param service_catalog)");
+  plugin.setting("controlplane.database_url", "libpq URL of the control-plane database (quota reservations)",
+                 MATIH_SETTING_REQUIRED);
+  plugin.setting("quota.*",
+                 "capacity limits: quota.shared.tenants, quota.dedicated.clusters, "
+                 "quota.region[.<region>].tenants, quota.tier.<tier>.tenants");
   plugin.add<matih::plugins::ValidateRequestStep>(
       "tenant.validate", "Checks slug, tier, region, admin e-mail, services and spec; lists every problem");
   plugin.add<matih::plugins::CheckQuotasStep>(

@@ -90,15 +90,32 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
   Status catalog_status;
   auto catalog = ctx.catalog();
   catalog_status = catalog.ok() ? (*catalog)->CheckKinds(**plugins) : catalog.status();
+  std::vector<std::string> warnings;
+  Status settings_status =
+      (*plugins)->CheckSettings(ctx.config().engine.settings, ctx.config().engine.runner_settings, &warnings);
   if (format == "json") {
     nlohmann::json j = {{"plugins", nlohmann::json::array()}, {"catalog_ok", catalog_status.ok()}};
     if (!catalog_status.ok()) j["catalog_error"] = catalog_status.message();
-    for (const auto& p : (*plugins)->plugins())
+    j["settings_ok"] = settings_status.ok();
+    if (!settings_status.ok()) j["settings_error"] = settings_status.message();
+    j["warnings"] = warnings;
+    for (const auto& p : (*plugins)->plugins()) {
+      nlohmann::json settings = nlohmann::json::array();
+      for (const auto& s : p.settings)
+        settings.push_back({{"name", s.name},
+                            {"description", s.description},
+                            {"required", s.required},
+                            {"secret", s.secret},
+                            {"set", ctx.config().engine.settings.count(s.name) > 0}});
       j["plugins"].push_back({{"file", p.file},
                               {"name", p.name},
                               {"version", p.version},
                               {"abi", p.abi_version},
-                              {"kinds", p.kinds}});
+                              {"kinds", p.kinds},
+                              {"declares_settings", p.declares_settings},
+                              {"settings", settings},
+                              {"shared_secrets", p.shared_secrets}});
+    }
     ctx.out() << j.dump(2) << "\n";
   } else {
     Table table({"PLUGIN", "VERSION", "ABI", "KINDS", "FILE"});
@@ -108,10 +125,31 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
       table.Add({p.name, p.version, p.abi_version, kinds, p.file});
     }
     table.Print(ctx.out());
+    Table settings({"PLUGIN", "SETTING", "REQUIRED", "SECRET", "SET", "DESCRIPTION"});
+    bool any = false;
+    for (const auto& p : (*plugins)->plugins()) {
+      if (!p.declares_settings) {
+        settings.Add({p.name, "(undeclared: plugin older than step ABI 1.2)", "", "", "", ""});
+        any = true;
+      }
+      for (const auto& s : p.settings) {
+        settings.Add({p.name, "targets." + s.name, s.required ? "yes" : "no", s.secret ? "yes" : "no",
+                      ctx.config().engine.settings.count(s.name) ? "yes" : "no", s.description});
+        any = true;
+      }
+    }
+    if (any) {
+      ctx.out() << "\n";
+      settings.Print(ctx.out());
+    }
+    for (const auto& w : warnings) ctx.out() << "warning: " << w << "\n";
     ctx.out() << (catalog_status.ok() ? "catalog: every enabled step has its kind\n"
                                       : "catalog: " + catalog_status.message() + "\n");
+    ctx.out() << (settings_status.ok() ? "settings: every [targets] key is declared by a plugin\n"
+                                       : "settings: " + settings_status.message() + "\n");
   }
-  return catalog_status.ok() ? kExitOk : ExitCodeFor(catalog_status);
+  if (!catalog_status.ok()) return ExitCodeFor(catalog_status);
+  return settings_status.ok() ? kExitOk : ExitCodeFor(settings_status);
 }
 
 }  // namespace matih::runner

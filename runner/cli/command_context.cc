@@ -6,6 +6,7 @@
 
 #include "secrets/secret_key.h"
 #include "secrets/sodium_secret_store.h"
+#include "telemetry/logger.h"
 
 namespace matih::runner {
 
@@ -69,6 +70,12 @@ Result<const PluginHost*> CommandContext::plugins(bool check_catalog) {
     auto c = catalog();
     if (!c.ok()) return c.status();
     if (Status s = (*c)->CheckKinds(*plugins_); !s.ok()) return s;
+    std::vector<std::string> warnings;
+    if (Status s =
+            plugins_->CheckSettings(config_.engine.settings, config_.engine.runner_settings, &warnings);
+        !s.ok())
+      return s;
+    for (const std::string& w : warnings) Logger::Warn({}, w);
   }
   return plugins_.get();
 }

@@ -288,6 +288,7 @@ Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags,
     std::string joined;
     for (const auto& r : config.regions) joined += (joined.empty() ? "" : ",") + r;
     config.engine.settings["tenant.regions"] = joined;
+    config.engine.runner_settings.insert("tenant.regions");
   }
   return config;
 }

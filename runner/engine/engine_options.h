@@ -2,6 +2,7 @@
 #pragma once
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "common/duration.h"
@@ -20,6 +21,9 @@ struct EngineOptions {
   RetryPolicy tenant_backoff{0, Millis(30'000), Millis(3'600'000), 2.0, 0.2};  // between runs
   FailurePolicy failure_policy = FailurePolicy::kRollback;
   std::map<std::string, std::string> settings;  // [targets], handed to plugins
+  // Keys of `settings` the runner adds itself (tenant.regions from [tenants]); not checked
+  // against the settings plugins declare.
+  std::set<std::string> runner_settings;
 };
 
 }  // namespace matih::runner

@@ -56,6 +56,7 @@ StepCall ProvisioningService::MakeCall(const CatalogStep& step, bool dry_run) co
   call.outputs = &outputs_;
   call.secrets = deps_.secrets;
   call.settings = &deps_.options->settings;
+  call.lease_epoch = session_.lease().epoch;
   return call;
 }
 

@@ -49,6 +49,7 @@ struct StepCall {
   const std::atomic<bool>* cancel = nullptr;
   SecretStore* secrets = nullptr;
   const std::map<std::string, std::string>* settings = nullptr;  // the runner's [targets]
+  int64_t lease_epoch = 0;  // the fencing token of the runner's lease on the tenant; 0: none
 };
 
 // What the kind answered. `status` is the raw ABI status (IN_SYNC, DRIFTED, ABSENT, OK or an

@@ -12,6 +12,8 @@
 namespace matih::runner {
 namespace {
 
+const PluginScope kLegacyScope{};
+
 constexpr std::uint64_t kContextMagic = 0x6d61746968637478ULL;  // "matihctx"
 // Shorter secret values are not redacted: replacing every "1" or "ab" in a message would
 // destroy it and hide nothing worth hiding.
@@ -88,6 +90,8 @@ matih_status GetSetting(matih_step_context* ctx, matih_str key, matih_str* value
     if (settings == nullptr) return MATIH_STATUS_NOT_FOUND;
     auto it = settings->find(std::string(View(key)));
     if (it == settings->end()) return MATIH_STATUS_NOT_FOUND;
+    // A credential the plugin declared: redacted from its log lines, messages and outputs.
+    if (hc.scope().secret_settings.count(it->first)) hc.RememberSecret(it->second);
     *value = Str(it->second);
     return MATIH_STATUS_OK;
   });
@@ -145,7 +149,7 @@ matih_status PutSecret(matih_step_context* ctx, matih_str name, matih_str value)
                    "[" + hc.kind() + "] cannot store a secret: this runner has no secret store");
       return MATIH_STATUS_FAILED_PRECONDITION;
     }
-    Status s = call.secrets->Put(call.tenant.id, std::string(View(name)), View(value));
+    Status s = call.secrets->Put(call.tenant.id, hc.StoredSecretName(View(name)), View(value));
     if (!s.ok()) {
       Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] " + hc.Redact(s.ToString()));
       return static_cast<matih_status>(s.code());
@@ -154,24 +158,64 @@ matih_status PutSecret(matih_step_context* ctx, matih_str name, matih_str value)
   });
 }
 
+// Reads `stored_name` of the call's tenant into a [call] value. Only NotFound means absent; any
+// other failure of the store is reported with its own code.
+matih_status ReadSecret(HostCall& hc, const std::string& stored_name, matih_str* value) {
+  const StepCall& call = hc.call();
+  if (call.secrets == nullptr) {
+    Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] cannot read a secret: this runner has no secret store");
+    return MATIH_STATUS_FAILED_PRECONDITION;
+  }
+  Result<std::string> secret = call.secrets->Get(call.tenant.id, stored_name);
+  if (!secret.ok()) {
+    if (secret.status().code() != Code::kNotFound) {
+      Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] " + secret.status().ToString());
+    }
+    return static_cast<matih_status>(secret.status().code());
+  }
+  *value = hc.KeepSecret(*secret);
+  sodium_memzero(secret->data(), secret->size());
+  return MATIH_STATUS_OK;
+}
+
 matih_status GetSecret(matih_step_context* ctx, matih_str name, matih_str* value) {
   return Guard(ctx, matih_status{MATIH_STATUS_FAILED_PRECONDITION}, [&](HostCall& hc) -> matih_status {
     if (value == nullptr || !Valid(name) || name.size == 0) return MATIH_STATUS_INVALID_ARGUMENT;
+    return ReadSecret(hc, hc.StoredSecretName(View(name)), value);
+  });
+}
+
+matih_status DeleteSecret(matih_step_context* ctx, matih_str name) {
+  return Guard(ctx, matih_status{MATIH_STATUS_FAILED_PRECONDITION}, [&](HostCall& hc) -> matih_status {
+    if (!Valid(name) || name.size == 0) return MATIH_STATUS_INVALID_ARGUMENT;
     const StepCall& call = hc.call();
+    if (call.dry_run) return MATIH_STATUS_FAILED_PRECONDITION;
     if (call.secrets == nullptr) {
-      Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] cannot read a secret: this runner has no secret store");
+      Logger::Warn(FieldsOf(hc),
+                   "[" + hc.kind() + "] cannot delete a secret: this runner has no secret store");
       return MATIH_STATUS_FAILED_PRECONDITION;
     }
-    Result<std::string> secret = call.secrets->Get(call.tenant.id, std::string(View(name)));
-    if (!secret.ok()) {
-      if (secret.status().code() != Code::kNotFound) {
-        Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] " + secret.status().ToString());
-      }
-      return static_cast<matih_status>(secret.status().code());
+    Status s = call.secrets->Delete(call.tenant.id, hc.StoredSecretName(View(name)));
+    if (!s.ok()) {
+      Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] " + s.ToString());
+      return static_cast<matih_status>(s.code());
     }
-    *value = hc.KeepSecret(*secret);
-    sodium_memzero(secret->data(), secret->size());
     return MATIH_STATUS_OK;
+  });
+}
+
+matih_status GetSharedSecret(matih_step_context* ctx, matih_str owner, matih_str name, matih_str* value) {
+  return Guard(ctx, matih_status{MATIH_STATUS_FAILED_PRECONDITION}, [&](HostCall& hc) -> matih_status {
+    if (value == nullptr || !Valid(owner) || !Valid(name) || owner.size == 0 || name.size == 0)
+      return MATIH_STATUS_INVALID_ARGUMENT;
+    const std::string owner_name(View(owner));
+    const SharedSecrets* shared = hc.scope().shared;
+    if (shared == nullptr || !shared->Allows(owner_name, View(name))) {
+      Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] plugin " + owner_name + " does not share secret '" +
+                                     std::string(View(name)) + "'");
+      return MATIH_STATUS_PERMISSION_DENIED;
+    }
+    return ReadSecret(hc, owner_name + "/" + std::string(View(name)), value);
   });
 }
 
@@ -241,6 +285,8 @@ const matih_host_api kHostApi = [] {
   api.callback_is_dry_run = &IsDryRun;
   api.callback_set_message = &SetMessage;
   api.callback_get_extension = &GetExtension;
+  api.callback_delete_secret = &DeleteSecret;
+  api.callback_get_shared_secret = &GetSharedSecret;
   return api;
 }();
 
@@ -248,11 +294,26 @@ const matih_host_api kHostApi = [] {
 
 const matih_host_api* HostServicesTable() { return &kHostApi; }
 
-HostCall::HostCall(const StepCall& call, StepAnswer& answer, std::string_view kind)
-    : call_(call), answer_(answer), kind_(kind) {
+bool SharedSecrets::Allows(const std::string& owner, std::string_view name) const {
+  auto it = patterns_.find(owner);
+  if (it == patterns_.end()) return false;
+  for (const std::string& pattern : it->second) {
+    if (!pattern.empty() && pattern.back() == '*') {
+      if (name.substr(0, pattern.size() - 1) == std::string_view(pattern).substr(0, pattern.size() - 1))
+        return true;
+    } else if (name == pattern) {
+      return true;
+    }
+  }
+  return false;
+}
+
+HostCall::HostCall(const StepCall& call, StepAnswer& answer, std::string_view kind, const PluginScope* scope)
+    : call_(call), answer_(answer), kind_(kind), scope_(scope ? scope : &kLegacyScope) {
   static_assert(std::is_standard_layout_v<Context>, "Context must start with matih_step_context");
   context_.abi.struct_size = sizeof(matih_step_context);
   context_.abi.host = HostServicesTable();
+  context_.abi.lease_epoch = call.lease_epoch;
   context_.magic = kContextMagic;
   context_.self = this;
 }
@@ -266,6 +327,11 @@ HostCall* HostCall::From(matih_step_context* ctx) {
   if (ctx == nullptr || ctx->host != HostServicesTable()) return nullptr;
   auto* full = reinterpret_cast<Context*>(ctx);
   return full->magic == kContextMagic ? full->self : nullptr;
+}
+
+std::string HostCall::StoredSecretName(std::string_view name) const {
+  if (scope_->secret_namespace.empty()) return std::string(name);
+  return scope_->secret_namespace + "/" + std::string(name);
 }
 
 matih_str HostCall::Keep(std::string_view value) {

@@ -16,21 +16,49 @@
 
 #include <cstdint>
 #include <deque>
+#include <map>
+#include <set>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "engine/step_kind.h"
 
 namespace matih::runner {
 
-// The host services table (ABI 1.1), [static] for the process's lifetime.
+// The host services table (ABI 1.2), [static] for the process's lifetime.
 const matih_host_api* HostServicesTable();
+
+// Secrets that plugins share with others: owner plugin name -> name patterns (a trailing '*'
+// matches a prefix). Filled while plugins load, immutable afterwards.
+class SharedSecrets {
+ public:
+  void Share(const std::string& owner, std::string pattern) {
+    patterns_[owner].push_back(std::move(pattern));
+  }
+  bool Allows(const std::string& owner, std::string_view name) const;
+
+ private:
+  std::map<std::string, std::vector<std::string>> patterns_;
+};
+
+// What the calls of one plugin may reach beyond the StepCall: its secret namespace ("" is the
+// legacy namespace shared by 1.0 and 1.1 plugins), the settings it declared as credentials (their
+// values are redacted like secrets), and the secrets other plugins share. `shared` may be null
+// (nothing is shared); it must outlive every call.
+struct PluginScope {
+  std::string secret_namespace;
+  std::set<std::string, std::less<>> secret_settings;
+  const SharedSecrets* shared = nullptr;
+};
 
 // What the callbacks write to, and what a plugin's [call] strings point into, for one call.
 class HostCall {
  public:
-  // `kind` names the step kind in log lines. `call` and `answer` must outlive this object.
-  HostCall(const StepCall& call, StepAnswer& answer, std::string_view kind);
+  // `kind` names the step kind in log lines. `call`, `answer` and `scope` must outlive this
+  // object; a null `scope` is a plugin without a namespace (legacy) that nobody shares with.
+  HostCall(const StepCall& call, StepAnswer& answer, std::string_view kind,
+           const PluginScope* scope = nullptr);
   ~HostCall();
   HostCall(const HostCall&) = delete;
   HostCall& operator=(const HostCall&) = delete;
@@ -43,6 +71,9 @@ class HostCall {
   const StepCall& call() const { return call_; }
   StepAnswer& answer() { return answer_; }
   const std::string& kind() const { return kind_; }
+  const PluginScope& scope() const { return *scope_; }
+  // The name under which the store keeps this plugin's secret `name`.
+  std::string StoredSecretName(std::string_view name) const;
 
   // Keeps a copy alive until the call ends and returns it as a [call] string.
   matih_str Keep(std::string_view value);
@@ -67,6 +98,7 @@ class HostCall {
   const StepCall& call_;
   StepAnswer& answer_;
   std::string kind_;
+  const PluginScope* scope_;
   std::deque<std::string> kept_;     // [call] strings; a deque never moves its elements
   std::deque<std::string> secrets_;  // wiped in the destructor
 };

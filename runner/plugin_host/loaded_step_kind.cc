@@ -82,7 +82,7 @@ StepAnswer LoadedStepKind::Invoke(Operation op, OnCall fn, const StepCall& call)
     answer.message = Describe() + ": " + op_name + " refused in a dry run (planning only observes)";
     return answer;
   }
-  HostCall host_call(call, answer, name_);
+  HostCall host_call(call, answer, name_, &plugin_.scope);
   matih_status raw = MATIH_STATUS_INTERNAL;
   try {
     raw = fn(kind_.kind_data, host_call.context());

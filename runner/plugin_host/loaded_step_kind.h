@@ -16,6 +16,7 @@
 #include <string>
 
 #include "engine/step_kind.h"
+#include "plugin_host/host_services.h"
 
 namespace matih::runner {
 
@@ -26,6 +27,7 @@ struct PluginIdentity {
   std::string version;  // matih_plugin.version
   uint32_t abi_major = 0;
   uint32_t abi_minor = 0;
+  PluginScope scope;  // secret namespace, credential settings, what others share
 };
 
 class LoadedStepKind final : public StepKind {

@@ -25,6 +25,29 @@ constexpr size_t kMinPluginSize = offsetof(matih_plugin, kind_struct_size) + siz
 constexpr size_t kMinKindSize = offsetof(matih_step_kind, on_remove) + sizeof(void*);
 // A sanity bound: a count beyond this is a corrupt table, not a plugin.
 constexpr size_t kMaxKinds = 4096;
+constexpr size_t kMaxSettings = 1024;
+constexpr size_t kMinSettingSize = offsetof(matih_setting, description) + sizeof(const char*);
+
+// A key, or a family of keys ending in ".*" ("quota.*": every key that starts with "quota.").
+bool IsSettingName(const char* name) {
+  if (name == nullptr || *name == '\0' || std::strlen(name) > 128) return false;
+  for (const char* p = name; *p; ++p) {
+    unsigned char c = static_cast<unsigned char>(*p);
+    if (c == '*' && p[1] == '\0' && p > name && p[-1] == '.') continue;
+    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+bool IsDeclared(const std::set<std::string, std::less<>>& declared, const std::string& key) {
+  if (declared.count(key)) return true;
+  for (const std::string& d : declared) {
+    if (d.size() >= 2 && d.back() == '*' && key.size() > d.size() - 1 &&
+        key.compare(0, d.size() - 1, d, 0, d.size() - 1) == 0)
+      return true;
+  }
+  return false;
+}
 
 std::string HostAbi() {
   return std::to_string(MATIH_STEP_ABI_VERSION_MAJOR) + "." + std::to_string(MATIH_STEP_ABI_VERSION_MINOR);
@@ -71,6 +94,12 @@ struct PluginHost::Impl {
   std::vector<std::unique_ptr<LoadedStepKind>> kinds;
   std::map<std::string, const LoadedStepKind*, std::less<>> by_name;
   std::vector<LoadedPluginInfo> plugins;
+  // What plugins share of their secrets; every kind's PluginScope points here.
+  std::unique_ptr<SharedSecrets> shared_secrets = std::make_unique<SharedSecrets>();
+
+  // Reads the 1.2 fields of `table` (declared settings, shared secrets) into `info` and `scope`.
+  Status ReadDeclarations(const std::string& file, const matih_plugin* table, LoadedPluginInfo& info,
+                          PluginScope& scope) const;
 
   // Loads one file; a refusal leaves this object as it was.
   Status LoadFile(const fs::path& found, const PluginHostOptions& options,
@@ -171,8 +200,17 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
                            std::to_string(kMinKindSize) + " are needed");
   }
 
-  PluginIdentity identity{file, table->name, table->version ? table->version : "", table->abi_major,
-                          table->abi_minor};
+  PluginIdentity identity{
+      file, table->name, table->version ? table->version : "", table->abi_major, table->abi_minor, {}};
+  LoadedPluginInfo info{file, identity.name, identity.version, plugin_abi, {}, false, {}, {}};
+  if (Status s = ReadDeclarations(file, table, info, identity.scope); !s.ok()) return s;
+  for (const LoadedPluginInfo& p : plugins) {
+    if (p.name == info.name && info.declares_settings) {
+      // Two plugins of one name would share a secret namespace.
+      return InvalidArgument("plugin " + file + " is named " + info.name + ", like " + p.file +
+                             ": refusing " + file + " (plugin names must be unique)");
+    }
+  }
   std::vector<std::unique_ptr<LoadedStepKind>> new_kinds;
   std::set<std::string> names;
   const auto* base = reinterpret_cast<const unsigned char*>(table->kinds);
@@ -208,7 +246,7 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
     new_kinds.push_back(std::make_unique<LoadedStepKind>(identity, kind));
   }
 
-  LoadedPluginInfo info{file, identity.name, identity.version, plugin_abi, {}};
+  for (const std::string& pattern : info.shared_secrets) shared_secrets->Share(info.name, pattern);
   for (auto& kind : new_kinds) {
     info.kinds.push_back(kind->name());
     by_name.emplace(kind->name(), kind.get());
@@ -219,6 +257,80 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   plugins.push_back(std::move(info));
   libraries.push_back(std::move(library));
   return Status::Ok();
+}
+
+Status PluginHost::Impl::ReadDeclarations(const std::string& file, const matih_plugin* table,
+                                          LoadedPluginInfo& info, PluginScope& scope) const {
+  scope.shared = shared_secrets.get();
+  // Plugins older than 1.2 keep the legacy secret namespace and declare nothing.
+  if (table->abi_minor < 2 || !MATIH_ABI_HAS_FIELD(table, matih_plugin, shared_secrets)) return Status::Ok();
+  info.declares_settings = true;
+  scope.secret_namespace = info.name;
+  if (table->setting_count > kMaxSettings || (table->setting_count > 0 && table->settings == nullptr) ||
+      (table->setting_count > 0 && table->setting_struct_size < kMinSettingSize)) {
+    return InvalidArgument("plugin " + file + " returned a corrupt settings array (" +
+                           std::to_string(table->setting_count) + " settings of " +
+                           std::to_string(table->setting_struct_size) + " bytes)");
+  }
+  const auto* base = reinterpret_cast<const unsigned char*>(table->settings);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < table->setting_count; ++i) {
+    matih_setting s{};
+    std::memcpy(&s, base + i * table->setting_struct_size, std::min(table->setting_struct_size, sizeof s));
+    if (!IsSettingName(s.name)) {
+      return InvalidArgument(
+          "plugin " + file + ", setting #" + std::to_string(i) +
+          " has a missing or malformed name (letters, digits, '.', '_', '-', a final \".*\")");
+    }
+    if (!seen.insert(s.name).second) {
+      return InvalidArgument("plugin " + file + " declares setting " + s.name + " twice");
+    }
+    info.settings.push_back({s.name, s.description ? s.description : "",
+                             (s.flags & MATIH_SETTING_REQUIRED) != 0, (s.flags & MATIH_SETTING_SECRET) != 0});
+    if (s.flags & MATIH_SETTING_SECRET) scope.secret_settings.insert(s.name);
+  }
+  if (table->shared_secret_count > kMaxSettings ||
+      (table->shared_secret_count > 0 && table->shared_secrets == nullptr)) {
+    return InvalidArgument("plugin " + file + " returned a corrupt shared-secrets array");
+  }
+  for (size_t i = 0; i < table->shared_secret_count; ++i) {
+    const char* name = table->shared_secrets[i];
+    if (name == nullptr || *name == '\0') {
+      return InvalidArgument("plugin " + file + ", shared secret #" + std::to_string(i) + " has no name");
+    }
+    info.shared_secrets.emplace_back(name);
+  }
+  return Status::Ok();
+}
+
+Status PluginHost::CheckSettings(const std::map<std::string, std::string>& targets,
+                                 const std::set<std::string>& ignore,
+                                 std::vector<std::string>* warnings) const {
+  std::set<std::string, std::less<>> declared;
+  std::vector<std::string> undeclaring;
+  for (const LoadedPluginInfo& p : impl_->plugins) {
+    if (!p.declares_settings) undeclaring.push_back(p.name);
+    for (const DeclaredSetting& s : p.settings) declared.insert(s.name);
+  }
+  std::vector<std::string> unknown;
+  for (const auto& [key, value] : targets) {
+    if (!ignore.count(key) && !IsDeclared(declared, key)) unknown.push_back(key);
+  }
+  if (unknown.empty()) return Status::Ok();
+  std::string keys;
+  for (const std::string& k : unknown) keys += (keys.empty() ? "" : ", ") + std::string("targets.") + k;
+  if (!undeclaring.empty()) {
+    std::string names;
+    for (const std::string& n : undeclaring) names += (names.empty() ? "" : ", ") + n;
+    if (warnings) {
+      warnings->push_back("setting(s) " + keys + " declared by no plugin; passed through because plugin(s) " +
+                          names + " (older than step ABI 1.2) cannot declare theirs");
+    }
+    return Status::Ok();
+  }
+  return InvalidArgument(
+      "unknown setting(s) " + keys +
+      ": no loaded plugin declares them (misspelt? `plugins verify` lists every plugin's settings)");
 }
 
 PluginHost::PluginHost() : impl_(std::make_unique<Impl>()) {}

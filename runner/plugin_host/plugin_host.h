@@ -12,6 +12,7 @@
 
 #include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -30,12 +31,25 @@ struct PluginHostOptions {
 };
 
 // One loaded plugin file, for `plugins verify` and `steps list`.
+// A [targets] setting a plugin declared (ABI 1.2).
+struct DeclaredSetting {
+  std::string name;  // key under [targets], "dns.api_url"
+  std::string description;
+  bool required = false;
+  bool secret = false;
+};
+
 struct LoadedPluginInfo {
   std::string file;
   std::string name;
   std::string version;
-  std::string abi_version;  // as the plugin was built, "1.1"
+  std::string abi_version;  // as the plugin was built, "1.2"
   std::vector<std::string> kinds;
+  // False for plugins older than ABI 1.2, which cannot declare settings: the host then cannot
+  // tell their settings from typos and passes unknown keys through with a warning.
+  bool declares_settings = false;
+  std::vector<DeclaredSetting> settings;
+  std::vector<std::string> shared_secrets;  // names (or prefixes ending in '*') others may read
 };
 
 class PluginHost : public StepKindRegistry {
@@ -46,6 +60,12 @@ class PluginHost : public StepKindRegistry {
   const StepKind* Find(std::string_view name) const override;
   std::vector<const StepKind*> All() const override;
   const std::vector<LoadedPluginInfo>& plugins() const;
+  // Checks the runner's [targets] keys against the settings the plugins declared: a key no
+  // plugin declares is InvalidArgument naming it, unless a loaded plugin is too old to declare
+  // its settings (then the key is passed through and named in `warnings`).
+  // Keys in `ignore` are the runner's own and not checked.
+  Status CheckSettings(const std::map<std::string, std::string>& targets, const std::set<std::string>& ignore,
+                       std::vector<std::string>* warnings) const;
 
  private:
   PluginHost();

@@ -18,6 +18,8 @@ class SecretStore {
   virtual Status Put(const std::string& tenant_id, const std::string& name, std::string_view value) = 0;
   // The value, or NotFound.
   virtual Result<std::string> Get(const std::string& tenant_id, const std::string& name) = 0;
+  // Removes one secret; OK when it was absent.
+  virtual Status Delete(const std::string& tenant_id, const std::string& name) = 0;
   // Removes every secret of the tenant (deprovisioning).
   virtual Status DeleteAll(const std::string& tenant_id) = 0;
 };

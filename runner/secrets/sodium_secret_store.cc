@@ -164,6 +164,23 @@ Result<std::string> SodiumSecretStore::Get(const std::string& tenant_id, const s
   return plain;
 }
 
+Status SodiumSecretStore::Delete(const std::string& tenant_id, const std::string& name) {
+  if (Status s = CheckNames(tenant_id, name); !s.ok()) return s;
+  const std::string what = "secret store: cannot delete secret '" + name + "' of tenant " + tenant_id;
+  std::lock_guard<std::mutex> lock(mu_);
+  try {
+    pqxx::work tx(Connection());
+    tx.exec_params("DELETE FROM matih.tenant_secrets WHERE tenant_id = $1 AND name = $2", tenant_id, name);
+    tx.commit();
+  } catch (const pqxx::broken_connection& e) {
+    connection_.reset();
+    return FromDatabaseError(what, e);
+  } catch (const std::exception& e) {
+    return FromDatabaseError(what, e);
+  }
+  return Status::Ok();
+}
+
 Status SodiumSecretStore::DeleteAll(const std::string& tenant_id) {
   if (tenant_id.empty()) return InvalidArgument("secret store: empty tenant id");
   const std::string what = "secret store: cannot delete the secrets of tenant " + tenant_id;

@@ -30,6 +30,7 @@ class SodiumSecretStore final : public SecretStore {
 
   Status Put(const std::string& tenant_id, const std::string& name, std::string_view value) override;
   Result<std::string> Get(const std::string& tenant_id, const std::string& name) override;
+  Status Delete(const std::string& tenant_id, const std::string& name) override;
   Status DeleteAll(const std::string& tenant_id) override;
 
  private:

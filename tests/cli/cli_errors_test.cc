@@ -188,6 +188,18 @@ TEST_F(CliErrorTest, UnknownConfigKeyNamesKeyAndFile) {
   ExpectUsageError({"--config", conf, "tenants", "list"}, {"unknown config key 'run.turbo'", conf});
 }
 
+TEST_F(CliErrorTest, UnknownTargetsKeyIsRefusedWhenEveryPluginDeclaresItsSettings) {
+  std::string conf = WriteConfig("test.state_dirr = /tmp/typo\n", "typo.conf");
+  ExpectUsageError({"--config", conf, "run"},
+                   {"unknown setting(s) targets.test.state_dirr", "plugins verify"});
+  // plugins verify reports it beside the plugins and their declared settings, and exits 2.
+  CliResult r = Cli({"--config", conf, "plugins", "verify"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("settings: unknown setting(s) targets.test.state_dirr")) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("targets.test.state_dir ")) << "the declared setting is listed\n"
+                                                           << Describe(r);
+}
+
 TEST_F(CliErrorTest, UnknownSectionKeyNamesKeyAndFile) {
   std::string conf = WriteConfig("\n[cache]\nsize = 10\n", "bad.conf");
   ExpectUsageError({"--config", conf, "tenants", "list"}, {"unknown config key 'cache.size'", conf});

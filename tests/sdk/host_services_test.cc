@@ -171,7 +171,8 @@ TEST_F(HostServices, SecretsWithoutAStoreAreRefusedNotCrashed) {
   StepAnswer put = Kind("test.secret_put").Apply(call);
   EXPECT_EQ(put.status, MATIH_STATUS_FAILED_PRECONDITION);
   EXPECT_EQ(put.message, "host refused to store secret");
-  EXPECT_EQ(Kind("test.secret_check").Apply(call).status, MATIH_STATUS_NOT_FOUND);
+  // No store is not "absent": a step must not mistake it for a secret never issued.
+  EXPECT_EQ(Kind("test.secret_check").Apply(call).status, MATIH_STATUS_FAILED_PRECONDITION);
 }
 
 }  // namespace

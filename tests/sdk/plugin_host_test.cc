@@ -69,7 +69,7 @@ TEST(PluginHost, LoadListsEveryKindWithItsPluginFileVersionAndAbi) {
   EXPECT_EQ(info.version, "2.3.4");
   EXPECT_EQ(info.abi_version, "1.2");
   EXPECT_EQ(info.file, fs::canonical(TestPluginDir("probe") + "/sdk_tp_probe.so").string());
-  EXPECT_EQ(info.kinds.size(), 6u);
+  EXPECT_EQ(info.kinds.size(), 8u);
 
   const StepKind* echo = host->Find("test.echo");
   ASSERT_NE(echo, nullptr);
@@ -78,7 +78,7 @@ TEST(PluginHost, LoadListsEveryKindWithItsPluginFileVersionAndAbi) {
   EXPECT_EQ(echo->plugin_version(), "2.3.4");
   EXPECT_EQ(echo->plugin_file(), info.file);
   EXPECT_EQ(echo->abi_version(), "1.2");
-  EXPECT_EQ(host->All().size(), 6u);
+  EXPECT_EQ(host->All().size(), 8u);
   EXPECT_EQ(host->Find("no.such.kind"), nullptr);
 }
 

@@ -61,7 +61,7 @@ TEST_F(PluginSecrets, ValueIsEncryptedAtRest) {
       tx.exec("SELECT tenant_id, name, t::text, encode(ciphertext, 'escape') FROM matih.tenant_secrets t");
   ASSERT_EQ(rows.size(), 1u);
   EXPECT_EQ(rows[0][0].as<std::string>(), TestCall("x").tenant.id);
-  EXPECT_EQ(rows[0][1].as<std::string>(), "db-password");
+  EXPECT_EQ(rows[0][1].as<std::string>(), "probe/db-password") << "kept in the plugin's own namespace";
   EXPECT_EQ(rows[0][2].as<std::string>().find(kSecret), std::string::npos);
   EXPECT_EQ(rows[0][3].as<std::string>().find(kSecret), std::string::npos);
 }

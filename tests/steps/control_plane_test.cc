@@ -53,8 +53,9 @@ class ControlPlane : public ::testing::Test {
     auto f = tx.exec1(sql)[0];
     return f.is_null() ? "NULL" : f.as<std::string>();
   }
+  // A secret of the control-plane plugin, in its namespace (step ABI 1.2).
   std::string Secret(const std::string& name) {
-    auto value = harness_.secrets().Get(tenant_.view.id, name);
+    auto value = harness_.secrets().Get(tenant_.view.id, "matih-control-plane/" + name);
     return value.ok() ? value.value() : "";
   }
 

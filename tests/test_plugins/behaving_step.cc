@@ -142,6 +142,7 @@ class NoopStep final : public matih::Step {
 }  // namespace
 
 MATIH_PLUGIN("matih-test-steps", "0.1.0") {
+  plugin.setting("test.state_dir", "folder of the test steps' per-tenant files", MATIH_SETTING_REQUIRED);
   plugin.add<FileStep>("test.file", "Test double: a file per tenant and step, with failures on demand");
   plugin.add<NoopStep>("test.noop", "Test double: no outside work (benchmark)");
 }

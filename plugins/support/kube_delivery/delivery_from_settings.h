@@ -17,4 +17,8 @@ namespace matih::plugins {
 
 std::unique_ptr<ObjectDelivery> DeliveryFromSettings(const Context& ctx);
 
+// Declares the [targets] settings DeliveryFromSettings reads (kubernetes.delivery, gitops.*,
+// kubernetes.* of the API delivery) on a plugin that uses it; call it from MATIH_PLUGIN.
+void DeclareDeliverySettings(Plugin& plugin);
+
 }  // namespace matih::plugins

@@ -9,6 +9,9 @@
 //                      output, message); the host must keep it out of all of them.
 //   test.validated     validate_params: refuses params that lack "size".
 //   test.wait_cancel   apply: polls the cancellation flag, as a long step should.
+//   test.secret_share  apply: stores "shared/token" (shared with other plugins) and
+//                      "private/token" (not shared). remove: deletes both.
+//   test.secret_delete apply: deletes "db-password".
 #include <matih/step.hpp>
 #include <string>
 
@@ -107,6 +110,31 @@ class WaitCancel final : public matih::Step {
   void remove(matih::Context&) override {}
 };
 
+class SecretShare final : public matih::Step {
+ public:
+  matih::Observation observe(matih::Context& ctx) override {
+    return ctx.secret("shared/token") ? matih::Observation::InSync() : matih::Observation::Absent();
+  }
+  void apply(matih::Context& ctx) override {
+    ctx.put_secret("shared/token", "shared-token-value");
+    ctx.put_secret("private/token", "private-token-value");
+  }
+  void remove(matih::Context& ctx) override {
+    ctx.delete_secret("shared/token");
+    ctx.delete_secret("private/token");
+  }
+};
+
+class SecretDelete final : public matih::Step {
+ public:
+  matih::Observation observe(matih::Context& ctx) override {
+    return ctx.secret("db-password") ? matih::Observation::Drifted("db-password still stored")
+                                     : matih::Observation::InSync();
+  }
+  void apply(matih::Context& ctx) override { ctx.delete_secret("db-password"); }
+  void remove(matih::Context&) override {}
+};
+
 }  // namespace
 
 MATIH_PLUGIN("probe", "2.3.4") {
@@ -116,4 +144,7 @@ MATIH_PLUGIN("probe", "2.3.4") {
   plugin.add<SecretLeak>("test.secret_leak", "Tries to leak a secret");
   plugin.add<Validated>("test.validated", "Refuses params without a size");
   plugin.add<WaitCancel>("test.wait_cancel", "Stops when the host cancels");
+  plugin.add<SecretShare>("test.secret_share", "Stores a shared and a private secret");
+  plugin.add<SecretDelete>("test.secret_delete", "Deletes a secret");
+  plugin.share_secret("shared/*");
 }
