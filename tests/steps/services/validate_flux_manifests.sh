@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # validate_flux_manifests.sh RENDERED_DIR SCHEMA_DIR NODE_PREFIX - offline validation of what steps
-# 26-38 render, in RENDERED_DIR (written by steps_services_test's RendersEveryTierIntoFolder):
+# 26-38 render, in RENDERED_DIR (written by steps_services_test's
+# RenderFluxManifests.*):
 #   *.yaml         HelmRelease (helm.toolkit.fluxcd.io/v2) and HelmRepository
 #                  (source.toolkit.fluxcd.io/v1) against the schemas of npm
 #                  @kubernetes-models/flux-cd@3.0.1, run by kubernetes-models@4.5.1's validator
