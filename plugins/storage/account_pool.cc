@@ -1,5 +1,6 @@
 #include "storage/account_pool.h"
 
+#include <map>
 #include <matih/step.hpp>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +11,17 @@ namespace {
 constexpr int kLockClass = 0x6d617469;  // "mati"
 constexpr int kSchemaLock = 14;
 
+std::mutex& CacheMutex() {
+  static std::mutex mu;
+  return mu;
+}
+// Sessions by database URL; guarded by CacheMutex(). Never destroyed: a plugin is not unloaded
+// during a run, and closing connections at exit buys nothing.
+std::map<std::string, std::unique_ptr<PgSession>>& Cache() {
+  static auto* cache = new std::map<std::string, std::unique_ptr<PgSession>>();
+  return *cache;
+}
+
 bool SchemaExists(pqxx::work& tx) {
   return !tx.exec(
                 "SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
@@ -19,9 +31,25 @@ bool SchemaExists(pqxx::work& tx) {
 
 }  // namespace
 
-AccountPool AccountPool::Open(const std::string& database_url) {
-  PgSession session(database_url);
-  session.Transact("create the storage account pool table", [](pqxx::work& tx) {
+AccountPool::AccountPool(const std::string& database_url)
+    : lock_(CacheMutex()), session_(&Cache()[database_url]) {
+  if (*session_ && !(*session_)->connection().is_open()) session_->reset();
+  if (!*session_) *session_ = std::make_unique<PgSession>(database_url);
+}
+
+template <typename Fn>
+auto AccountPool::Transact(const std::string& what, Fn&& fn) {
+  try {
+    return (*session_)->Transact(what, std::forward<Fn>(fn));
+  } catch (const TransientError&) {
+    session_->reset();  // the connection may be broken: the next call reconnects
+    throw;
+  }
+}
+
+std::unique_ptr<AccountPool> AccountPool::Open(const std::string& database_url) {
+  std::unique_ptr<AccountPool> pool(new AccountPool(database_url));
+  pool->Transact("create the storage account pool table", [](pqxx::work& tx) {
     if (SchemaExists(tx)) return;
     tx.exec_params("SELECT pg_advisory_xact_lock($1, $2)", kLockClass, kSchemaLock);
     tx.exec(
@@ -33,31 +61,29 @@ AccountPool AccountPool::Open(const std::string& database_url) {
         "  claimed_at timestamptz,"
         "  CHECK ((tenant_id IS NULL) = (claimed_at IS NULL)))");
   });
-  return AccountPool(std::move(session));
+  return pool;
 }
 
-std::optional<AccountPool> AccountPool::OpenExisting(const std::string& database_url) {
-  PgSession session(database_url);
-  bool exists =
-      session.Transact("read the storage account pool", [](pqxx::work& tx) { return SchemaExists(tx); });
-  if (!exists) return std::nullopt;
-  return AccountPool(std::move(session));
+std::unique_ptr<AccountPool> AccountPool::OpenExisting(const std::string& database_url) {
+  std::unique_ptr<AccountPool> pool(new AccountPool(database_url));
+  if (!pool->Transact("read the storage account pool", [](pqxx::work& tx) { return SchemaExists(tx); }))
+    return nullptr;
+  return pool;
 }
 
 std::optional<std::string> AccountPool::HeldBy(const std::string& tenant_id) {
-  return session_.Transact(
-      "read the storage account pool", [&](pqxx::work& tx) -> std::optional<std::string> {
-        auto rows =
-            tx.exec_params("SELECT account FROM storage.account_pool WHERE tenant_id = $1::uuid", tenant_id);
-        if (rows.empty()) return std::nullopt;
-        return rows[0][0].as<std::string>();
-      });
+  return Transact("read the storage account pool", [&](pqxx::work& tx) -> std::optional<std::string> {
+    auto rows =
+        tx.exec_params("SELECT account FROM storage.account_pool WHERE tenant_id = $1::uuid", tenant_id);
+    if (rows.empty()) return std::nullopt;
+    return rows[0][0].as<std::string>();
+  });
 }
 
 std::string AccountPool::Claim(const std::string& tenant_id, const std::string& tenant_slug,
                                const std::vector<std::string>& accounts) {
   const std::string list = nlohmann::json(accounts).dump();
-  return session_.Transact("claim a dedicated storage account", [&](pqxx::work& tx) {
+  return Transact("claim a dedicated storage account", [&](pqxx::work& tx) {
     tx.exec_params(
         "INSERT INTO storage.account_pool (account) SELECT jsonb_array_elements_text($1::jsonb) "
         "ON CONFLICT (account) DO NOTHING",
@@ -87,7 +113,7 @@ std::string AccountPool::Claim(const std::string& tenant_id, const std::string& 
 }
 
 void AccountPool::Release(const std::string& tenant_id) {
-  session_.Transact("release the dedicated storage account", [&](pqxx::work& tx) {
+  Transact("release the dedicated storage account", [&](pqxx::work& tx) {
     tx.exec_params(
         "UPDATE storage.account_pool SET tenant_id = NULL, tenant_slug = NULL, claimed_at = NULL "
         "WHERE tenant_id = $1::uuid",

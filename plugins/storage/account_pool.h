@@ -8,9 +8,14 @@
 // every free row is locked by concurrent claims the answer is ABORTED (retried); when none is free,
 // RESOURCE_EXHAUSTED naming the pool's size. Release frees the tenant's row.
 //
-// One pool per step call, used from the calling thread only.
+// Connections are reused across calls: one cached session per database URL per process, handed
+// to one AccountPool at a time (the pool holds the cache's lock while it lives; claims are rare and
+// short, so calls of other threads wait rather than connect). A session that failed transiently is
+// dropped and the next call reconnects. One AccountPool per step call, on the calling thread.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -21,10 +26,10 @@ namespace matih::plugins::storage {
 
 class AccountPool {
  public:
-  // Connects and creates the schema when missing.
-  static AccountPool Open(const std::string& database_url);
-  // Connects; nullopt when the schema does not exist (nothing was ever claimed). Creates nothing.
-  static std::optional<AccountPool> OpenExisting(const std::string& database_url);
+  // Connects (or reuses the cached session) and creates the schema when missing.
+  static std::unique_ptr<AccountPool> Open(const std::string& database_url);
+  // The same; nullptr when the schema does not exist (nothing was ever claimed). Creates nothing.
+  static std::unique_ptr<AccountPool> OpenExisting(const std::string& database_url);
 
   // The account `tenant_id` holds, or nullopt.
   std::optional<std::string> HeldBy(const std::string& tenant_id);
@@ -35,8 +40,13 @@ class AccountPool {
   void Release(const std::string& tenant_id);
 
  private:
-  explicit AccountPool(PgSession session) : session_(std::move(session)) {}
-  PgSession session_;
+  AccountPool(const std::string& database_url);
+  // Runs fn(tx) in one transaction on the cached session; a transient failure drops the session.
+  template <typename Fn>
+  auto Transact(const std::string& what, Fn&& fn);
+
+  std::unique_lock<std::mutex> lock_;
+  std::unique_ptr<PgSession>* session_;  // the cache's slot for this URL, guarded by lock_
 };
 
 }  // namespace matih::plugins::storage

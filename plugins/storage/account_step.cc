@@ -20,6 +20,12 @@ std::string DatabaseUrl(const Context& ctx) {
   return *url;
 }
 
+// The account the tenant holds; the pool's connection is held only for this read.
+std::optional<std::string> HeldAccount(const std::string& database_url, const std::string& tenant_id) {
+  auto pool = AccountPool::OpenExisting(database_url);
+  return pool ? pool->HeldBy(tenant_id) : std::nullopt;
+}
+
 }  // namespace
 
 std::string AccountStep::Placement(std::string_view params_json, const std::string& tier) {
@@ -57,8 +63,7 @@ Observation AccountStep::observe(Context& ctx) {
   if (placement == "shared") {
     want = settings.shared_account();
   } else {
-    auto pool = AccountPool::OpenExisting(DatabaseUrl(ctx));
-    auto held = pool ? pool->HeldBy(ctx.tenant_id()) : std::nullopt;
+    const auto held = HeldAccount(DatabaseUrl(ctx), ctx.tenant_id());
     if (!held) {
       if (!recorded) return Observation::Absent();
       return Observation::Drifted("account " + *recorded +
@@ -84,8 +89,8 @@ void AccountStep::apply(Context& ctx) {
       throw PermanentError(
           "the tenant needs a dedicated storage account but targets.storage.dedicated_accounts is empty",
           MATIH_STATUS_RESOURCE_EXHAUSTED);
-    auto pool = AccountPool::Open(DatabaseUrl(ctx));
-    account = pool.Claim(ctx.tenant_id(), ctx.slug(), settings.dedicated_accounts());
+    account = AccountPool::Open(DatabaseUrl(ctx))
+                  ->Claim(ctx.tenant_id(), ctx.slug(), settings.dedicated_accounts());
   }
   const auto client = settings.Client(account, WhatFor(ctx));
   client.CheckAccess();
@@ -112,9 +117,7 @@ void AccountStep::remove(Context& ctx) {
   Placement(ctx.params_json(), ctx.tier());
   auto url = ctx.setting("storage.database_url");
   if (!url) return;  // no pool configured: nothing was ever claimed
-  auto pool = AccountPool::OpenExisting(*url);
-  if (!pool) return;
-  auto held = pool->HeldBy(ctx.tenant_id());
+  const auto held = HeldAccount(*url, ctx.tenant_id());
   if (!held) return;
   const auto settings = StorageSettings::Load(ctx);
   const auto client = settings.Client(*held, WhatFor(ctx));
@@ -124,7 +127,8 @@ void AccountStep::remove(Context& ctx) {
     if (owner != c.metadata.end() && owner->second == ctx.tenant_id() && client.DeleteContainer(c.name))
       ++deleted;
   }
-  pool->Release(ctx.tenant_id());
+  // The pool is opened again here: it holds its cached connection only while it lives.
+  if (auto pool = AccountPool::OpenExisting(*url)) pool->Release(ctx.tenant_id());
   ctx.info("released dedicated storage account " + *held + " (" + std::to_string(deleted) +
            " container(s) of the tenant deleted)");
 }

@@ -221,7 +221,7 @@ long BlobClient::ListBlobsWithSas(const std::string& container, const std::strin
   request.headers = {std::string("x-ms-version: ") + kApiVersion, "x-ms-date: " + HttpDate()};
   try {
     return http_.Send(request).status;
-  } catch (const TransientError& e) {
+  } catch (const TransientError&) {
     // The URL carries the SAS: never repeat it in a message.
     throw TransientError("storage account " + key_.account + " (" + what_for_ + ") is unreachable");
   }

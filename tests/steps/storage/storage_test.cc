@@ -373,6 +373,15 @@ TEST_F(Storage, StorageServerDownIsTransient) {
   harness_.settings()["storage.blob_endpoint"] = endpoint_;
 }
 
+TEST_F(Storage, PoolDatabaseDownIsTransient) {
+  auto& t = NewTenant("professional");
+  harness_.settings()["storage.database_url"] = "postgresql://postgres@127.0.0.1:1/matih?connect_timeout=2";
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, harness_.Apply(kAccountStep, t).status);
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, harness_.Observe(kAccountStep, t).status);
+  harness_.settings()["storage.database_url"] = harness_.database().url();
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kAccountStep, t).status) << "reconnects once the database is back";
+}
+
 TEST_F(Storage, WrongAccountKeyIsPermissionDenied) {
   auto& t = NewTenant("free");
   harness_.settings().erase("storage.account_keys_file");
