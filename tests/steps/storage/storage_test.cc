@@ -379,7 +379,8 @@ TEST_F(Storage, PoolDatabaseDownIsTransient) {
   EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, harness_.Apply(kAccountStep, t).status);
   EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, harness_.Observe(kAccountStep, t).status);
   harness_.settings()["storage.database_url"] = harness_.database().url();
-  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kAccountStep, t).status) << "reconnects once the database is back";
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kAccountStep, t).status)
+      << "reconnects once the database is back";
 }
 
 TEST_F(Storage, WrongAccountKeyIsPermissionDenied) {
