@@ -45,6 +45,9 @@ void ClientRegistration::Store(const StoredRegistration& registration) {
 std::optional<nlohmann::json> ClientRegistration::Current() {
   stored_ = Stored();
   if (!stored_) return std::nullopt;
+  // A registration made at another provider (the setting identity.issuer_url changed) is not
+  // this provider's client: it is absent here and gets registered here.
+  if (stored_->client_uri.rfind(idp_.registration_endpoint() + "/", 0) != 0) return std::nullopt;
   auto current = idp_.Read(stored_->client_uri, stored_->access_token);
   if (current && current->value("client_id", "") != stored_->client_id)
     throw PermanentError("step " + ctx_.step_name() + ": the identity provider answered " +
@@ -79,10 +82,26 @@ void ClientRegistration::StoreSecret(const std::string& secret) {
 }
 
 void ClientRegistration::Remove() {
-  if (auto stored = Stored()) idp_.Delete(stored->client_uri, stored->access_token);
-  ctx_.delete_secret(client_secret_name());
-  ctx_.delete_secret(registration_secret_name());
+  if (auto stored = Stored()) {
+    idp_.registration_endpoint();  // the configured provider must answer (TransientError if not)
+    idp_.Delete(stored->client_uri, stored->access_token);
+  }
+  DeleteSecret(client_secret_name());
+  DeleteSecret(registration_secret_name());
   stored_.reset();
+}
+
+void ClientRegistration::DeleteSecret(const std::string& name) {
+  const matih_host_api* host = ctx_.raw()->host;
+  if (MATIH_ABI_HAS_FIELD(host, matih_host_api, callback_delete_secret) && host->callback_delete_secret) {
+    ctx_.delete_secret(name);
+    return;
+  }
+  // A runner older than step ABI 1.2 cannot delete secrets. The client is deleted at the
+  // provider, so what stays is a dead credential, and observe answers ABSENT for it (the
+  // provider answers 401).
+  ctx_.warn("step " + ctx_.step_name() + ": this runner cannot delete secret " + name +
+            " (step ABI older than 1.2); the credential it holds was revoked at the identity provider");
 }
 
 std::string MetadataDiff(const nlohmann::json& desired, const nlohmann::json& current) {

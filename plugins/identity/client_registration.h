@@ -50,6 +50,7 @@ class ClientRegistration {
 
  private:
   void Store(const StoredRegistration& registration);
+  void DeleteSecret(const std::string& name);
 
   Context& ctx_;
   IdentityProvider& idp_;
