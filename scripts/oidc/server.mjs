@@ -225,6 +225,11 @@ provider.on('server_error', (ctx, err) => console.error('oidc: server error', er
 const server = provider.listen(port, '127.0.0.1', () => {
   console.log(`oidc: listening on http://127.0.0.1:${port} (data in ${dataDir})`);
 });
+// Every record is written synchronously (temp file + rename) before its request is answered, so
+// stopping at once loses nothing; waiting for idle keep-alive connections would only be slower.
 for (const signal of ['SIGTERM', 'SIGINT']) {
-  process.on(signal, () => server.close(() => process.exit(0)));
+  process.on(signal, () => {
+    server.closeAllConnections();
+    process.exit(0);
+  });
 }

@@ -5,11 +5,18 @@
 // secrets, tenants isolated, unreachable provider transient, refused credentials permanent, and
 // the workload identity objects delivered to a real git repository.
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
+#include <chrono>
+#include <csignal>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <thread>
 
+#include "common/http_client.h"
 #include "identity/identity_provider.h"
 #include "identity/pooled_http.h"
 #include "plugin_host/host_services.h"
@@ -260,6 +267,92 @@ TEST_F(Identity, ConnectionsToTheProviderAreReused) {
   IdentityProvider idp(pool, ProviderSettings{issuer_, {}, std::chrono::seconds(5)}, "test");
   for (int i = 0; i < 5; ++i) EXPECT_FALSE(idp.ClientCredentials("nobody", "nothing").granted);
   EXPECT_EQ(1, pool.connections_opened());
+}
+
+// A port nothing listens on right now (the kernel's pick for an ephemeral bind).
+int FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+  socklen_t len = sizeof addr;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+// Our launcher (scripts/oidc/server.mjs) on its own port and data folder, started and stopped by
+// the test, to restart it under a registration.
+class OwnProvider {
+ public:
+  OwnProvider(const std::filesystem::path& dir, int port) : dir_(dir), port_(port) {
+    std::filesystem::create_directories(dir_);
+    std::ofstream(dir_ / "iat") << "test-initial-access-token\n";
+  }
+  ~OwnProvider() { Stop(); }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  void Start() {
+    const std::string root = StackEnv::Require("MATIH_STACK_ROOT");
+    std::string out;
+    ASSERT_EQ(0, RunCommand("MATIH_NODE_MODULES='" + root + "/var/node/node_modules' node '" + root +
+                                "/scripts/oidc/server.mjs' --port " + std::to_string(port_) + " --data '" +
+                                (dir_ / "data").string() + "' --initial-access-token-file '" +
+                                (dir_ / "iat").string() + "' >>'" + (dir_ / "log").string() +
+                                "' 2>&1 </dev/null & echo $!",
+                            &out));
+    pid_ = std::stoi(out);
+    plugins::HttpClient http({}, std::chrono::milliseconds(500));
+    for (int i = 0; i < 100; ++i) {
+      try {
+        if (http.Send({"GET", url() + "/.well-known/openid-configuration", {}, ""}).status == 200) return;
+      } catch (const std::exception&) {
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "the launcher did not start; see " << (dir_ / "log");
+  }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    for (int i = 0; i < 50 && Alive(pid_); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (Alive(pid_)) kill(pid_, SIGKILL);
+    pid_ = 0;
+  }
+  // Running (not a zombie: the launcher's parent shell is gone, so nobody here reaps it).
+  static bool Alive(int pid) {
+    std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
+    std::string text((std::istreambuf_iterator<char>(stat)), std::istreambuf_iterator<char>());
+    const auto close = text.rfind(") ");
+    return close != std::string::npos && close + 2 < text.size() && text[close + 2] != 'Z';
+  }
+
+ private:
+  std::filesystem::path dir_;
+  int port_;
+  int pid_ = 0;
+};
+
+TEST_F(Identity, RegistrationsSurviveARestartOfTheProvider) {
+  OwnProvider idp(harness_.TempPath("oidc"), FreePort());
+  ASSERT_NO_FATAL_FAILURE(idp.Start());
+  harness_.settings()["identity.issuer_url"] = idp.url();
+  harness_.settings()["identity.initial_access_token"] = "test-initial-access-token";
+  ApplyOk(kManaged, a_);
+  ApplyOk(kAccess, a_);
+  idp.Stop();
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, ObserveStatus(kManaged, a_)) << "stopped";
+  ASSERT_NO_FATAL_FAILURE(idp.Start());
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, ObserveStatus(kManaged, a_));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, ObserveStatus(kAccess, a_));
+  IdentityProvider client(http_, ProviderSettings{idp.url(), {}, std::chrono::seconds(5)}, "test");
+  const std::string id = Registration(a_, "managed-identity")["client_id"];
+  EXPECT_TRUE(client
+                  .ClientCredentials(id, Secret(a_, "managed-identity/client_secret"),
+                                     "urn:matih:tenant:" + a_.view.slug + ":vault")
+                  .granted);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(harness_.TempPath("oidc") / "data"))
+    EXPECT_NE(".tmp", entry.path().extension()) << "a temporary file was left: " << entry.path();
 }
 
 // ---- step 19 ------------------------------------------------------------------------------
