@@ -71,7 +71,16 @@ std::string BasicAuthorization(const std::string& client_id, const std::string& 
 
 HttpResponse IdentityProvider::Send(HttpRequest request) {
   request.headers.push_back(kAcceptJson);
-  auto response = http_.Send(request, settings_.tls, settings_.timeout);
+  HttpResponse response;
+  try {
+    response = http_.Send(request, settings_.tls, settings_.timeout);
+  } catch (const TransientError& e) {
+    throw TransientError(who_ + ": the identity provider " + settings_.issuer_url + " is unreachable (" +
+                         e.what() + ")");
+  } catch (const PermanentError& e) {
+    throw PermanentError(who_ + ": the identity provider " + settings_.issuer_url + " cannot be used (" +
+                         e.what() + ")");
+  }
   if (Transient(response.status))
     throw TransientError(who_ + ": the identity provider " + settings_.issuer_url + " answered " +
                          request.method + " " + request.url + " with " + ErrorOf(response));

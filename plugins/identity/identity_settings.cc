@@ -24,8 +24,12 @@ ProviderSettings ProviderSettingsFrom(const Context& ctx) {
         "setting identity.issuer_url must be an https:// URL (http:// only on loopback), not '" +
         settings.issuer_url + "'");
   settings.tls.ca_file = SettingOr(ctx, "identity.ca_file", "");
-  if (auto timeout = ctx.setting("identity.timeout_ms"))
-    settings.timeout = std::chrono::milliseconds(ParseCount("identity.timeout_ms", *timeout));
+  if (auto timeout = ctx.setting("identity.timeout_ms")) {
+    const long long ms = ParseCount("identity.timeout_ms", *timeout);
+    if (ms == 0)
+      throw InvalidArgument("setting identity.timeout_ms must be a positive number of milliseconds");
+    settings.timeout = std::chrono::milliseconds(ms);
+  }
   return settings;
 }
 

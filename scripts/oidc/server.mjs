@@ -134,6 +134,25 @@ class FileAdapter {
   }
 }
 
+// Expired records (tokens, sessions) would otherwise stay until someone looks them up: sweep them.
+function sweepExpired() {
+  const now = Date.now();
+  for (const model of fs.readdirSync(dataDir, { withFileTypes: true })) {
+    if (!model.isDirectory()) continue;
+    const dir = path.join(dataDir, model.name);
+    for (const name of fs.readdirSync(dir)) {
+      if (!name.endsWith('.json')) continue;
+      const file = path.join(dir, name);
+      try {
+        const { expiresAt } = JSON.parse(fs.readFileSync(file, 'utf8'));
+        if (expiresAt && expiresAt < now) fs.rmSync(file, { force: true });
+      } catch (err) {
+        if (err.code !== 'ENOENT') console.error(`oidc: cannot sweep ${file}: ${err.message}`);
+      }
+    }
+  }
+}
+
 // Signing keys survive restarts too (tokens issued before a restart stay verifiable).
 function signingKeys() {
   if (!keysFile) return undefined;
@@ -222,6 +241,7 @@ const configuration = {
 fs.mkdirSync(dataDir, { recursive: true });
 const provider = new Provider(`http://127.0.0.1:${port}`, configuration);
 provider.on('server_error', (ctx, err) => console.error('oidc: server error', err));
+setInterval(sweepExpired, 60_000).unref();
 const server = provider.listen(port, '127.0.0.1', () => {
   console.log(`oidc: listening on http://127.0.0.1:${port} (data in ${dataDir})`);
 });

@@ -219,7 +219,9 @@ TEST_F(Identity, UnreachableProviderIsTransientForEveryStep) {
   for (const char* step : {kManaged, kSso, kPrincipal}) {
     auto answer = harness_.Apply(step, a_);
     EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, answer.status) << step << ": " << answer.message;
-    EXPECT_NE(std::string::npos, answer.message.find("127.0.0.1:1")) << answer.message;
+    EXPECT_NE(std::string::npos, answer.message.find("identity provider http://127.0.0.1:1 is unreachable"))
+        << answer.message;
+    EXPECT_NE(std::string::npos, answer.message.find(std::string("step ") + step)) << answer.message;
   }
   harness_.settings()["identity.issuer_url"] = issuer_;
   ApplyOk(kManaged, a_);
