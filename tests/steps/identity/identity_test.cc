@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "common/http_client.h"
+#include "fakes/fake_kube_api_server.h"
 #include "identity/identity_provider.h"
 #include "identity/pooled_http.h"
 #include "plugin_host/host_services.h"
@@ -416,6 +417,66 @@ TEST_F(Identity, FederationHandEditIsDriftedAndRepairedAndRemoveIsRepeatable) {
   EXPECT_NE(std::string::npos, Git("show main:" + file).find("fatal")) << "file removed";
   EXPECT_EQ(MATIH_STATUS_ABSENT, ObserveStatus(kFederation, a_));
   EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(kFederation, a_).status);
+}
+
+// The same two steps delivered with server-side apply to FakeKubeApiServer (a fake: no
+// kube-apiserver can run here): step 19 owns only its fields of step 11's ServiceAccount.
+TEST_F(Identity, FederationAndAccessOverTheKubernetesApi) {
+  FakeKubeApiServer server;
+  auto& s = harness_.settings();
+  s["kubernetes.delivery"] = "api";
+  s["kubernetes.api_url"] = server.url();
+  s["kubernetes.allow_http"] = "true";
+  s["kubernetes.timeout_ms"] = "5000";
+  ApplyOk("create-namespace", a_);
+  ApplyOk("create-service-account", a_);
+  ApplyOk(kManaged, a_);
+  const std::string client_id = Registration(a_, "managed-identity")["client_id"];
+  const std::string ns = "tenant-" + a_.view.slug;
+  const std::string sa = "/api/v1/namespaces/" + ns + "/serviceaccounts/tenant-workloads";
+  const std::string fic = "/apis/managedidentity.azure.com/v1api20230131/namespaces/" + ns +
+                          "/federatedidentitycredentials/tenant-workloads-federation";
+  EXPECT_EQ(MATIH_STATUS_DRIFTED, ObserveStatus(kFederation, a_)) << "the ServiceAccount lacks the fields";
+  ApplyOk(kFederation, a_);
+  auto live = server.Get(sa);
+  ASSERT_TRUE(live);
+  EXPECT_EQ(client_id, (*live)["metadata"]["annotations"]["azure.workload.identity/client-id"]);
+  EXPECT_EQ("true", (*live)["metadata"]["labels"]["azure.workload.identity/use"]);
+  EXPECT_EQ(false, (*live)["automountServiceAccountToken"]) << "step 11's fields kept";
+  auto credential = server.Get(fic);
+  ASSERT_TRUE(credential);
+  EXPECT_EQ("system:serviceaccount:" + ns + ":tenant-workloads", (*credential)["spec"]["subject"]);
+  bool patched_with_own_manager = false;
+  for (const auto& r : server.requests())
+    if (r.path == sa && r.method == "PATCH" &&
+        r.field_manager == "matih-provisioner-federate-workload-identity")
+      patched_with_own_manager = true;
+  EXPECT_TRUE(patched_with_own_manager);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, ObserveStatus(kFederation, a_));
+
+  server.Edit(sa, "kubectl-edit",
+              {{"metadata", {{"annotations", {{"azure.workload.identity/client-id", "someone-else"}}}}}});
+  EXPECT_EQ(MATIH_STATUS_DRIFTED, ObserveStatus(kFederation, a_));
+  s["kubernetes.force_conflicts"] = "true";
+  ApplyOk(kFederation, a_);
+  EXPECT_EQ(client_id, (*server.Get(sa))["metadata"]["annotations"]["azure.workload.identity/client-id"]);
+
+  ApplyOk(kAccess, a_);
+  auto containers = server.Get("/apis/authorization.azure.com/v1api20220401/namespaces/" + ns +
+                               "/roleassignments/tenant-workloads-containers");
+  ASSERT_TRUE(containers);
+  EXPECT_EQ("StorageAccount", (*containers)["spec"]["owner"]["kind"]);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, ObserveStatus(kAccess, a_));
+
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(kFederation, a_).status);
+  live = server.Get(sa);
+  ASSERT_TRUE(live) << "the ServiceAccount is step 11's";
+  EXPECT_FALSE((*live)["metadata"].contains("annotations") &&
+               (*live)["metadata"]["annotations"].contains("azure.workload.identity/client-id"));
+  EXPECT_FALSE(server.Get(fic));
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(kAccess, a_).status);
+  EXPECT_FALSE(server.Get("/apis/authorization.azure.com/v1api20220401/namespaces/" + ns +
+                          "/roleassignments/tenant-workloads-vault"));
 }
 
 // ---- step 20 ------------------------------------------------------------------------------
