@@ -6,7 +6,8 @@
 // a wrong CA). HTTP status codes are returned, not thrown: callers decide what 404 or 409 means.
 // Request bodies and headers are never logged (they may carry tokens).
 //
-// One client per call; not shared between threads.
+// One client per call; not shared between threads. Connections outlive the client: libcurl handles
+// are pooled per plugin and process, so calls to one target reuse open connections.
 #pragma once
 
 #include <chrono>

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <nlohmann/json.hpp>
 
 #include "telemetry/logger.h"
 #include "telemetry/metrics.h"
@@ -34,6 +35,11 @@ ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& sessio
   for (const auto& [number, rec] : records_)
     if (!rec.outputs.empty()) outputs_[rec.name] = rec.outputs;
   deadline_ = std::chrono::system_clock::now() + deps_.options->provisioning_deadline;
+  // The spec was validated when it was stored; a spec without a list requests no service.
+  auto spec = nlohmann::json::parse(tenant_.spec_json, nullptr, false);
+  if (spec.is_object() && spec.contains("services") && spec["services"].is_array())
+    for (const auto& s : spec["services"])
+      if (s.is_string()) services_.insert(s.get<std::string>());
 }
 
 StepRecord& ProvisioningService::Record(const CatalogStep& step) {
@@ -235,7 +241,7 @@ FlowResult ProvisioningService::Converge(ConvergeMode mode) {
       break;
     }
     StepRecord& rec = Record(*step);
-    if (!deps_.catalog->Applies(*step, tenant_.tier)) {
+    if (!deps_.catalog->Applies(*step, tenant_.tier, services_)) {
       // A step the tier no longer runs (a tier change) is undone before it is marked skipped.
       if (LeftSomethingBehind(rec.status) && step->enabled && deps_.kinds->Find(step->kind)) {
         if (!RemoveStep(*step, result)) break;
@@ -320,7 +326,7 @@ std::vector<PlannedStep> ProvisioningService::Plan() {
   for (const CatalogStep* step : deps_.catalog->Ordered(tenant_.tier)) {
     PlannedStep p{step->number, step->name, "skipped", ""};
     const StepKind* kind = deps_.kinds->Find(step->kind);
-    if (deps_.catalog->Applies(*step, tenant_.tier)) {
+    if (deps_.catalog->Applies(*step, tenant_.tier, services_)) {
       if (!kind) {
         p.state = "error";
         p.diff = "no loaded plugin exports kind '" + step->kind + "'";

@@ -10,6 +10,7 @@
 
 #include <atomic>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,7 @@ class ProvisioningService {
   TenantOutputs outputs_;
   const std::atomic<bool>* cancel_;
   std::chrono::system_clock::time_point deadline_;
+  std::set<std::string> services_;  // requested in the tenant's spec, for steps with when_service
 };
 
 }  // namespace matih::runner

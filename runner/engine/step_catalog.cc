@@ -135,9 +135,10 @@ class Loader {
       ++index;
       std::string where = "steps[" + std::to_string(index) + "]";
       if (n["name"] && n["name"].IsScalar()) where = "step " + n["name"].as<std::string>();
-      if (Status s = CheckKeys(
-              n, {"number", "name", "phase", "kind", "tiers", "params", "enabled", "retry", "timeout"},
-              where);
+      if (Status s = CheckKeys(n,
+                               {"number", "name", "phase", "kind", "tiers", "params", "enabled",
+                                "when_service", "retry", "timeout"},
+                               where);
           !s.ok())
         return s;
       for (const char* required : {"number", "name", "phase", "kind", "tiers"})
@@ -162,6 +163,16 @@ class Loader {
         step.params_json = YamlToJson(n["params"]).dump();
       }
       if (n["enabled"]) step.enabled = n["enabled"].as<bool>();
+      if (n["when_service"]) {
+        if (!n["when_service"].IsScalar()) return Error(where, "when_service must be a service name");
+        step.when_service = n["when_service"].as<std::string>();
+        bool ok = !step.when_service.empty() && step.when_service.size() <= 63;
+        for (char c : step.when_service)
+          ok = ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+        if (!ok)
+          return Error(where,
+                       "when_service '" + step.when_service + "' is not a service name (a-z, 0-9, '-')");
+      }
       step.retry = default_retry;
       if (n["retry"])
         if (Status s = ParseRetry(n["retry"], where + ".retry", step.retry); !s.ok()) return s;
@@ -246,6 +257,11 @@ bool StepCatalog::Applies(const CatalogStep& step, const std::string& tier) cons
   const TierFlow* flow = Flow(tier);
   if (!flow || !step.enabled || !step.tiers.count(tier)) return false;
   return std::find(flow->phases.begin(), flow->phases.end(), step.phase) != flow->phases.end();
+}
+
+bool StepCatalog::Applies(const CatalogStep& step, const std::string& tier,
+                          const std::set<std::string>& services) const {
+  return Applies(step, tier) && (step.when_service.empty() || services.count(step.when_service) > 0);
 }
 
 std::vector<const CatalogStep*> StepCatalog::Ordered(const std::string& tier) const {

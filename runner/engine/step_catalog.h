@@ -25,6 +25,10 @@ struct CatalogStep {
   std::set<std::string> tiers;
   std::string params_json = "{}";
   bool enabled = true;
+  // Empty: the step runs for every tenant of its tiers. Otherwise the name of a service of the
+  // service catalog: the step runs only for tenants whose spec requests it (`services: [...]`),
+  // and is SKIPPED (its earlier work removed) for the others.
+  std::string when_service;
   RetryPolicy retry;
   Millis timeout{120'000};
 };
@@ -54,6 +58,8 @@ class StepCatalog {
   std::vector<const CatalogStep*> Ordered(const std::string& tier) const;
   // Whether `step` runs for `tier`: enabled, tier listed, phase in the flow.
   bool Applies(const CatalogStep& step, const std::string& tier) const;
+  // The same for one tenant: also its requested services, for steps with `when_service`.
+  bool Applies(const CatalogStep& step, const std::string& tier, const std::set<std::string>& services) const;
 
  private:
   std::vector<CatalogStep> steps_;

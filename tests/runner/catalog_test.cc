@@ -50,6 +50,22 @@ TEST(StepCatalogTest, RefusesAnUnknownKeyNamingStepAndKey) {
   EXPECT_NE(s.message().find("step x: unknown key 'colour'"), std::string::npos) << s.message();
 }
 
+TEST(StepCatalogTest, WhenServiceLimitsAStepToTenantsRequestingTheService) {
+  const std::string base =
+      "version: 1\nphases: {0: p}\nflows: {free: {placement: shared, phases: [0]}}\nsteps:\n"
+      "  - {number: 1, name: deploy-bi, phase: 0, kind: k, tiers: [free], when_service: ";
+  auto c = StepCatalog::LoadString(base + "bi-service}\n", "t");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->Find(1)->when_service, "bi-service");
+  EXPECT_TRUE(c->Applies(*c->Find(1), "free"));
+  EXPECT_TRUE(c->Applies(*c->Find(1), "free", {"bi-service", "query-engine"}));
+  EXPECT_FALSE(c->Applies(*c->Find(1), "free", {"query-engine"}));
+  auto bad = StepCatalog::LoadString(base + "\"Bi Service\"}\n", "t");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("when_service 'Bi Service' is not a service name"), std::string::npos)
+      << bad.status().message();
+}
+
 TEST(StepCatalogTest, RefusesDuplicateNumbersAndNames) {
   EXPECT_FALSE(Load(std::string(kHead) + "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free]}\n"
                                          "  - {number: 1, name: y, phase: 0, kind: k, tiers: [free]}\n")

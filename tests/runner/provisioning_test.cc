@@ -30,6 +30,18 @@ TEST_F(ProvisioningTest, PendingFreeTenantBecomesActiveWithEveryStepRecorded) {
   EXPECT_EQ(Tenant("acme").observed_generation, Tenant("acme").generation);
 }
 
+TEST_F(ProvisioningTest, StepOfAServiceRunsOnlyForTenantsThatRequestIt) {
+  // gamma deploys the service "bi-service" (when_service): a tenant without it gets a SKIPPED row.
+  UseCatalog({{"gamma", "{}, when_service: bi-service"}});
+  Add("with-bi", "free", R"({"services": ["bi-service"]})");
+  Add("without-bi", "free", R"({"services": ["query-engine"]})");
+  RunOk();
+  EXPECT_EQ(Steps("with-bi")["gamma"].status, StepStatus::kDone);
+  EXPECT_EQ(Steps("without-bi")["gamma"].status, StepStatus::kSkipped);
+  EXPECT_EQ(Journal("without-bi"), (V{"apply alpha", "apply beta", "apply delta"}));
+  EXPECT_EQ(Tenant("without-bi").status, S::kActive);
+}
+
 TEST_F(ProvisioningTest, DedicatedTierRunsItsOwnPhaseBeforeTheRest) {
   Add("bigco", "professional");
   RunOk();

@@ -82,10 +82,12 @@ void RunnerFixture::UseCatalog(const std::map<std::string, std::string>& params,
   ASSERT_TRUE(catalog_->CheckKinds(*plugins_).ok());
 }
 
-TenantRecord RunnerFixture::Add(const std::string& slug, const std::string& tier) {
+TenantRecord RunnerFixture::Add(const std::string& slug, const std::string& tier,
+                                const std::string& spec_json) {
   std::vector<std::tuple<int, std::string, int>> steps;
   for (const auto& s : catalog_->steps()) steps.emplace_back(s.number, s.name, s.phase);
-  auto t = TenantStore(*database_).Add({slug, tier, "eastus", slug + "@example.com", "{}"}, steps, "test");
+  auto t =
+      TenantStore(*database_).Add({slug, tier, "eastus", slug + "@example.com", spec_json}, steps, "test");
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   return t.ok() ? *t : TenantRecord{};
 }

@@ -33,7 +33,8 @@ class RunnerFixture : public ::testing::Test {
   // 5 cluster (phase 2) for professional only; flows free [0,1], professional [0,2,1].
   // `params` overrides a step's params by name, as a YAML flow mapping ("{fail: permanent}").
   void UseCatalog(const std::map<std::string, std::string>& params = {}, const std::string& retry = "");
-  TenantRecord Add(const std::string& slug, const std::string& tier = "free");
+  TenantRecord Add(const std::string& slug, const std::string& tier = "free",
+                   const std::string& spec_json = "{}");
   Result<RunSummary> Run(RunOptions options = {});
   RunSummary RunOk(RunOptions options = {});
 

@@ -21,6 +21,8 @@ void DeclareDeliverySettings(Plugin& plugin) {
   plugin.setting("gitops.remote", "GitOps delivery: URL or path pushed to after each commit");
   plugin.setting("gitops.author_name", "GitOps delivery: commit author (default matih-provisioner)");
   plugin.setting("gitops.author_email", "GitOps delivery: commit e-mail (default provisioner@matih.invalid)");
+  plugin.setting("gitops.fetch_interval_ms",
+                 "GitOps delivery: how stale observe's view of the remote may be (1000)");
   plugin.setting("kubernetes.api_url", "API delivery: the API server's URL");
   plugin.setting("kubernetes.token_file", "API delivery: bearer token file");
   plugin.setting("kubernetes.ca_file", "API delivery: CA bundle of the API server");

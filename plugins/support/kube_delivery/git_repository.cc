@@ -2,8 +2,10 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <ctime>
 #include <filesystem>
 #include <matih/step.hpp>
 #include <mutex>
@@ -36,6 +38,31 @@ struct GitPtr {
   }
   T** out() { return &p; }
   T* get() const { return p; }
+};
+
+// When this process last fetched each repository (by git directory). Safe from any thread.
+class FetchTimes {
+ public:
+  static std::optional<std::chrono::steady_clock::time_point> Get(const std::string& git_dir) {
+    std::lock_guard<std::mutex> lock(mu());
+    auto it = times().find(git_dir);
+    if (it == times().end()) return std::nullopt;
+    return it->second;
+  }
+  static void SetNow(const std::string& git_dir) {
+    std::lock_guard<std::mutex> lock(mu());
+    times()[git_dir] = std::chrono::steady_clock::now();
+  }
+
+ private:
+  static std::mutex& mu() {
+    static std::mutex m;
+    return m;
+  }
+  static std::map<std::string, std::chrono::steady_clock::time_point>& times() {
+    static std::map<std::string, std::chrono::steady_clock::time_point> t;
+    return t;
+  }
 };
 
 std::mutex& PathMutex(const std::string& path) {
@@ -137,14 +164,14 @@ git_tree* GitRepository::TreeOf(const std::optional<std::string>& commit_hex) co
 }
 
 std::optional<std::string> GitRepository::ReadFile(const std::string& path) const {
-  return ReadFileAt(Head(), path);
+  return ReadFileIn(Head(), path);
 }
 
 std::optional<std::string> GitRepository::ReadPushedFile(const std::string& path) const {
-  return ReadFileAt(PushedHead(), path);
+  return ReadFileIn(PushedHead(), path);
 }
 
-std::optional<std::string> GitRepository::ReadFileAt(const std::optional<std::string>& commit_hex,
+std::optional<std::string> GitRepository::ReadFileIn(const std::optional<std::string>& commit_hex,
                                                      const std::string& path) const {
   GitPtr<git_tree, git_tree_free> tree;
   tree.p = TreeOf(commit_hex);
@@ -161,10 +188,10 @@ std::optional<std::string> GitRepository::ReadFileAt(const std::optional<std::st
 }
 
 std::vector<std::string> GitRepository::ListFiles(const std::string& dir) const {
-  return ListFilesAt(Head(), dir);
+  return ListFilesIn(Head(), dir);
 }
 
-std::vector<std::string> GitRepository::ListFilesAt(const std::optional<std::string>& commit_hex,
+std::vector<std::string> GitRepository::ListFilesIn(const std::optional<std::string>& commit_hex,
                                                     const std::string& dir) const {
   std::vector<std::string> names;
   GitPtr<git_tree, git_tree_free> tree;
@@ -243,18 +270,8 @@ bool GitRepository::Commit(const std::map<std::string, std::optional<std::string
   return true;
 }
 
-bool GitRepository::Contains(const std::string& descendant, const std::string& ancestor) const {
-  if (descendant == ancestor) return true;
-  git_oid d, a;
-  Check(git_oid_fromstr(&d, descendant.c_str()), "parse a commit id");
-  Check(git_oid_fromstr(&a, ancestor.c_str()), "parse a commit id");
-  const int rc = git_graph_descendant_of(repo_, &d, &a);
-  Check(rc, "compare the branch with the remote");
-  return rc == 1;
-}
-
-void GitRepository::FetchRemote() {
-  if (options_.remote.empty()) return;
+bool GitRepository::Fetch() {
+  if (options_.remote.empty()) return true;
   GitPtr<git_remote, git_remote_free> remote;
   Check(git_remote_create_anonymous(remote.out(), repo_, options_.remote.c_str()),
         "set up the GitOps remote");
@@ -262,37 +279,75 @@ void GitRepository::FetchRemote() {
   char* specs[] = {spec.data()};
   git_strarray refspecs{specs, 1};
   git_fetch_options opts = GIT_FETCH_OPTIONS_INIT;
-  opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
-  if (git_remote_fetch(remote.get(), &refspecs, &opts, "matih: fetch") < 0)
-    throw TransientError("fetch from the GitOps remote failed: " + LastGitError());
+  if (git_remote_fetch(remote.get(), &refspecs, &opts, "matih: fetch") < 0) return false;
+  FetchTimes::SetNow(std::filesystem::weakly_canonical(git_dir()).string());
+  return true;
 }
 
-bool GitRepository::FollowRemote() {
-  const auto remote = PushedHead();
-  const auto local = Head();
-  if (!remote || remote == local) return false;
-  if (local && Contains(*local, *remote)) return false;  // ahead: the next push brings the remote along
-  git_oid oid;
-  Check(git_oid_fromstr(&oid, remote->c_str()), "parse the remote's tip");
+bool GitRepository::HasUnpushedCommits() const {
+  auto head = Head();
+  if (!head) return false;
+  auto pushed = PushedHead();
+  if (!pushed) return true;
+  if (*head == *pushed) return false;
+  git_oid head_oid, pushed_oid;
+  Check(git_oid_fromstr(&head_oid, head->c_str()), "parse the branch tip");
+  Check(git_oid_fromstr(&pushed_oid, pushed->c_str()), "parse the remote's tip");
+  // The remote has moved past our tip: nothing of ours is waiting.
+  return git_graph_descendant_of(repo_, &pushed_oid, &head_oid) != 1;
+}
+
+bool GitRepository::FetchIfStale() {
+  if (options_.remote.empty()) return true;
+  auto last = FetchTimes::Get(std::filesystem::weakly_canonical(git_dir()).string());
+  if (last && std::chrono::steady_clock::now() - *last < options_.fetch_interval) return true;
+  return Fetch();
+}
+
+void GitRepository::FollowRemote() {
+  auto remote_tip = PushedHead();
+  if (!remote_tip) return;
+  auto head = Head();
+  if (head == remote_tip) return;
+  git_oid remote_oid;
+  Check(git_oid_fromstr(&remote_oid, remote_tip->c_str()), "parse the remote's tip");
+  if (head) {
+    git_oid head_oid;
+    Check(git_oid_fromstr(&head_oid, head->c_str()), "parse the branch tip");
+    // Ahead of the remote: our commits are waiting to be pushed on top of it.
+    if (git_graph_descendant_of(repo_, &head_oid, &remote_oid) == 1) return;
+  }
+  GitPtr<git_reference, git_reference_free> branch;
   const std::string ref = "refs/heads/" + options_.branch;
-  GitPtr<git_reference, git_reference_free> moved;
-  Check(git_reference_create(moved.out(), repo_, ref.c_str(), &oid, 1, "matih: follow the GitOps remote"),
+  Check(git_reference_create(branch.out(), repo_, ref.c_str(), &remote_oid, 1, "matih: follow the remote"),
         "move the branch to the remote's tip");
   if (!git_repository_is_bare(repo_)) {
     GitPtr<git_reference, git_reference_free> head_ref;
     if (git_repository_head(head_ref.out(), repo_) >= 0 && ref == git_reference_name(head_ref.get())) {
       git_checkout_options opts = GIT_CHECKOUT_OPTIONS_INIT;
-      opts.checkout_strategy = GIT_CHECKOUT_FORCE;
+      opts.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
       Check(git_checkout_head(repo_, &opts), "update the work tree to the remote's tip");
     }
   }
-  return true;
 }
 
-void GitRepository::PushIfNeeded() {
-  if (options_.remote.empty()) return;
+void GitRepository::RecoverStaleLocks() {
+  const std::string dir = git_dir();
+  for (const std::string& path : {dir + "/index.lock", dir + "/refs/heads/" + options_.branch + ".lock",
+                                  dir + "/refs/remotes/gitops/" + options_.branch + ".lock"}) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) continue;
+    // Someone else's lock (another user's git) is not ours to break; a fresh one may be a
+    // person's git command running right now.
+    if (st.st_uid != ::geteuid() || std::time(nullptr) - st.st_mtime < 5) continue;
+    ::unlink(path.c_str());
+  }
+}
+
+bool GitRepository::PushIfNeeded() {
+  if (options_.remote.empty()) return true;
   auto head = Head();
-  if (!head || PushedHead() == head) return;
+  if (!head || PushedHead() == head) return true;
   GitPtr<git_remote, git_remote_free> remote;
   Check(git_remote_create_anonymous(remote.out(), repo_, options_.remote.c_str()),
         "set up the GitOps remote");
@@ -306,15 +361,24 @@ void GitRepository::PushIfNeeded() {
   std::string spec = "refs/heads/" + options_.branch + ":refs/heads/" + options_.branch;
   char* specs[] = {spec.data()};
   git_strarray refspecs{specs, 1};
-  if (git_remote_push(remote.get(), &refspecs, &opts) < 0)
+  if (int rc = git_remote_push(remote.get(), &refspecs, &opts); rc < 0) {
+    if (rc == GIT_ENONFASTFORWARD) return false;
     throw TransientError("push to the GitOps remote failed: " + LastGitError());
-  if (!rejected.empty()) throw PermanentError("the GitOps remote refused the push: " + rejected);
+  }
+  if (!rejected.empty()) {
+    // Not a fast-forward: another runner (or a person) pushed first. Anything else the remote
+    // refuses (a protected branch, a hook) will not pass by retrying.
+    if (rejected.find("fast") != std::string::npos || rejected.find("fetch first") != std::string::npos)
+      return false;
+    throw PermanentError("the GitOps remote refused the push: " + rejected);
+  }
   git_oid oid;
   Check(git_oid_fromstr(&oid, head->c_str()), "parse the branch tip");
   GitPtr<git_reference, git_reference_free> tracking;
   const std::string ref = "refs/remotes/gitops/" + options_.branch;
   Check(git_reference_create(tracking.out(), repo_, ref.c_str(), &oid, 1, "matih: pushed"),
         "record the push");
+  return true;
 }
 
 }  // namespace matih::plugins

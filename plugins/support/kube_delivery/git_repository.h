@@ -3,9 +3,9 @@
 // Reads files at the tip of one branch, commits a set of file changes on top of it (without a
 // working tree in between, so a half-written file is never committed), refreshes the working
 // tree of a non-bare repository for the paths it touched, and pushes the branch to a remote.
-// refs/remotes/gitops/<branch> holds the remote's tip as last seen: set by every push, and by
-// FetchRemote, which reads what other runners and people pushed (the remote is what Argo CD or
-// Flux apply, so it is the truth); "committed but not pushed" is visible without asking it.
+// The remote's branch (what Argo CD or Flux read) is fetched into refs/remotes/gitops/<branch>
+// and is the truth: observe measures against it, and a commit is made on its tip, so several
+// runner hosts pushing to one remote rebase on each other instead of refusing each other.
 //
 // Threads: one object per call and thread. Writers to the same repository must hold a
 // RepositoryWriteLock, which serialises threads of this process (a mutex per path) and processes
@@ -14,6 +14,7 @@
 
 #include <git2.h>
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -29,6 +30,9 @@ struct GitRepositoryOptions {
   std::string remote;  // URL or path to push to; empty: no push
   std::string author_name = "matih-provisioner";
   std::string author_email = "provisioner@matih.invalid";
+  // Observe fetches the remote at most this often per repository and process (a drift pass over
+  // thousands of tenants must not fetch thousands of times); apply always fetches.
+  std::chrono::milliseconds fetch_interval{1000};
 };
 
 class RepositoryWriteLock {
@@ -57,36 +61,42 @@ class GitRepository {
   std::optional<std::string> PushedHead() const;
   // The file at the branch tip, or nullopt.
   std::optional<std::string> ReadFile(const std::string& path) const;
+  // The file in commit `commit_hex` (nullopt: no commit), or nullopt.
+  std::optional<std::string> ReadFileIn(const std::optional<std::string>& commit_hex,
+                                        const std::string& path) const;
   // The file in the commit last pushed to the remote, or nullopt.
   std::optional<std::string> ReadPushedFile(const std::string& path) const;
-  // The file in commit `commit_hex` (nullopt: no commit), or nullopt.
-  std::optional<std::string> ReadFileAt(const std::optional<std::string>& commit_hex,
-                                        const std::string& path) const;
-  // Names of the files directly in `dir` at the branch tip (not recursive).
+  // Names of the files directly in `dir` at the branch tip, or at `commit_hex` (not recursive).
   std::vector<std::string> ListFiles(const std::string& dir) const;
-  // The same in commit `commit_hex` (nullopt: no commit).
-  std::vector<std::string> ListFilesAt(const std::optional<std::string>& commit_hex,
+  std::vector<std::string> ListFilesIn(const std::optional<std::string>& commit_hex,
                                        const std::string& dir) const;
-  // Whether commit `ancestor` is `descendant` or one of its ancestors.
-  bool Contains(const std::string& descendant, const std::string& ancestor) const;
 
-  // Fetches the branch from the remote into refs/remotes/gitops/<branch>. Nothing happens without
-  // a remote, or while the remote has no such branch. TransientError when the remote cannot be
-  // reached.
-  void FetchRemote();
-  // Moves the branch (and a checked-out work tree) to the remote's tip as last fetched when the
-  // remote is ahead, or has diverged: a local commit that never reached the remote belonged to a
-  // call that failed and will be retried, and every call recomputes its change on the tip.
-  // Returns whether the branch moved. REQUIRES: a RepositoryWriteLock.
-  bool FollowRemote();
+  // True when the branch has commits the remote (as last fetched or pushed) does not.
+  bool HasUnpushedCommits() const;
+  // Fetches the remote's branch into refs/remotes/gitops/<branch>; false when the remote cannot
+  // be reached (the last fetched state stays). True without a remote. REQUIRES: a
+  // RepositoryWriteLock.
+  bool Fetch();
+  // Fetch(), unless this process fetched this repository less than fetch_interval ago.
+  bool FetchIfStale();
+  // Puts the branch on the remote's tip when the remote has commits the branch lacks (another
+  // runner pushed, or an operator edited by hand). Local commits that never reached the remote
+  // are dropped: they belong to steps that did not finish, which make them again on the new tip.
+  // REQUIRES: a RepositoryWriteLock.
+  void FollowRemote();
+  // Removes lock files (index.lock, the branch's ref locks) that a killed process of ours left:
+  // owned by this user and older than a few seconds, found while we hold the write lock that
+  // every writer of ours takes. REQUIRES: a RepositoryWriteLock.
+  void RecoverStaleLocks();
 
   // Commits `changes` (path -> new content, or nullopt to delete) on the branch tip. Returns false
   // and commits nothing when the tree would not change. REQUIRES: a RepositoryWriteLock.
   bool Commit(const std::map<std::string, std::optional<std::string>>& changes, const std::string& message,
               const std::string& checkout_dir);
-  // Pushes the branch when a remote is configured and it is not there yet. TransientError when
-  // the remote cannot be reached. REQUIRES: a RepositoryWriteLock.
-  void PushIfNeeded();
+  // Pushes the branch when a remote is configured and it is not there yet. False when the remote
+  // refused it as not a fast-forward (someone pushed first: FollowRemote and commit again);
+  // TransientError when the remote cannot be reached. REQUIRES: a RepositoryWriteLock.
+  bool PushIfNeeded();
   bool has_remote() const { return !options_.remote.empty(); }
 
  private:

@@ -37,18 +37,6 @@ std::string LineDiff(const std::string& file, const std::string& have, const std
   return diff;
 }
 
-// Before a commit: fetch the remote and stand on its tip. When it cannot be reached the commit
-// still lands locally (durably, as the intent) and the push after it reports the remote as
-// unavailable. REQUIRES: the repository's write lock.
-void FollowTheRemote(GitRepository& repo) {
-  try {
-    repo.FetchRemote();
-  } catch (const TransientError&) {
-    return;
-  }
-  repo.FollowRemote();
-}
-
 }  // namespace
 
 GitRepositoryOptions GitOpsDelivery::OptionsFrom(const Context& ctx) {
@@ -58,6 +46,13 @@ GitRepositoryOptions GitOpsDelivery::OptionsFrom(const Context& ctx) {
   o.remote = SettingOr(ctx, "gitops.remote", "");
   o.author_name = SettingOr(ctx, "gitops.author_name", o.author_name);
   o.author_email = SettingOr(ctx, "gitops.author_email", o.author_email);
+  const std::string interval = SettingOr(ctx, "gitops.fetch_interval_ms", "1000");
+  char* end = nullptr;
+  long long ms = std::strtoll(interval.c_str(), &end, 10);
+  if (interval.empty() || *end != '\0' || ms < 0 || ms > 3'600'000)
+    throw InvalidArgument("setting targets.gitops.fetch_interval_ms must be 0..3600000 milliseconds, not '" +
+                          interval + "'");
+  o.fetch_interval = std::chrono::milliseconds(ms);
   return o;
 }
 
@@ -118,54 +113,64 @@ std::map<std::string, std::optional<std::string>> GitOpsDelivery::Changes(GitRep
 Observation GitOpsDelivery::Observe(const ObjectBatch& batch) {
   if (!std::filesystem::exists(options_.path)) return Observation::Absent();  // observe creates nothing
   GitRepository repo(options_);
-  if (repo.has_remote()) {
-    // What the GitOps controller applies is the remote: see what others pushed there. An unreachable
-    // remote is judged by what was last seen of it (the repair needs it anyway, and says so).
-    try {
-      RepositoryWriteLock lock(repo.git_dir());
-      repo.FetchRemote();
-    } catch (const TransientError&) {
-    }
-  }
-  // The remote's tip is the truth unless this repository holds commits it never received.
-  const auto local = repo.Head(), remote = repo.PushedHead();
-  const bool remote_is_truth = remote && (!local || repo.Contains(*remote, *local));
-  const auto truth = remote_is_truth ? remote : local;
   const std::string file = FileOf(batch);
-  auto committed = repo.ReadFileAt(truth, file);
-  if (!committed) return Observation::Absent();
+  const std::string kustomization_file = FolderOf(batch) + "/" + kKustomization;
+  // Without a remote the work repository is the truth; with one, the remote's branch is (what
+  // Argo CD or Flux read), fetched now or a moment ago. An unreachable remote leaves the state
+  // last fetched, so planning still answers.
+  std::optional<std::string> truth = repo.Head();
+  if (repo.has_remote()) {
+    {
+      RepositoryWriteLock lock(repo.git_dir());
+      repo.FetchIfStale();
+    }
+    truth = repo.PushedHead();
+  }
+  auto committed = repo.ReadFileIn(truth, file);
+  if (!committed) {
+    // Made here but never pushed: the remote lacks it, the work repository has it.
+    if (repo.has_remote() && repo.HasUnpushedCommits() && repo.ReadFile(file) == batch.rendered)
+      return Observation::Drifted(file + ": not pushed to the remote yet");
+    return Observation::Absent();
+  }
   std::string diff;
   if (*committed != batch.rendered) diff = LineDiff(file, *committed, batch.rendered);
-  auto kustomization = repo.ReadFileAt(truth, FolderOf(batch) + "/" + kKustomization);
-  if (kustomization != Kustomization(repo.ListFilesAt(truth, FolderOf(batch))))
+  if (repo.ReadFileIn(truth, kustomization_file) != Kustomization(repo.ListFilesIn(truth, FolderOf(batch))))
     diff += std::string(diff.empty() ? "" : "; ") + kKustomization + " out of date";
-  // This step's file at the remote must match too. Other tenants' unpushed commits are not this
-  // step's drift.
-  if (!remote_is_truth && repo.has_remote() && repo.ReadPushedFile(file) != committed)
-    diff += std::string(diff.empty() ? "" : "; ") + "not pushed to the remote yet";
+  if (repo.has_remote() && *committed != batch.rendered && repo.HasUnpushedCommits() &&
+      repo.ReadFile(file) == batch.rendered)
+    diff += "; not pushed to the remote yet";
   return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
 }
 
 void GitOpsDelivery::Apply(const ObjectBatch& batch) {
-  GitRepository repo(options_);
-  RepositoryWriteLock lock(repo.git_dir());
-  FollowTheRemote(repo);
-  repo.Commit(Changes(repo, batch, true),
-              "tenant " + batch.tenant_slug + ": step " + batch.step_name + " (run " + batch.run_id + ")",
-              FolderOf(batch));
-  repo.PushIfNeeded();
+  Deliver(batch, true,
+          "tenant " + batch.tenant_slug + ": step " + batch.step_name + " (run " + batch.run_id + ")");
 }
 
 void GitOpsDelivery::Remove(const ObjectBatch& batch) {
   if (!std::filesystem::exists(options_.path)) return;  // nothing was ever delivered
+  Deliver(batch, false,
+          "tenant " + batch.tenant_slug + ": remove step " + batch.step_name + " (run " + batch.run_id + ")");
+}
+
+void GitOpsDelivery::Deliver(const ObjectBatch& batch, bool present, const std::string& message) {
   GitRepository repo(options_);
   RepositoryWriteLock lock(repo.git_dir());
-  FollowTheRemote(repo);
-  repo.Commit(
-      Changes(repo, batch, false),
-      "tenant " + batch.tenant_slug + ": remove step " + batch.step_name + " (run " + batch.run_id + ")",
-      FolderOf(batch));
-  repo.PushIfNeeded();
+  repo.RecoverStaleLocks();
+  // Another runner may push between our fetch and our push: then fetch, rebuild the change on
+  // the new tip and push again, a few times, before leaving it to the step's retry.
+  constexpr int kAttempts = 4;
+  for (int attempt = 1;; ++attempt) {
+    // An unreachable remote is found again by the push, which says so (transient); the commit
+    // is made meanwhile, so the next attempt only pushes.
+    if (repo.has_remote() && repo.Fetch()) repo.FollowRemote();
+    repo.Commit(Changes(repo, batch, present), message, FolderOf(batch));
+    if (repo.PushIfNeeded()) return;
+    if (attempt == kAttempts)
+      throw Error(MATIH_STATUS_ABORTED, "the GitOps remote refused " + std::to_string(kAttempts) +
+                                            " pushes in a row as not fast-forward (other runners pushing?)");
+  }
 }
 
 }  // namespace matih::plugins

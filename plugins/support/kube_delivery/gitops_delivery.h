@@ -8,19 +8,20 @@
 // object files as resources and the patch files as strategic-merge patches, so `kubectl kustomize`
 // (and the GitOps controller) yields one Namespace carrying both steps' labels.
 //
-// With a remote (what Argo CD or Flux apply, so the truth), every call first fetches it: Observe
-// compares the files at the remote's tip with the rendered objects (a hand edit pushed there is
-// drift), or, while this repository holds commits the remote never received, the files at the
-// local tip (and reports a step whose file at the remote differs from it); Apply and Remove move
-// the branch to the remote's tip when the remote is ahead or has diverged, so a repair lands on top
-// of what others pushed. Apply commits "tenant <slug>: step <name> (run <run_id>)" only when a file
-// changes, then pushes when a remote is configured; Remove deletes the step's file and commits. Settings read
-// ([targets]):
+// With a remote, the remote's branch is the truth (what Argo CD or Flux read): observe fetches it
+// (at most every gitops.fetch_interval_ms) and compares the step's file there with the rendered
+// objects, so a hand edit or deletion pushed to the remote is drift; apply fetches, moves the work
+// branch onto the remote's tip, commits "tenant <slug>: step <name> (run <run_id>)" only when a
+// file changes, and pushes, rebuilding the commit on a newer tip when another runner pushed
+// first; remove deletes the step's file the same way. Lock files a killed run of ours left behind
+// are removed under the write lock. Without a remote the work repository is the truth.
+// Settings read ([targets]):
 //   gitops.repository    required  path of the local work repository (created when missing)
 //   gitops.branch        optional  default "main"
 //   gitops.remote        optional  URL or path pushed to after each commit (e.g. a bare repo)
 //   gitops.author_name   optional  default "matih-provisioner"
 //   gitops.author_email  optional  default "provisioner@matih.invalid"
+//   gitops.fetch_interval_ms optional default 1000: how stale observe's view of the remote may be
 // Threads: writers serialise on a RepositoryWriteLock (mutex + flock); readers need none.
 #pragma once
 
@@ -50,6 +51,9 @@ class GitOpsDelivery final : public ObjectDelivery {
   // regenerated kustomization, as a change set over the branch tip.
   std::map<std::string, std::optional<std::string>> Changes(GitRepository& repo, const ObjectBatch& batch,
                                                             bool present) const;
+  // Commits the step's files (present or deleted) on the remote's tip and pushes, rebasing on a
+  // concurrent push.
+  void Deliver(const ObjectBatch& batch, bool present, const std::string& message);
   GitRepositoryOptions options_;
 };
 
