@@ -1,0 +1,31 @@
+// matih-data: phase 4 of provisioning, the tenant's share of the data servers.
+//   step 21 provision-database       data.database        PostgreSQL database + login role
+//   step 22 provision-cache          data.cache_user      Redis ACL user limited to t:<slug>:*
+//   step 24 create-search-indices    data.search_indices  full-text tables in the tenant database
+//   step 25 create-message-topics    data.message_stream  NATS JetStream stream tenant.<slug>.>
+//
+// Settings read (runner config, section [targets]; config/targets.example.conf has examples).
+// Shared tiers (free, starter) read data.shared.*, dedicated tiers (professional, enterprise)
+// data.dedicated.*; a dedicated tier never falls back to the shared servers (tier_servers.h).
+//   data.<class>.database_url         steps 21, 24: libpq URL of a superuser login
+//   data.<class>.redis_url            step 22: redis://[user@]host:port of an admin login
+//   data.<class>.redis_password_file  step 22: file holding that login's password (optional)
+//   data.<class>.nats_url             step 25: nats://host:port (credentials in the URL if any)
+//   data.connect_timeout_ms           Redis and NATS connect and request timeout (default 5000)
+// Secrets written (secret store only, shared with other plugins): postgres/password,
+// redis/password.
+#include <matih/step.hpp>
+
+#include "data/database_step.h"
+
+MATIH_PLUGIN("matih-data", "1.0.0") {
+  using namespace matih::plugins::data;
+  plugin.setting("data.shared.database_url",
+                 "libpq URL of a superuser on the shared PostgreSQL (steps 21, 24)", MATIH_SETTING_SECRET);
+  plugin.setting("data.dedicated.database_url",
+                 "libpq URL of a superuser on the PostgreSQL of dedicated tiers (steps 21, 24)",
+                 MATIH_SETTING_SECRET);
+  plugin.share_secret("postgres/password");
+  plugin.add<DatabaseStep>("data.database",
+                           "PostgreSQL database and login role per tenant, CONNECT revoked from PUBLIC");
+}
