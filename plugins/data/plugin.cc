@@ -16,6 +16,7 @@
 // redis/password.
 #include <matih/step.hpp>
 
+#include "data/cache_user_step.h"
 #include "data/database_step.h"
 
 MATIH_PLUGIN("matih-data", "1.0.0") {
@@ -25,7 +26,20 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
   plugin.setting("data.dedicated.database_url",
                  "libpq URL of a superuser on the PostgreSQL of dedicated tiers (steps 21, 24)",
                  MATIH_SETTING_SECRET);
+  plugin.setting("data.shared.redis_url",
+                 "redis://[user@]host:port of an admin login on the shared Redis (step 22)");
+  plugin.setting("data.shared.redis_password_file",
+                 "file holding the password of data.shared.redis_url's login");
+  plugin.setting("data.dedicated.redis_url",
+                 "redis://[user@]host:port of an admin login for dedicated tiers (step 22)");
+  plugin.setting("data.dedicated.redis_password_file",
+                 "file holding the password of data.dedicated.redis_url's login");
+  plugin.setting("data.connect_timeout_ms",
+                 "Redis and NATS connect and request timeout in ms (default 5000)");
   plugin.share_secret("postgres/password");
+  plugin.share_secret("redis/password");
   plugin.add<DatabaseStep>("data.database",
                            "PostgreSQL database and login role per tenant, CONNECT revoked from PUBLIC");
+  plugin.add<CacheUserStep>("data.cache_user",
+                            "Redis ACL user per tenant limited to keys and channels t:<slug>:*");
 }
