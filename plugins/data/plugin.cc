@@ -18,6 +18,7 @@
 
 #include "data/cache_user_step.h"
 #include "data/database_step.h"
+#include "data/message_stream_step.h"
 
 MATIH_PLUGIN("matih-data", "1.0.0") {
   using namespace matih::plugins::data;
@@ -34,6 +35,10 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
                  "redis://[user@]host:port of an admin login for dedicated tiers (step 22)");
   plugin.setting("data.dedicated.redis_password_file",
                  "file holding the password of data.dedicated.redis_url's login");
+  plugin.setting("data.shared.nats_url",
+                 "nats://host:port of the shared NATS server with JetStream (step 25)");
+  plugin.setting("data.dedicated.nats_url",
+                 "nats://host:port of the NATS server of dedicated tiers (step 25)");
   plugin.setting("data.connect_timeout_ms",
                  "Redis and NATS connect and request timeout in ms (default 5000)");
   plugin.share_secret("postgres/password");
@@ -42,4 +47,6 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
                            "PostgreSQL database and login role per tenant, CONNECT revoked from PUBLIC");
   plugin.add<CacheUserStep>("data.cache_user",
                             "Redis ACL user per tenant limited to keys and channels t:<slug>:*");
+  plugin.add<MessageStreamStep>("data.message_stream",
+                                "NATS JetStream stream per tenant on tenant.<slug>.> with per-tier limits");
 }
