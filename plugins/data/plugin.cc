@@ -19,6 +19,7 @@
 #include "data/cache_user_step.h"
 #include "data/database_step.h"
 #include "data/message_stream_step.h"
+#include "data/search_indices_step.h"
 
 MATIH_PLUGIN("matih-data", "1.0.0") {
   using namespace matih::plugins::data;
@@ -49,4 +50,7 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
                             "Redis ACL user per tenant limited to keys and channels t:<slug>:*");
   plugin.add<MessageStreamStep>("data.message_stream",
                                 "NATS JetStream stream per tenant on tenant.<slug>.> with per-tier limits");
+  plugin.add<SearchIndicesStep>(
+      "data.search_indices",
+      "Full-text document tables (generated tsvector, GIN index) in the tenant database");
 }
