@@ -55,12 +55,14 @@ PgServer::PgServer(const std::string& url, const std::string& setting_key) {
 
 std::string PgServer::Conninfo(const std::string& dbname) const {
   std::string out;
-  bool has_timeout = false;
+  bool has_timeout = false, has_name = false;
   for (const auto& [key, value] : options_) {
     out += key + "=" + QuoteConninfoValue(value) + " ";
     has_timeout = has_timeout || key == "connect_timeout";
+    has_name = has_name || key == "application_name";
   }
   if (!has_timeout) out += "connect_timeout=5 ";
+  if (!has_name) out += "application_name=matih-data ";
   const std::string& db = dbname.empty() ? dbname_ : dbname;
   if (!db.empty()) out += "dbname=" + QuoteConninfoValue(db);
   return out;

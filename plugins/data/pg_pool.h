@@ -29,7 +29,7 @@ class PgServer {
   PgServer(const std::string& url, const std::string& setting_key);
 
   // A connection string for database `dbname` on this server ("" keeps the URL's database).
-  // A connect_timeout of 5 s is added when the URL has none.
+  // A connect_timeout of 5 s and application_name matih-data are added when the URL has none.
   std::string Conninfo(const std::string& dbname = "") const;
   // "PostgreSQL <host>:<port>", for messages.
   const std::string& label() const { return label_; }

@@ -174,6 +174,7 @@ RedisPool::Lease RedisPool::Acquire(const Context& ctx, const RedisServer& serve
                        "': " + ReplyText(reply.get())),
           MATIH_STATUS_PERMISSION_DENIED);
   }
+  lease.CommandOk({"CLIENT", "SETNAME", "matih-data"}, "name the connection");  // for CLIENT LIST
   return lease;
 }
 

@@ -179,6 +179,21 @@ TEST_F(ProvisionCache, RemoveDeletesTheUserItsKeysAndItsSecret) {
   admin_.Run({"DEL", Key(other_, "kept")});
 }
 
+TEST_F(ProvisionCache, ConnectionsAreReusedAcrossCalls) {
+  ApplyOk(tenant_);
+  auto plugin_clients = [this] {
+    std::string ids;
+    std::stringstream list(admin_.Run({"CLIENT", "LIST"}));
+    for (std::string line; std::getline(list, line);)
+      if (line.find(" name=matih-data ") != std::string::npos) ids += line.substr(0, line.find(' ')) + ";";
+    return ids;
+  };
+  const std::string before = plugin_clients();
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
+  EXPECT_NE("", before) << admin_.Run({"CLIENT", "LIST"});
+  EXPECT_EQ(before, plugin_clients()) << "the same connection serves every call";
+}
+
 TEST_F(ProvisionCache, UnreachableServerIsTransient) {
   harness_.settings()["data.shared.redis_url"] = ClosedPortUrl("redis");
   ExpectError(harness_.Observe(kStep, tenant_), MATIH_STATUS_UNAVAILABLE, kStep, "Redis 127.0.0.1:");

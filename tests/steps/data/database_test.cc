@@ -169,6 +169,18 @@ TEST_F(ProvisionDatabase, RefusedLoginIsPermanent) {
   ExpectError(harness_.Apply(kStep, tenant_), MATIH_STATUS_PERMISSION_DENIED, kStep, "PostgreSQL 127.0.0.1:");
 }
 
+TEST_F(ProvisionDatabase, ConnectionsAreReusedAcrossCalls) {
+  ApplyOk(tenant_);
+  const std::string sessions =
+      "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE application_name = "
+      "'matih-data' "
+      "AND datname = 'postgres'";
+  const std::string before = PgValue(sessions);
+  for (int i = 0; i < 5; ++i) ASSERT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
+  EXPECT_NE("NULL", before);
+  EXPECT_EQ(before, PgValue(sessions)) << "the same server sessions serve every call";
+}
+
 TEST_F(ProvisionDatabase, BadParamsAreRefusedAtCatalogLoad) {
   const auto& kind = harness_.KindOf(kStep);
   EXPECT_TRUE(kind.ValidateParams(harness_.Step(kStep).params_json).ok());
