@@ -17,12 +17,13 @@ svc_redis_start() {
   if [[ ! -s "$REDIS_DIR/admin.password" ]]; then
     (umask 077 && head -c 32 /dev/urandom | sha256sum | cut -c1-40 >"$REDIS_DIR/admin.password")
   fi
-  if [[ ! -s "$REDIS_DIR/users.acl" ]]; then
-    local hash
-    hash=$(tr -d '\n' <"$REDIS_DIR/admin.password" | sha256sum | cut -d' ' -f1)
-    (umask 077 && printf 'user default off resetkeys resetchannels -@all\nuser matih-admin on #%s ~* &* +@all\n' \
-      "$hash" >"$REDIS_DIR/users.acl")
-  fi
+  # Users of earlier runs are kept; the admin line always carries the current password's hash.
+  local hash
+  hash=$(tr -d '\n' <"$REDIS_DIR/admin.password" | sha256sum | cut -d' ' -f1)
+  [[ -s "$REDIS_DIR/users.acl" ]] || echo 'user default off resetkeys resetchannels -@all' >"$REDIS_DIR/users.acl"
+  (umask 077 && { grep -v '^user matih-admin ' "$REDIS_DIR/users.acl" || true
+                  printf 'user matih-admin on #%s ~* &* +@all\n' "$hash"; } >"$REDIS_DIR/users.acl.new")
+  mv "$REDIS_DIR/users.acl.new" "$REDIS_DIR/users.acl"
   setsid redis-server --port "$PORT_REDIS" --bind 127.0.0.1 --save '' --appendonly no --dir "$REDIS_DIR" \
     --aclfile "$REDIS_DIR/users.acl" --logfile "$REDIS_DIR/log" >/dev/null 2>&1 </dev/null &
   echo $! >"$RUN/redis.pid"
