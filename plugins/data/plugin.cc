@@ -12,6 +12,7 @@
 //   data.<class>.redis_password_file  step 22: file holding that login's password (optional)
 //   data.<class>.nats_url             step 25: nats://host:port (credentials in the URL if any)
 //   data.connect_timeout_ms           Redis and NATS connect and request timeout (default 5000)
+// URLs are flagged secret (they may carry credentials); the shared ones are required.
 // Secrets written (secret store only, shared with other plugins): postgres/password,
 // redis/password.
 #include <matih/step.hpp>
@@ -24,22 +25,26 @@
 MATIH_PLUGIN("matih-data", "1.0.0") {
   using namespace matih::plugins::data;
   plugin.setting("data.shared.database_url",
-                 "libpq URL of a superuser on the shared PostgreSQL (steps 21, 24)", MATIH_SETTING_SECRET);
+                 "libpq URL of a superuser on the shared PostgreSQL (steps 21, 24)",
+                 MATIH_SETTING_REQUIRED | MATIH_SETTING_SECRET);
   plugin.setting("data.dedicated.database_url",
                  "libpq URL of a superuser on the PostgreSQL of dedicated tiers (steps 21, 24)",
                  MATIH_SETTING_SECRET);
   plugin.setting("data.shared.redis_url",
-                 "redis://[user@]host:port of an admin login on the shared Redis (step 22)");
+                 "redis://[user@]host:port of an admin login on the shared Redis (step 22)",
+                 MATIH_SETTING_REQUIRED | MATIH_SETTING_SECRET);
   plugin.setting("data.shared.redis_password_file",
                  "file holding the password of data.shared.redis_url's login");
   plugin.setting("data.dedicated.redis_url",
-                 "redis://[user@]host:port of an admin login for dedicated tiers (step 22)");
+                 "redis://[user@]host:port of an admin login for dedicated tiers (step 22)",
+                 MATIH_SETTING_SECRET);
   plugin.setting("data.dedicated.redis_password_file",
                  "file holding the password of data.dedicated.redis_url's login");
   plugin.setting("data.shared.nats_url",
-                 "nats://host:port of the shared NATS server with JetStream (step 25)");
+                 "nats://host:port of the shared NATS server with JetStream (step 25)",
+                 MATIH_SETTING_REQUIRED | MATIH_SETTING_SECRET);
   plugin.setting("data.dedicated.nats_url",
-                 "nats://host:port of the NATS server of dedicated tiers (step 25)");
+                 "nats://host:port of the NATS server of dedicated tiers (step 25)", MATIH_SETTING_SECRET);
   plugin.setting("data.connect_timeout_ms",
                  "Redis and NATS connect and request timeout in ms (default 5000)");
   plugin.share_secret("postgres/password");

@@ -147,6 +147,24 @@ TEST_F(ProvisionDatabase, RemoveLeavesNothingAndCanBeRepeated) {
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, other_).status) << "the other tenant is untouched";
 }
 
+TEST_F(ProvisionDatabase, SlugLongerThanAnIdentifierGetsAShortenedUniqueName) {
+  // 63-character slugs make "t_<slug>" longer than PostgreSQL's 63-byte identifiers.
+  TestTenant a = tenant_, b = other_;
+  a.view.slug = std::string(56, 'a') + "-" + tenant_.view.slug.substr(tenant_.view.slug.size() - 6);
+  b.view.slug = a.view.slug.substr(0, 62) + (a.view.slug.back() == '0' ? "1" : "0");
+  ASSERT_EQ(63u, a.view.slug.size());
+  ApplyOk(a);
+  ApplyOk(b);
+  const std::string name_a = a.outputs[kStep]["database"], name_b = b.outputs[kStep]["database"];
+  EXPECT_EQ(63u, name_a.size());
+  EXPECT_NE(name_a, name_b);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, a).status);
+  harness_.Remove(kStep, a);  // RemoveLeavesNothingAndCanBeRepeated checks its answer
+  harness_.Remove(kStep, b);
+  EXPECT_EQ(
+      "0", PgValue("SELECT count(*) FROM pg_database WHERE datname IN ('" + name_a + "', '" + name_b + "')"));
+}
+
 TEST_F(ProvisionDatabase, DedicatedTierUsesItsOwnSettingAndNeverFallsBack) {
   auto tenant = StepHarness::MakeTenant("professional", "db");
   harness_.settings().erase("data.dedicated.database_url");
