@@ -140,8 +140,10 @@ TEST_F(CreateSearchIndices, WithoutTheTenantDatabaseApplyIsPermanentAndRemoveIsF
 }
 
 TEST_F(CreateSearchIndices, UnreachableServerIsTransient) {
+  const std::string url = harness_.settings()["data.shared.database_url"];
   harness_.settings()["data.shared.database_url"] = ClosedPortUrl("postgresql") + "/postgres";
   ExpectError(harness_.Apply(kStep, tenant_), MATIH_STATUS_UNAVAILABLE, kStep, "PostgreSQL 127.0.0.1:");
+  harness_.settings()["data.shared.database_url"] = url;  // so TearDown can remove the database
 }
 
 TEST_F(CreateSearchIndices, BadParamsAreRefusedAtCatalogLoad) {
