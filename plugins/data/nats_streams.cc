@@ -80,7 +80,8 @@ void NatsJetStream::Fail(const Context& ctx, natsStatus s, jsErrCode code, const
   if (code != 0) reason += " (JetStream error " + std::to_string(static_cast<int>(code)) + ")";
   const std::string message = Describe(ctx, label_, what + ": " + reason);
   if (IsTransient(s)) throw TransientError(message);
-  if (s == NATS_NOT_PERMITTED) throw PermanentError(message, MATIH_STATUS_PERMISSION_DENIED);
+  if (s == NATS_CONNECTION_AUTH_FAILED || s == NATS_NOT_PERMITTED)
+    throw PermanentError(message, MATIH_STATUS_PERMISSION_DENIED);
   throw PermanentError(message);
 }
 

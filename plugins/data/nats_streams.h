@@ -4,7 +4,8 @@
 // server by host and port only (a URL may carry credentials).
 //
 // Errors: no server, timeout, connection closed or reconnecting -> TransientError; anything
-// JetStream refuses (a bad stream config, no resources) -> PermanentError with its error code.
+// JetStream refuses (a bad stream config, no resources) -> PermanentError with its error code;
+// credentials refused -> PermanentError PERMISSION_DENIED.
 // Thread-safe.
 #pragma once
 

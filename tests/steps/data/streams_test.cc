@@ -1,6 +1,9 @@
 // Step 25 (create-message-topics, kind data.message_stream) on the stack's real NATS JetStream:
 // a stream per tenant on tenant.<slug>.> with per-tier limits, verified by publishing and reading.
 #include <nats/nats.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "steps/data/data_test_support.h"
 #include "support/stack_env.h"
@@ -192,6 +195,34 @@ TEST_F(CreateMessageTopics, UnreachableServerIsTransient) {
   harness_.settings()["data.shared.nats_url"] = ClosedPortUrl("nats");
   ExpectError(harness_.Observe(kStep, tenant_), MATIH_STATUS_UNAVAILABLE, kStep, "NATS 127.0.0.1:");
   ExpectError(harness_.Apply(kStep, tenant_), MATIH_STATUS_UNAVAILABLE, kStep, "NATS 127.0.0.1:");
+}
+
+TEST_F(CreateMessageTopics, RefusedCredentialsArePermanent) {
+  // A second, real nats-server of this test that requires a user and a password.
+  const std::string url = ClosedPortUrl("nats");
+  const std::string port = url.substr(url.rfind(':') + 1);
+  const pid_t server = ::fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    ::execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", port.c_str(), "--user", "matih", "--pass",
+             "right-password", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  natsConnection* probe = nullptr;
+  for (int i = 0;
+       i < 100 &&
+       natsConnection_ConnectTo(&probe, ("nats://matih:right-password@127.0.0.1:" + port).c_str()) != NATS_OK;
+       ++i)
+    ::usleep(20000);
+  EXPECT_NE(nullptr, probe) << "the test's nats-server did not start";
+  natsConnection_Destroy(probe);
+
+  harness_.settings()["data.shared.nats_url"] = "nats://matih:wrong-password@127.0.0.1:" + port;
+  auto answer = harness_.Apply(kStep, tenant_);
+  ExpectError(answer, MATIH_STATUS_PERMISSION_DENIED, kStep, "NATS 127.0.0.1:" + port);
+  EXPECT_EQ(std::string::npos, answer.message.find("wrong-password")) << answer.message;
+  ::kill(server, SIGTERM);
+  ::waitpid(server, nullptr, 0);
 }
 
 TEST_F(CreateMessageTopics, BadParamsAreRefusedAtCatalogLoad) {
