@@ -54,6 +54,9 @@ CONF
       || die "could not create the parent zone $POWERDNS_PARENT_ZONE; see $dir/setup.log"
     pdnsutil --config-dir="$dir" add-record "$POWERDNS_PARENT_ZONE" ns1 A 300 127.0.0.1 >>"$dir/setup.log" 2>&1 \
       || die "could not add ns1 to $POWERDNS_PARENT_ZONE; see $dir/setup.log"
+    # API changes (the tenants' delegations) raise the parent's SOA serial, as secondaries need.
+    pdnsutil --config-dir="$dir" set-meta "$POWERDNS_PARENT_ZONE" SOA-EDIT-API DEFAULT >>"$dir/setup.log" 2>&1 \
+      || die "could not set SOA-EDIT-API on $POWERDNS_PARENT_ZONE; see $dir/setup.log"
   fi
   setsid pdns_server --config-dir="$dir" >"$dir/log" 2>&1 </dev/null &
   echo $! >"$RUN/powerdns.pid"
