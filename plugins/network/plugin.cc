@@ -1,4 +1,5 @@
-// matih-network: phase 5 of provisioning, the tenant's network: step 41 (network.dns_zone).
+// matih-network: phase 5 of provisioning, the tenant's network: steps 40
+// (network.ingress_controller), 41 (network.dns_zone) and 42 (network.tenant_ingress).
 //
 // Settings read (runner config, section [targets]; config/targets.example.conf has examples):
 //   network.dns_backend          powerdns (default)
@@ -10,10 +11,23 @@
 //   network.ingress_address      the IPv4/IPv6 address the tenants' names point at (required)
 //   network.dns_timeout_ms       how long apply waits for the DNS server to serve its records (3000)
 //   network.http_timeout_ms      timeout of one API request (10000)
-// Params of each kind: its header (dns_zone_step.h).
+// The local ingress (steps 40 and 42; all unset in production, where the cluster's ingress-nginx
+// and cert-manager serve the objects these steps deliver through kube_delivery):
+//   network.nginx_prefix         the stack's nginx prefix (holds nginx.conf, tenants/); unset: no local
+//   ingress network.nginx_bin            the nginx binary (default nginx) network.nginx_listen_address
+//   address of the tenants' listeners (default 127.0.0.1) network.nginx_http_port      HTTP port of the
+//   tenants' servers (required with a prefix) network.nginx_https_port     HTTPS port of the tenants' servers
+//   (required with a prefix) network.ca_cert_file         the local CA's certificate (PEM), trusted by
+//   clients network.ca_key_file          the local CA's key (PEM file, mode 0600) network.certs_dir where the
+//   tenants' leaf certificates and keys are written
+// Steps 40 and 42 also read templates.dir and the settings of plugins/support/kube_delivery
+// (kubernetes.delivery, gitops.*, kubernetes.*).
+// Params of each kind: its header (dns_zone_step.h, ingress_controller_step.h, tenant_ingress_step.h).
 #include <matih/step.hpp>
 
 #include "network/dns_zone_step.h"
+#include "network/ingress_controller_step.h"
+#include "network/tenant_ingress_step.h"
 
 MATIH_PLUGIN("matih-network", "1.0.0") {
   plugin.setting("network.dns_backend", "DNS backend of the tenants' zones: powerdns (default)");
@@ -26,7 +40,25 @@ MATIH_PLUGIN("matih-network", "1.0.0") {
   plugin.setting("network.dns_timeout_ms",
                  "how long apply waits for the DNS server to serve new records (3000)");
   plugin.setting("network.http_timeout_ms", "timeout of one HTTP API request in milliseconds (10000)");
+  plugin.setting("network.nginx_prefix",
+                 "prefix folder of the local nginx (nginx.conf, tenants/); unset: no local ingress");
+  plugin.setting("network.nginx_bin", "nginx binary of the local ingress (default nginx)");
+  plugin.setting("network.nginx_listen_address",
+                 "address of the local tenants' listeners (default 127.0.0.1)");
+  plugin.setting("network.nginx_http_port", "HTTP port of the local tenants' servers");
+  plugin.setting("network.nginx_https_port", "HTTPS port of the local tenants' servers");
+  plugin.setting("network.ca_cert_file",
+                 "certificate (PEM) of the local CA that issues the tenants' certificates");
+  plugin.setting("network.ca_key_file", "key file (PEM, mode 0600) of the local CA");
+  plugin.setting("network.certs_dir", "folder of the tenants' local certificates and keys");
+  plugin.add<matih::plugins::network::IngressControllerStep>(
+      "network.ingress_controller",
+      "The tenant's ingress-nginx (Flux HelmRelease, IngressClass nginx-<slug>); locally its nginx server");
   plugin.add<matih::plugins::network::DnsZoneStep>(
       "network.dns_zone",
       "The tenant's DNS zone <slug>.<parent> with SOA, NS, host records and the parent's delegation");
+  plugin.add<matih::plugins::network::TenantIngressStep>(
+      "network.tenant_ingress",
+      "The tenant's TLS Ingress and cert-manager Certificate; locally a certificate from the stack's CA in "
+      "its nginx");
 }

@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <sstream>
+#include <thread>
 
 #include "common/http_client.h"
 #include "support/stack_env.h"
@@ -41,6 +43,66 @@ void UseStackNetworkSettings(StepHarness& harness) {
   s["network.ingress_address"] = "127.0.0.1";
   s["network.dns_timeout_ms"] = "2000";
   s["network.http_timeout_ms"] = "3000";
+  s["network.nginx_prefix"] = StackEnv::Require("MATIH_NGINX_PREFIX");
+  s["network.nginx_http_port"] = StackEnv::Require("MATIH_NGINX_HTTP_PORT");
+  s["network.nginx_https_port"] = StackEnv::Require("MATIH_NGINX_HTTPS_PORT");
+  s["network.ca_cert_file"] = StackEnv::Require("MATIH_CA_CERT");
+  s["network.ca_key_file"] = StackEnv::Require("MATIH_CA_KEY");
+  s["network.certs_dir"] = harness.TempPath("certs").string();
+}
+
+std::string NginxPrefix() { return StackEnv::Require("MATIH_NGINX_PREFIX"); }
+std::string CaCert() { return StackEnv::Require("MATIH_CA_CERT"); }
+
+std::string NginxWorkers() {
+  std::string out;
+  RunCommand("pgrep -P \"$(cat '" + NginxPrefix() + "/nginx.pid')\" | sort", &out);
+  return out;
+}
+
+void ReloadNginx() {
+  std::string out;
+  const std::string p = NginxPrefix();
+  ASSERT_EQ(0, RunCommand("nginx -p '" + p + "/' -c '" + p + "/nginx.conf' -s reload", &out)) << out;
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+}
+
+CurlAnswer Curl(const std::string& scheme, const std::string& host, const std::string& path,
+                const std::string& address) {
+  const std::string port =
+      StackEnv::Require(scheme == "https" ? "MATIH_NGINX_HTTPS_PORT" : "MATIH_NGINX_HTTP_PORT");
+  std::string out;
+  CurlAnswer a;
+  a.exit_code =
+      RunCommand("curl -sS --max-time 3 --cacert '" + CaCert() + "' --resolve '" + host + ":" + port + ":" +
+                     address + "' -w '\\n%{http_code}' '" + scheme + "://" + host + ":" + port + path + "'",
+                 &out);
+  auto nl = out.rfind('\n');
+  if (nl != std::string::npos) {
+    a.status = out.substr(nl + 1);
+    a.body = out.substr(0, nl);
+  } else {
+    a.body = out;
+  }
+  return a;
+}
+
+std::string ServedSerial(const std::string& host) {
+  std::string out;
+  RunCommand("echo | openssl s_client -connect 127.0.0.1:" + StackEnv::Require("MATIH_NGINX_HTTPS_PORT") +
+                 " -servername '" + host + "' 2>/dev/null | openssl x509 -noout -serial 2>/dev/null",
+             &out);
+  if (out.rfind("serial=", 0) != 0) return "";
+  out = out.substr(7);
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+std::string X509Field(const std::string& file, const std::string& args) {
+  std::string out;
+  EXPECT_EQ(0, RunCommand("openssl x509 -noout " + args + " -in '" + file + "'", &out)) << out;
+  while (!out.empty() && out.back() == '\n') out.pop_back();
+  return out;
 }
 
 PowerDnsAdmin::PowerDnsAdmin()

@@ -10,8 +10,28 @@
 
 namespace matih::testing {
 
-// Fills the network.* settings from var/stack.env.
+// Fills the network.* settings from var/stack.env (certificates go to the harness's temp folder).
 void UseStackNetworkSettings(StepHarness& harness);
+
+std::string NginxPrefix();
+std::string CaCert();
+// The pids of the stack nginx's workers, sorted: they change on every reload.
+std::string NginxWorkers();
+// Reloads the stack's nginx by hand (a test's "operator").
+void ReloadNginx();
+
+struct CurlAnswer {
+  int exit_code = -1;  // curl's: 0 ok, 7 refused, 35/60 TLS
+  std::string status, body;
+};
+// GET http(s)://host:port/path with host pinned to `address` (curl --resolve); https is checked
+// against the stack's CA.
+CurlAnswer Curl(const std::string& scheme, const std::string& host, const std::string& path,
+                const std::string& address);
+// The serial (hex, upper case) of the certificate nginx presents for `host` on HTTPS, or "".
+std::string ServedSerial(const std::string& host);
+// openssl x509 -noout <args> -in file.
+std::string X509Field(const std::string& file, const std::string& args);
 
 // The PowerDNS API of the stack, for the test's own reads and hand changes.
 class PowerDnsAdmin {
