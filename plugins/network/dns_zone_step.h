@@ -5,7 +5,8 @@
 // delegation belong to this step, so records found there that it did not write are drift and
 // are removed by apply. Remove deletes the delegation first, then the zone.
 //
-// Backend: PowerDNS through its HTTP API (setting network.dns_backend = powerdns, the default).
+// Backend: PowerDNS through its HTTP API (setting network.dns_backend = powerdns, the default),
+// or Azure DNS (azure; azure_dns_zone.h: Azure assigns the zone's name servers and owns its SOA).
 // After every apply the result is checked with real DNS queries to network.dns_server: each host
 // record (a name under the wildcard for "*"), the zone's SOA and NS, and the delegation in the
 // parent zone (by AXFR of the parent, since the same server answers for the child). A server that

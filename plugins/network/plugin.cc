@@ -2,7 +2,7 @@
 // (network.ingress_controller), 41 (network.dns_zone) and 42 (network.tenant_ingress).
 //
 // Settings read (runner config, section [targets]; config/targets.example.conf has examples):
-//   network.dns_backend          powerdns (default)
+//   network.dns_backend          powerdns (default) | azure
 //   network.powerdns_api_url     PowerDNS HTTP API, e.g. http://127.0.0.1:8081 (required for powerdns)
 //   network.powerdns_api_key     its API key (secret)
 //   network.powerdns_server_id   the API's server id (default localhost)
@@ -11,6 +11,11 @@
 //   network.ingress_address      the IPv4/IPv6 address the tenants' names point at (required)
 //   network.dns_timeout_ms       how long apply waits for the DNS server to serve its records (3000)
 //   network.http_timeout_ms      timeout of one API request (10000)
+//   network.dns_verify           check the zone by DNS queries after apply (default true)
+// Azure DNS (network.dns_backend = azure; azure_dns_zone.h):
+//   network.azure_dns_url        default https://management.azure.com
+//   network.azure_subscription_id, network.azure_resource_group (required),
+//   network.azure_parent_resource_group (default the same), network.azure_access_token (secret)
 // The local ingress (steps 40 and 42; all unset in production, where the cluster's ingress-nginx
 // and cert-manager serve the objects these steps deliver through kube_delivery):
 //   network.nginx_prefix         the stack's nginx prefix (holds nginx.conf, tenants/); unset: no local
@@ -30,7 +35,7 @@
 #include "network/tenant_ingress_step.h"
 
 MATIH_PLUGIN("matih-network", "1.0.0") {
-  plugin.setting("network.dns_backend", "DNS backend of the tenants' zones: powerdns (default)");
+  plugin.setting("network.dns_backend", "DNS backend of the tenants' zones: powerdns (default) or azure");
   plugin.setting("network.powerdns_api_url", "PowerDNS HTTP API base URL (http://host:port)");
   plugin.setting("network.powerdns_api_key", "PowerDNS API key (X-API-Key)", MATIH_SETTING_SECRET);
   plugin.setting("network.powerdns_server_id", "PowerDNS server id in the API paths (default localhost)");
@@ -40,6 +45,15 @@ MATIH_PLUGIN("matih-network", "1.0.0") {
   plugin.setting("network.dns_timeout_ms",
                  "how long apply waits for the DNS server to serve new records (3000)");
   plugin.setting("network.http_timeout_ms", "timeout of one HTTP API request in milliseconds (10000)");
+  plugin.setting("network.dns_verify", "check each zone with DNS queries after apply (default true)");
+  plugin.setting("network.azure_dns_url",
+                 "Azure Resource Manager base URL (default https://management.azure.com)");
+  plugin.setting("network.azure_subscription_id", "Azure subscription of the tenants' DNS zones");
+  plugin.setting("network.azure_resource_group", "Azure resource group of the tenants' DNS zones");
+  plugin.setting("network.azure_parent_resource_group",
+                 "Azure resource group of the parent zone (default the same)");
+  plugin.setting("network.azure_access_token", "bearer token for Azure Resource Manager",
+                 MATIH_SETTING_SECRET);
   plugin.setting("network.nginx_prefix",
                  "prefix folder of the local nginx (nginx.conf, tenants/); unset: no local ingress");
   plugin.setting("network.nginx_bin", "nginx binary of the local ingress (default nginx)");

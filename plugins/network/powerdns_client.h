@@ -16,18 +16,9 @@
 #include <vector>
 
 #include "common/http_client.h"
+#include "network/zone_diff.h"
 
 namespace matih::plugins::network {
-
-// One record set: its records' contents (sorted) and TTL.
-struct RRSet {
-  std::string name, type;  // absolute name, "A"
-  int ttl = 0;
-  std::vector<std::string> contents;
-};
-
-// A zone's record sets by (name, type).
-using RRSetMap = std::map<std::pair<std::string, std::string>, RRSet>;
 
 class PowerDnsClient {
  public:
