@@ -49,7 +49,7 @@ ProbeResult ProbeGet(const std::string& url, const std::string& host, int port, 
   curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
   curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
-  curl_easy_setopt(h, CURLOPT_CAINFO, ca_file.c_str());
+  if (!ca_file.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, ca_file.c_str());  // else the system CAs
   curl_easy_setopt(h, CURLOPT_CERTINFO, 1L);
   curl_easy_setopt(h, CURLOPT_FORBID_REUSE, 1L);
   CURLcode rc = curl_easy_perform(h);

@@ -23,7 +23,8 @@ struct ProbeResult {
   std::string peer_cert_pem;  // the server's leaf certificate (https only)
 };
 
-// GET `url`; `host` and `port` of the URL are pinned to `address`; `ca_file` verifies https.
+// GET `url`; `host` and `port` of the URL are pinned to `address`; `ca_file` verifies https
+// (empty: the system's CAs).
 ProbeResult ProbeGet(const std::string& url, const std::string& host, int port, const std::string& address,
                      const std::string& ca_file, std::chrono::milliseconds timeout);
 

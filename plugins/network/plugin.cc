@@ -1,5 +1,6 @@
 // matih-network: phase 5 of provisioning, the tenant's network: steps 40
-// (network.ingress_controller), 41 (network.dns_zone) and 42 (network.tenant_ingress).
+// (network.ingress_controller), 41 (network.dns_zone) and 42 (network.tenant_ingress); and the
+// connectivity gate of step 56 (network.activation).
 //
 // Settings read (runner config, section [targets]; config/targets.example.conf has examples):
 //   network.dns_backend          powerdns (default) | azure
@@ -25,11 +26,14 @@
 //   (required with a prefix) network.ca_cert_file         the local CA's certificate (PEM), trusted by
 //   clients network.ca_key_file          the local CA's key (PEM file, mode 0600) network.certs_dir where the
 //   tenants' leaf certificates and keys are written
+// Step 56 also reads network.https_port (the tenants' public HTTPS port; default
+// network.nginx_https_port, else 443).
 // Steps 40 and 42 also read templates.dir and the settings of plugins/support/kube_delivery
 // (kubernetes.delivery, gitops.*, kubernetes.*).
 // Params of each kind: its header (dns_zone_step.h, ingress_controller_step.h, tenant_ingress_step.h).
 #include <matih/step.hpp>
 
+#include "network/activation_step.h"
 #include "network/dns_zone_step.h"
 #include "network/ingress_controller_step.h"
 #include "network/tenant_ingress_step.h"
@@ -65,6 +69,8 @@ MATIH_PLUGIN("matih-network", "1.0.0") {
                  "certificate (PEM) of the local CA that issues the tenants' certificates");
   plugin.setting("network.ca_key_file", "key file (PEM, mode 0600) of the local CA");
   plugin.setting("network.certs_dir", "folder of the tenants' local certificates and keys");
+  plugin.setting("network.https_port",
+                 "HTTPS port step 56 checks (default network.nginx_https_port, else 443)");
   plugin.add<matih::plugins::network::IngressControllerStep>(
       "network.ingress_controller",
       "The tenant's ingress-nginx (Flux HelmRelease, IngressClass nginx-<slug>); locally its nginx server");
@@ -75,4 +81,8 @@ MATIH_PLUGIN("matih-network", "1.0.0") {
       "network.tenant_ingress",
       "The tenant's TLS Ingress and cert-manager Certificate; locally a certificate from the stack's CA in "
       "its nginx");
+  plugin.add<matih::plugins::network::ActivationStep>(
+      "network.activation",
+      "Checks for real that the tenant's names resolve, its HTTPS ingress verifies and its services are "
+      "registered");
 }

@@ -86,16 +86,20 @@ struct Local {
   LeafFiles files;
   std::string dns_server;
 
-  static std::optional<Local> From(const Context& ctx) {
+  // `for_remove`: only the files' places are needed (no CA, no DNS server), so a tenant can be
+  // cleaned up even when those settings are gone.
+  static std::optional<Local> From(const Context& ctx, bool for_remove = false) {
     auto options = LocalNginx::FromSettings(ctx);
     if (!options) return std::nullopt;
     const std::string dir =
         std::filesystem::absolute(ctx.required_setting("network.certs_dir")).string() + "/" + ctx.slug();
-    return Local{
-        LocalNginx(*options),
-        LocalCa(ctx.required_setting("network.ca_cert_file"), ctx.required_setting("network.ca_key_file")),
-        {dir + "/tls.crt", dir + "/tls.key"},
-        ctx.required_setting("network.dns_server")};
+    auto setting = [&](const char* key) {
+      return for_remove ? SettingOr(ctx, key, "") : ctx.required_setting(key);
+    };
+    return Local{LocalNginx(*options),
+                 LocalCa(setting("network.ca_cert_file"), setting("network.ca_key_file")),
+                 {dir + "/tls.crt", dir + "/tls.key"},
+                 setting("network.dns_server")};
   }
 
   std::string TlsConfig(const std::string& slug) const {
@@ -214,7 +218,7 @@ void TenantIngressStep::apply(Context& ctx) {
 void TenantIngressStep::remove(Context& ctx) {
   const IngressCall call(ctx);
   DeliveryFromSettings(ctx)->Remove(RenderObjects(ctx, "tenant-ingress.yaml", call.values));
-  auto local = Local::From(ctx);
+  auto local = Local::From(ctx, true);
   if (!local) return;
   const std::string slug = ctx.slug();
   local->nginx.Change({{local->nginx.TlsFile(slug), std::nullopt}}, {local->nginx.IncludeDir(slug)});

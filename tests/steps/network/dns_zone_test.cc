@@ -19,8 +19,10 @@ class DnsZone : public ::testing::Test {
     tenant_ = StepHarness::MakeTenant("free", "dns");
   }
   void TearDown() override {
-    harness_.Remove(kStep, tenant_);
-    for (auto& t : others_) harness_.Remove(kStep, t);
+    UseStackNetworkSettings(harness_);  // a test may have changed them
+    harness_.SetParams(kStep, harness_.Step(kStep).params_json);
+    EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(kStep, tenant_).status);
+    for (auto& t : others_) EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(kStep, t).status);
   }
   std::string Zone(const TestTenant& t) { return t.view.slug + "." + ParentZone(); }
   void ApplyOk(TestTenant& t) {

@@ -29,8 +29,10 @@ class Ingress : public ::testing::Test {
     tenant_ = StepHarness::MakeTenant("free", "web");
   }
   void TearDown() override {
+    UseStackNetworkSettings(harness_);  // a test may have changed them
     for (auto* t : {&tenant_, &other_})
-      for (const auto& step : {kIngress, kZone, kController}) harness_.Remove(step, *t);
+      for (const auto& step : {kIngress, kZone, kController})
+        EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(step, *t).status) << step;
   }
   std::string Zone(const TestTenant& t) {
     return t.view.slug + "." + ParentZone().substr(0, ParentZone().size() - 1);
