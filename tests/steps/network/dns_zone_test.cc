@@ -123,7 +123,9 @@ TEST_F(DnsZone, TwoTenantsNeverSeeEachOthersRecords) {
   ApplyOk(tenant_);
   ApplyOk(other);
   const std::string a = Zone(tenant_), b = Zone(other);
-  for (const auto& set : pdns_.Zone(a)["rrsets"])
+  const auto zone_a = pdns_.Zone(a);
+  ASSERT_TRUE(zone_a.is_object());
+  for (const auto& set : zone_a["rrsets"])
     EXPECT_EQ(std::string::npos, set["name"].get<std::string>().find(other.view.slug)) << set.dump();
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(kStep, tenant_).status);
   EXPECT_EQ(std::vector<std::string>{"127.0.0.1"}, Dig("api." + b, "A"));
