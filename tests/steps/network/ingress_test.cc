@@ -154,6 +154,24 @@ TEST_F(Ingress, ControllerWithNginxDownIsTransient) {
   EXPECT_NE(std::string::npos, answer.message.find("nginx")) << answer.message;
 }
 
+TEST_F(Ingress, IngressWithNginxDownIsTransient) {
+  const auto prefix = harness_.TempPath("nginx-down");
+  std::filesystem::create_directories(prefix / "tenants");
+  std::filesystem::create_directories(prefix / "logs");
+  std::ofstream(prefix / "nginx.conf")
+      << "pid " << (prefix / "nginx.pid").string() << ";\nerror_log " << (prefix / "logs/error.log").string()
+      << ";\nevents {}\nhttp {\n  include " << (prefix / "tenants").string() << "/*.conf;\n}\n";
+  // Step 40's server, as it would have written it before nginx went down.
+  std::ofstream(prefix / "tenants" / (tenant_.view.slug + ".conf"))
+      << "server {\n  listen 127.0.0.1:" << StackEnv::Require("MATIH_NGINX_HTTP_PORT") << ";\n  server_name "
+      << Zone(tenant_) << ";\n  include " << (prefix / "tenants").string() << "/" << tenant_.view.slug
+      << ".d/*.conf;\n}\n";
+  harness_.settings()["network.nginx_prefix"] = prefix.string();
+  auto answer = harness_.Apply(kIngress, tenant_);
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, answer.status) << answer.message;
+  EXPECT_NE(std::string::npos, answer.message.find("nginx")) << answer.message;
+}
+
 TEST_F(Ingress, IngressServesACaCertificateOverHttpsResolvedThroughDns) {
   ApplyOk(kController, tenant_);
   ApplyOk(kZone, tenant_);
