@@ -1,5 +1,6 @@
 #include "plugin_host/plugin_file.h"
 
+#include <elf.h>
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <sys/stat.h>
@@ -93,6 +94,50 @@ Result<std::string> PluginFile::Sha256() const {
     hex.push_back(kHex[digest[i] & 0xf]);
   }
   return hex;
+}
+
+Status PluginFile::CheckElf() const {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0)
+    return FailedPrecondition("cannot stat plugin " + path_ + ": " + std::strerror(errno));
+  const uint64_t size = static_cast<uint64_t>(st.st_size);
+  auto read_at = [this](void* out, size_t n, uint64_t offset) {
+    return ::pread(fd_, out, n, static_cast<off_t>(offset)) == static_cast<ssize_t>(n);
+  };
+  auto refuse = [this, size](const std::string& why) {
+    return InvalidArgument("plugin " + path_ + " is not a loadable shared library (" + why + ", file of " +
+                           std::to_string(size) + " bytes): rebuild or reinstall it");
+  };
+  Elf64_Ehdr eh{};
+  if (size < sizeof eh || !read_at(&eh, sizeof eh, 0)) return refuse("shorter than an ELF header");
+  if (std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0) return refuse("no ELF signature");
+  if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_ident[EI_DATA] != ELFDATA2LSB)
+    return refuse("not a 64-bit little-endian ELF file");
+  if (eh.e_type != ET_DYN) return refuse("not a shared object");
+#if defined(__x86_64__)
+  if (eh.e_machine != EM_X86_64)
+    return refuse("built for another machine (e_machine " + std::to_string(eh.e_machine) + ")");
+#elif defined(__aarch64__)
+  if (eh.e_machine != EM_AARCH64)
+    return refuse("built for another machine (e_machine " + std::to_string(eh.e_machine) + ")");
+#endif
+  auto fits = [size](uint64_t offset, uint64_t count, uint64_t entry) {
+    return offset <= size && (entry == 0 || count <= (size - offset) / entry);
+  };
+  if (eh.e_phentsize != sizeof(Elf64_Phdr) || eh.e_phnum == 0 ||
+      !fits(eh.e_phoff, eh.e_phnum, eh.e_phentsize))
+    return refuse("its program headers lie outside the file");
+  if (eh.e_shnum != 0 && !fits(eh.e_shoff, eh.e_shnum, eh.e_shentsize))
+    return refuse("its section headers lie outside the file (truncated?)");
+  for (uint16_t i = 0; i < eh.e_phnum; ++i) {
+    Elf64_Phdr ph{};
+    if (!read_at(&ph, sizeof ph, eh.e_phoff + uint64_t{i} * sizeof ph))
+      return refuse("unreadable program header");
+    if (ph.p_type == PT_LOAD && (ph.p_offset > size || ph.p_filesz > size - ph.p_offset))
+      return refuse("segment " + std::to_string(i) + " ends at byte " +
+                    std::to_string(ph.p_offset + ph.p_filesz) + ", past the end of the file (truncated?)");
+  }
+  return Status::Ok();
 }
 
 Status PluginFile::SameFileAtPath() const {

@@ -36,6 +36,11 @@ class PluginFile {
   Result<std::string> Sha256() const;
   // FailedPrecondition when path() now names another file than the one opened.
   Status SameFileAtPath() const;
+  // InvalidArgument unless the file is a complete 64-bit little-endian ELF shared object of this
+  // machine: every header table and every loadable segment lies inside the file. The dynamic
+  // loader maps a truncated file without complaint and the runner then dies of SIGBUS on the first
+  // page past its end; this check turns that into a message naming the file.
+  Status CheckElf() const;
 
  private:
   PluginFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}

@@ -143,6 +143,7 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   }
 
   if (Status s = plugin_file.SameFileAtPath(); !s.ok()) return s;
+  if (Status s = plugin_file.CheckElf(); !s.ok()) return s;
   boost::dll::shared_library library;
   try {
     // RTLD_NODELETE: a plugin's code stays mapped even after the host lets go of it, since

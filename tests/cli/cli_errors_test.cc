@@ -2,7 +2,9 @@
 // and not one row of the runner's tables changed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -198,6 +200,24 @@ TEST_F(CliErrorTest, UnknownTargetsKeyIsRefusedWhenEveryPluginDeclaresItsSetting
   EXPECT_THAT(r.out, HasSubstr("settings: unknown setting(s) targets.test.state_dirr")) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("targets.test.state_dir ")) << "the declared setting is listed\n"
                                                            << Describe(r);
+}
+
+TEST_F(CliErrorTest, TruncatedPluginIsRefusedWithExitTwoNotASignal) {
+  // The first 20,000 bytes of a real plugin in a plugin directory used to kill `steps list`,
+  // `plugins verify` and `run` with SIGBUS.
+  const std::string plugins = dir_ + "/broken-plugins";
+  std::filesystem::create_directories(plugins);
+  ::chmod(plugins.c_str(), 0755);
+  const std::string cut = plugins + "/cut.so";
+  std::filesystem::copy_file(std::string(MATIH_TEST_PLUGIN_DIR) + "/steps/matih-test-steps.so", cut);
+  std::filesystem::resize_file(cut, 20000);
+  ::chmod(cut.c_str(), 0755);
+  for (const std::vector<std::string>& command :
+       {std::vector<std::string>{"plugins", "verify"}, {"steps", "list"}, {"run"}}) {
+    std::vector<std::string> args = {"--config", config_, "--plugin-dir", plugins};
+    args.insert(args.end(), command.begin(), command.end());
+    ExpectUsageError(args, {"cut.so is not a loadable shared library", "truncated?"});
+  }
 }
 
 TEST_F(CliErrorTest, UnknownSectionKeyNamesKeyAndFile) {

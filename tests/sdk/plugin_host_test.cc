@@ -193,6 +193,51 @@ TEST(PluginHost, TheSameFileReachedTwiceIsLoadedOnce) {
 
 // --- What gets refused -------------------------------------------------------------------------
 
+TEST(PluginHost, TruncatedPluginIsRefusedWithAMessageNotASignal) {
+  // The first 20,000 bytes of a real plugin: dlopen maps it, and touching a page past the end
+  // would kill the runner with SIGBUS. The host must refuse it first, naming the file.
+  TempDir dir;
+  const std::string file = CopyProbeInto(dir);
+  fs::resize_file(file, 20000);
+  Status s = LoadStatus({dir.path()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("plugin " + fs::canonical(file).string() + " is not a loadable shared library"),
+            std::string::npos)
+      << s.message();
+  EXPECT_NE(s.message().find("truncated?"), std::string::npos) << s.message();
+}
+
+TEST(PluginHost, GarbageFileNamedSoIsRefusedWithAMessage) {
+  TempDir dir;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string file = dir / "garbage.so";
+  {
+    std::ofstream out(file, std::ios::binary);
+    for (int i = 0; i < 4096; ++i) out.put(static_cast<char>((i * 131 + 7) & 0xff));
+  }
+  ::chmod(file.c_str(), 0755);
+  Status s = LoadStatus({dir.path()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kInvalidArgument);
+  EXPECT_NE(s.message().find("garbage.so is not a loadable shared library (no ELF signature"),
+            std::string::npos)
+      << s.message();
+}
+
+TEST(PluginHost, EveryBrokenFileIsReportedAndTheGoodOnesStillCount) {
+  TempDir dir;
+  const std::string file = CopyProbeInto(dir);
+  fs::copy_file(file, dir / "cut.so");
+  fs::resize_file(dir / "cut.so", 20000);
+  { std::ofstream(dir / "empty.so"); }
+  Status s = LoadStatus({dir.path()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("cut.so is not a loadable"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("empty.so is not a loadable"), std::string::npos) << s.message();
+  EXPECT_EQ(s.message().find("probe.so is not"), std::string::npos) << s.message();
+}
+
 TEST(PluginHost, LoadRefusesPluginOfAnotherAbiMajor) {
   Status s = LoadStatus({TestPluginDir("abi_major_2")});
   ASSERT_FALSE(s.ok());

@@ -1,0 +1,242 @@
+// Step 25 (create-message-topics, kind data.message_stream) on the stack's real NATS JetStream:
+// a stream per tenant on tenant.<slug>.> with per-tier limits, verified by publishing and reading.
+#include <nats/nats.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "steps/data/data_test_support.h"
+#include "support/stack_env.h"
+
+namespace matih::testing {
+namespace {
+
+const std::string kStep = "create-message-topics";
+constexpr int64_t kSecond = 1000000000;
+
+// A direct JetStream client of the test (not the plugin's).
+class JetStream {
+ public:
+  JetStream() {
+    EXPECT_EQ(NATS_OK, natsConnection_ConnectTo(&nc_, StackEnv::Require("MATIH_NATS_URL").c_str()));
+    EXPECT_EQ(NATS_OK, natsConnection_JetStream(&js_, nc_, nullptr));
+  }
+  ~JetStream() {
+    natsSubscription_Destroy(advisories_);
+    jsCtx_Destroy(js_);
+    natsConnection_Destroy(nc_);
+  }
+  // The stream's config as "subjects|max_bytes|max_age_s|storage|messages", or "absent".
+  std::string Describe(const std::string& stream) {
+    jsStreamInfo* si = nullptr;
+    natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, nullptr);
+    if (s == NATS_NOT_FOUND) return "absent";
+    if (s != NATS_OK) return std::string("error ") + natsStatus_GetText(s);
+    std::string out = std::string(si->Config->Subjects[0]) + "|" + std::to_string(si->Config->MaxBytes) +
+                      "|" + std::to_string(si->Config->MaxAge / kSecond) + "|" +
+                      (si->Config->Storage == js_FileStorage ? "file" : "memory") + "|" +
+                      std::to_string(si->State.Msgs);
+    jsStreamInfo_Destroy(si);
+    return out;
+  }
+  natsStatus Publish(const std::string& subject, const std::string& data) {
+    jsPubAck* ack = nullptr;
+    natsStatus s =
+        js_Publish(&ack, js_, subject.c_str(), data.data(), static_cast<int>(data.size()), nullptr, nullptr);
+    jsPubAck_Destroy(ack);
+    return s;
+  }
+  std::string LastMessage(const std::string& stream, const std::string& subject) {
+    natsMsg* msg = nullptr;
+    if (js_GetLastMsg(&msg, js_, stream.c_str(), subject.c_str(), nullptr, nullptr) != NATS_OK)
+      return "(none)";
+    std::string out(natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
+    natsMsg_Destroy(msg);
+    return out;
+  }
+  // Changes the stream's max_bytes by hand.
+  natsStatus SetMaxBytes(const std::string& stream, int64_t max_bytes) {
+    jsStreamInfo* si = nullptr;
+    natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, nullptr);
+    if (s != NATS_OK) return s;
+    si->Config->MaxBytes = max_bytes;
+    jsStreamInfo* updated = nullptr;
+    s = js_UpdateStream(&updated, js_, si->Config, nullptr, nullptr);
+    jsStreamInfo_Destroy(updated);
+    jsStreamInfo_Destroy(si);
+    return s;
+  }
+  // Starts listening to the JetStream advisories of `stream` (created, updated, deleted).
+  void WatchAdvisories(const std::string& stream) {
+    natsSubscription_Destroy(advisories_);
+    advisories_ = nullptr;
+    const std::string subject = "$JS.EVENT.ADVISORY.STREAM.*." + stream;
+    EXPECT_EQ(NATS_OK, natsConnection_SubscribeSync(&advisories_, nc_, subject.c_str()));
+    EXPECT_EQ(NATS_OK, natsConnection_Flush(nc_));
+  }
+  // The advisories received since WatchAdvisories, waiting up to `wait_ms` for each.
+  std::string Advisories(int wait_ms) {
+    std::string out;
+    natsMsg* msg = nullptr;
+    while (natsSubscription_NextMsg(&msg, advisories_, wait_ms) == NATS_OK) {
+      std::string subject = natsMsg_GetSubject(msg);
+      out += (out.empty() ? "" : ",") + subject.substr(0, subject.rfind('.'));
+      natsMsg_Destroy(msg);
+    }
+    return out;
+  }
+  natsStatus Delete(const std::string& stream) {
+    return js_DeleteStream(js_, stream.c_str(), nullptr, nullptr);
+  }
+
+ private:
+  natsConnection* nc_ = nullptr;
+  jsCtx* js_ = nullptr;
+  natsSubscription* advisories_ = nullptr;
+};
+
+class CreateMessageTopics : public DataStepTest {
+ protected:
+  void SetUp() override { tenant_ = StepHarness::MakeTenant("free", "topics"); }
+  void TearDown() override {
+    for (auto* t : {&tenant_, &other_}) harness_.Remove(kStep, *t);
+  }
+  void ApplyOk(TestTenant& t) {
+    auto answer = harness_.Apply(kStep, t);
+    ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  }
+  static std::string Stream(const TestTenant& t) { return "tenant-" + t.view.slug; }
+  static std::string Subject(const TestTenant& t, const std::string& s) {
+    return "tenant." + t.view.slug + "." + s;
+  }
+
+  JetStream nats_;
+  TestTenant tenant_;
+  TestTenant other_ = StepHarness::MakeTenant("enterprise", "topics");
+};
+
+TEST_F(CreateMessageTopics, StreamHasTheTierLimitsAndKeepsWhatIsPublished) {
+  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
+  ApplyOk(tenant_);
+  ApplyOk(other_);
+  auto observed = harness_.Observe(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ("tenant." + tenant_.view.slug + ".>|67108864|604800|file|0", nats_.Describe(Stream(tenant_)));
+  EXPECT_EQ("tenant." + other_.view.slug + ".>|4294967296|7776000|file|0", nats_.Describe(Stream(other_)));
+
+  ASSERT_EQ(NATS_OK, nats_.Publish(Subject(tenant_, "orders.created"), "order 42"));
+  EXPECT_EQ("order 42", nats_.LastMessage(Stream(tenant_), Subject(tenant_, "orders.created")));
+  // The other tenant's stream does not capture this tenant's subjects.
+  EXPECT_EQ("tenant." + other_.view.slug + ".>|4294967296|7776000|file|0", nats_.Describe(Stream(other_)));
+  EXPECT_EQ(Stream(tenant_), tenant_.outputs[kStep]["stream"]);
+  EXPECT_EQ("tenant." + tenant_.view.slug + ".>", tenant_.outputs[kStep]["subjects"]);
+}
+
+TEST_F(CreateMessageTopics, ApplyingTheSameConfigAgainKeepsTheStreamAndItsMessages) {
+  ApplyOk(tenant_);
+  ASSERT_EQ(NATS_OK, nats_.Publish(Subject(tenant_, "a"), "kept"));
+  const std::string before = nats_.Describe(Stream(tenant_));
+  nats_.WatchAdvisories(Stream(tenant_));
+  ApplyOk(tenant_);
+  EXPECT_EQ("", nats_.Advisories(300)) << "the stream was written again";
+  EXPECT_EQ(before, nats_.Describe(Stream(tenant_)));
+  EXPECT_EQ("kept", nats_.LastMessage(Stream(tenant_), Subject(tenant_, "a")));
+}
+
+TEST_F(CreateMessageTopics, ADifferentConfigIsAnUpdateNotAnError) {
+  ApplyOk(tenant_);
+  ASSERT_EQ(NATS_OK, nats_.Publish(Subject(tenant_, "a"), "kept"));
+  harness_.SetParams(kStep, R"({"storage": "file", "limits": {
+      "free": {"max_bytes": 1048576, "max_age_seconds": 3600}, "starter": {"max_bytes": 2048, "max_age_seconds": 1},
+      "professional": {"max_bytes": 2048, "max_age_seconds": 1}, "enterprise": {"max_bytes": 2048, "max_age_seconds": 1}}})");
+  auto observed = harness_.Observe(kStep, tenant_);
+  ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_NE(std::string::npos, observed.message.find("max_bytes: have 67108864, want 1048576"))
+      << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("max_age_seconds: have 604800, want 3600"))
+      << observed.message;
+  nats_.WatchAdvisories(Stream(tenant_));
+  ApplyOk(tenant_);
+  EXPECT_EQ("$JS.EVENT.ADVISORY.STREAM.UPDATED", nats_.Advisories(1000));
+  EXPECT_EQ("tenant." + tenant_.view.slug + ".>|1048576|3600|file|1", nats_.Describe(Stream(tenant_)));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
+}
+
+TEST_F(CreateMessageTopics, HandChangesAreDriftedAndRepaired) {
+  ApplyOk(tenant_);
+  ASSERT_EQ(NATS_OK, nats_.SetMaxBytes(Stream(tenant_), 4096));
+  auto observed = harness_.Observe(kStep, tenant_);
+  ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_NE(std::string::npos, observed.message.find("max_bytes: have 4096, want 67108864"))
+      << observed.message;
+  ApplyOk(tenant_);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
+
+  ASSERT_EQ(NATS_OK, nats_.Delete(Stream(tenant_)));
+  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
+  ApplyOk(tenant_);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
+}
+
+TEST_F(CreateMessageTopics, RemoveDeletesTheStreamAndItsMessagesAndCanBeRepeated) {
+  ApplyOk(tenant_);
+  ApplyOk(other_);
+  ASSERT_EQ(NATS_OK, nats_.Publish(Subject(tenant_, "a"), "gone"));
+  auto removed = harness_.Remove(kStep, tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, removed.status) << removed.message;
+  EXPECT_EQ("absent", nats_.Describe(Stream(tenant_)));
+  EXPECT_NE(NATS_OK, nats_.Publish(Subject(tenant_, "a"), "nobody stores this"));
+  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
+  EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(kStep, tenant_).status);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, other_).status);
+}
+
+TEST_F(CreateMessageTopics, UnreachableServerIsTransient) {
+  harness_.settings()["data.shared.nats_url"] = ClosedPortUrl("nats");
+  ExpectError(harness_.Observe(kStep, tenant_), MATIH_STATUS_UNAVAILABLE, kStep, "NATS 127.0.0.1:");
+  ExpectError(harness_.Apply(kStep, tenant_), MATIH_STATUS_UNAVAILABLE, kStep, "NATS 127.0.0.1:");
+}
+
+TEST_F(CreateMessageTopics, RefusedCredentialsArePermanent) {
+  // A second, real nats-server of this test that requires a user and a password.
+  const std::string url = ClosedPortUrl("nats");
+  const std::string port = url.substr(url.rfind(':') + 1);
+  const pid_t server = ::fork();
+  ASSERT_GE(server, 0);
+  if (server == 0) {
+    ::execlp("nats-server", "nats-server", "-a", "127.0.0.1", "-p", port.c_str(), "--user", "matih", "--pass",
+             "right-password", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  natsConnection* probe = nullptr;
+  for (int i = 0;
+       i < 100 &&
+       natsConnection_ConnectTo(&probe, ("nats://matih:right-password@127.0.0.1:" + port).c_str()) != NATS_OK;
+       ++i)
+    ::usleep(20000);
+  EXPECT_NE(nullptr, probe) << "the test's nats-server did not start";
+  natsConnection_Destroy(probe);
+
+  harness_.settings()["data.shared.nats_url"] = "nats://matih:wrong-password@127.0.0.1:" + port;
+  auto answer = harness_.Apply(kStep, tenant_);
+  ExpectError(answer, MATIH_STATUS_PERMISSION_DENIED, kStep, "NATS 127.0.0.1:" + port);
+  EXPECT_EQ(std::string::npos, answer.message.find("wrong-password")) << answer.message;
+  ::kill(server, SIGTERM);
+  ::waitpid(server, nullptr, 0);
+}
+
+TEST_F(CreateMessageTopics, BadParamsAreRefusedAtCatalogLoad) {
+  const auto& kind = harness_.KindOf(kStep);
+  EXPECT_TRUE(kind.ValidateParams(harness_.Step(kStep).params_json).ok());
+  for (
+      const char* bad :
+      {R"({})", R"({"limits": {"free": {"max_bytes": 1048576, "max_age_seconds": 60}}})",
+       R"({"storage": "tape", "limits": {}})",
+       R"({"limits": {"free": {"max_bytes": 0, "max_age_seconds": 60}, "starter": {}, "professional": {}, "enterprise": {}}})",
+       R"({"limit": {}})"}) {
+    EXPECT_FALSE(kind.ValidateParams(bad).ok()) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace matih::testing
