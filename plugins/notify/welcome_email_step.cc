@@ -151,7 +151,9 @@ void WelcomeEmailStep::apply(Context& ctx) {
     if (record && record->recipient == recipient && record->token_sha256 == token_hash) {
       if (record->status == "sent") return std::make_pair(Next::kNothing, record->message_id);
       if (record->status == "sending") return std::make_pair(Next::kSettle, record->message_id);
-      return std::make_pair(Next::kSend, record->message_id);  // failed for sure: same message again
+      // The last send failed for sure: the same message again, as an open intent once more.
+      RecordIntent(tx, tenant, *record);
+      return std::make_pair(Next::kSend, record->message_id);
     }
     OutboxRecord intent{NewMessageId(tenant, from_address), recipient, token_hash, "sending", false};
     RecordIntent(tx, tenant, intent);

@@ -2,11 +2,17 @@
 // MailDev exactly once, carrying the invite link with the token of the secret store and no API
 // key. The intent is recorded before the SMTP call; a send interrupted after the relay took the
 // message is never repeated; a sure failure is retried; remove deletes the record only.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <future>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
+#include <thread>
 
 #include "common/http_client.h"
 #include "steps/step_harness.h"
@@ -125,6 +131,41 @@ TEST_F(WelcomeEmail, IntentIsRecordedBeforeTheSmtpCall) {
   auto mails = Mails(tenant_);
   ASSERT_EQ(1u, mails.size());
   EXPECT_EQ(id, "<" + mails[0]["messageId"].get<std::string>() + ">");
+}
+
+TEST_F(WelcomeEmail, IntentIsCommittedWhileTheRelayIsStillBeingContacted) {
+  // A "relay" that accepts the connection and never greets: the step waits on it while the test
+  // looks at the database from outside.
+  const int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  ASSERT_EQ(0, ::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof addr));
+  ASSERT_EQ(0, ::listen(listener, 4));
+  ASSERT_EQ(0, ::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &len));
+  harness_.settings()["notify.smtp_url"] = "smtp://127.0.0.1:" + std::to_string(ntohs(addr.sin_port));
+  harness_.settings()["notify.smtp_timeout_ms"] = "2000";
+  auto pending = std::async(std::launch::async, [&] { return harness_.Apply(kStep, tenant_); });
+  std::string seen;
+  for (int i = 0; i < 40 && seen != "sending"; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    pqxx::connection c(harness_.database().url());
+    pqxx::nontransaction tx(c);
+    if (!tx.exec1("SELECT to_regclass('control_plane.welcome_emails')")[0].is_null()) {
+      auto rows = tx.exec("SELECT status FROM control_plane.welcome_emails");
+      if (!rows.empty()) seen = rows[0][0].as<std::string>();
+    }
+  }
+  const bool still_waiting = pending.wait_for(std::chrono::seconds(0)) != std::future_status::ready;
+  auto answer = pending.get();
+  ::close(listener);
+  REQUIRE_SHARED_SECRETS(answer);
+  EXPECT_EQ("sending", seen) << "the intent was visible to others during the SMTP call";
+  EXPECT_TRUE(still_waiting);
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, answer.status) << answer.message;
+  EXPECT_EQ("failed", Query1("SELECT status FROM control_plane.welcome_emails")) << "nothing was uploaded";
 }
 
 TEST_F(WelcomeEmail, CrashAfterTheRelayTookTheMailNeverSendsTwice) {
