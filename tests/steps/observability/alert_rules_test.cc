@@ -138,6 +138,30 @@ TEST_F(AlertRules, TwoTenantsAreIsolated) {
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
 }
 
+// The cluster objects of both steps against the Prometheus Operator's own schemas, offline (npm
+// @kubernetes-models/prometheus-operator@4.4.4 in var/node, next to kubernetes-models@4.5.1).
+TEST_F(AlertRules, ClusterObjectsPassThePrometheusOperatorSchemas) {
+  const std::string node_modules = std::string(MATIH_SOURCE_DIR) + "/var/node/node_modules";
+  if (!std::filesystem::exists(node_modules + "/@kubernetes-models/prometheus-operator") ||
+      !std::filesystem::exists(node_modules + "/js-yaml"))
+    GTEST_SKIP() << "npm @kubernetes-models/prometheus-operator@4.4.4 and js-yaml are not in var/node";
+  TestTenant big = NewTenant("enterprise", "big");
+  std::vector<std::string> files;
+  for (TestTenant* t : {&tenant_, &big}) {
+    for (const char* step : {"configure-monitoring", kStep}) {
+      ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(step, *t).status) << step;
+      files.push_back(harness_.settings()["gitops.repository"] + "/tenants/" + t->view.slug + "/" + step +
+                      ".yaml");
+    }
+  }
+  std::string command = "NODE_PATH='" + node_modules + "' node '" + MATIH_SOURCE_DIR +
+                        "/tests/steps/observability/validate_monitoring_objects.js'";
+  for (const auto& f : files) command += " '" + f + "'";
+  std::string out;
+  EXPECT_EQ(0, RunCommand(command, &out)) << out;
+  EXPECT_NE(std::string::npos, out.find("4 objects checked, 0 invalid")) << out;
+}
+
 TEST_F(AlertRules, BadParamsAreRefusedAtCatalogLoad) {
   const auto& kind = harness_.KindOf(kStep);
   EXPECT_TRUE(kind.ValidateParams(harness_.Step(kStep).params_json).ok());
