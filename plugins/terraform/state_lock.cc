@@ -1,0 +1,142 @@
+#include "terraform/state_lock.h"
+
+#include "common/pg_session.h"
+#include "common/settings.h"
+#include "terraform/terraform_db.h"
+
+namespace matih::plugins::terraform {
+namespace {
+
+// Two-int advisory keys: class 'MATI', then hashtext(tenant id) (steps 50-54 of one tenant).
+constexpr const char* kClass = "1296126025";  // 0x4d415449
+
+std::string TenantKeySql(pqxx::work& tx, const std::string& tenant_id) {
+  return kClass + std::string(", hashtext(") + tx.quote("terraform-state:" + tenant_id) + ")";
+}
+
+long long TtlSeconds(const Context& ctx) {
+  long long ttl =
+      ParseCount("terraform.lock_ttl_seconds", SettingOr(ctx, "terraform.lock_ttl_seconds", "1800"));
+  return ttl > 0 ? ttl : 1;
+}
+
+std::optional<LockHolder> ReadRow(pqxx::work& tx, const std::string& tenant_id) {
+  auto rows = tx.exec(
+      "SELECT holder_run_id, lease_epoch, expires_at <= now(), expires_at::text "
+      "FROM control_plane.terraform_state_locks WHERE tenant_id = " +
+      tx.quote(tenant_id) + " FOR UPDATE");
+  if (rows.empty()) return std::nullopt;
+  return LockHolder{rows[0][0].c_str(), rows[0][1].as<long long>(), rows[0][2].as<bool>(),
+                    rows[0][3].c_str()};
+}
+
+std::string Describe(const LockHolder& h) {
+  return "run " + h.run_id + " (lease epoch " + std::to_string(h.epoch) + ", expires " + h.expires_at + ")";
+}
+
+}  // namespace
+
+std::optional<LockHolder> ReadStateLock(const Context& ctx) {
+  const std::string url = DatabaseUrl(ctx);
+  if (!TerraformTablesExist(url)) return std::nullopt;
+  std::optional<LockHolder> holder;
+  WithTransaction(url, "read the Terraform state lock", true,
+                  [&](pqxx::work& tx) { holder = ReadRow(tx, ctx.tenant_id()); });
+  return holder;
+}
+
+LockHolder AcquireStateLock(const Context& ctx) {
+  const std::string url = DatabaseUrl(ctx);
+  EnsureTerraformTables(url);
+  const long long epoch = ctx.lease_epoch();
+  const std::string ttl = std::to_string(TtlSeconds(ctx));
+  LockHolder result;
+  WithTransaction(url, "acquire the Terraform state lock", true, [&](pqxx::work& tx) {
+    if (!tx.exec1("SELECT pg_try_advisory_xact_lock(" + TenantKeySql(tx, ctx.tenant_id()) + ")")[0]
+             .as<bool>())
+      throw TransientError("acquire-terraform-state-lock: another runner is taking the lock of tenant " +
+                           ctx.slug() + " right now; try again");
+    auto held = ReadRow(tx, ctx.tenant_id());
+    if (held && held->epoch > epoch)
+      throw PermanentError("acquire-terraform-state-lock: tenant " + ctx.slug() +
+                           "'s Terraform state is locked by " + Describe(*held) +
+                           ", a newer claim than ours (lease epoch " + std::to_string(epoch) +
+                           "); this runner's claim is stale");
+    if (held && held->epoch < epoch && !held->expired)
+      throw TransientError("acquire-terraform-state-lock: tenant " + ctx.slug() +
+                           "'s Terraform state is locked by " + Describe(*held) +
+                           "; it is taken over once it expires");
+    auto row = tx.exec1(
+        "INSERT INTO control_plane.terraform_state_locks (tenant_id, holder_run_id, lease_epoch, expires_at) "
+        "VALUES (" +
+        tx.quote(ctx.tenant_id()) + ", " + tx.quote(ctx.run_id()) + ", " + std::to_string(epoch) +
+        ", now() + interval '" + ttl +
+        " seconds') ON CONFLICT (tenant_id) DO UPDATE SET holder_run_id = EXCLUDED.holder_run_id, "
+        "lease_epoch = EXCLUDED.lease_epoch, expires_at = EXCLUDED.expires_at, acquired_at = CASE WHEN "
+        "control_plane.terraform_state_locks.lease_epoch = EXCLUDED.lease_epoch THEN "
+        "control_plane.terraform_state_locks.acquired_at ELSE now() END RETURNING expires_at::text");
+    if (held && held->epoch < epoch)
+      ctx.warn("acquire-terraform-state-lock: took over the expired lock of " + Describe(*held));
+    result = LockHolder{ctx.run_id(), epoch, false, row[0].c_str()};
+  });
+  return result;
+}
+
+void VerifyStateLock(const Context& ctx, const std::string& step_what) {
+  const std::string url = DatabaseUrl(ctx);
+  if (!TerraformTablesExist(url))
+    throw PermanentError(
+        step_what + ": tenant " + ctx.slug() +
+        "'s Terraform state lock is not held (step acquire-terraform-state-lock has not run)");
+  const std::string ttl = std::to_string(TtlSeconds(ctx));
+  WithTransaction(url, "verify the Terraform state lock", true, [&](pqxx::work& tx) {
+    auto held = ReadRow(tx, ctx.tenant_id());
+    if (!held)
+      throw PermanentError(
+          step_what + ": tenant " + ctx.slug() +
+          "'s Terraform state lock is not held (step acquire-terraform-state-lock has not run)");
+    if (held->epoch != ctx.lease_epoch())
+      throw PermanentError(step_what + ": tenant " + ctx.slug() + "'s Terraform state lock belongs to " +
+                           Describe(*held) + ", not to this claim (lease epoch " +
+                           std::to_string(ctx.lease_epoch()) + "); nothing was changed");
+    if (held->expired)
+      throw PermanentError(step_what + ": tenant " + ctx.slug() + "'s Terraform state lock expired at " +
+                           held->expires_at +
+                           " (setting targets.terraform.lock_ttl_seconds); nothing was changed");
+    tx.exec("UPDATE control_plane.terraform_state_locks SET expires_at = now() + interval '" + ttl +
+            " seconds' WHERE tenant_id = " + tx.quote(ctx.tenant_id()));
+  });
+}
+
+void ReleaseStateLock(const Context& ctx, bool and_older) {
+  const std::string url = DatabaseUrl(ctx);
+  if (!TerraformTablesExist(url)) return;
+  WithTransaction(url, "release the Terraform state lock", true, [&](pqxx::work& tx) {
+    tx.exec("DELETE FROM control_plane.terraform_state_locks WHERE tenant_id = " + tx.quote(ctx.tenant_id()) +
+            " AND lease_epoch " + (and_older ? "<= " : "= ") + std::to_string(ctx.lease_epoch()));
+  });
+}
+
+TerraformRunGuard::TerraformRunGuard(const Context& ctx) : tenant_id_(ctx.tenant_id()) {
+  try {
+    connection_ = std::make_unique<pqxx::connection>(DatabaseUrl(ctx));
+    pqxx::nontransaction tx(*connection_);
+    const std::string sql = "SELECT pg_try_advisory_lock(" + std::string(kClass) + ", hashtext(" +
+                            tx.quote("terraform-run:" + tenant_id_) + "))";
+    if (!tx.exec1(sql)[0].as<bool>())
+      throw TransientError("terraform is already running for tenant " + ctx.slug() +
+                           " (another runner); try again");
+  } catch (...) {
+    RethrowAsStepError("lock the Terraform run of tenant " + ctx.slug());
+  }
+}
+
+TerraformRunGuard::~TerraformRunGuard() {
+  // Closing the session releases its advisory locks.
+  try {
+    connection_.reset();
+  } catch (...) {
+  }
+}
+
+}  // namespace matih::plugins::terraform
