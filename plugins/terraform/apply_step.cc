@@ -15,7 +15,7 @@ Observation ApplyStep::observe(Context& ctx) { return ObserveModule(ctx, ctx.par
 void ApplyStep::apply(Context& ctx) {
   ReleasingOnFailure(ctx, [&] {
     const ModuleParams params = ParseModuleParams(ctx.params_json());
-    VerifyStateLock(ctx, ctx.step_name());
+    AcquireStateLock(ctx);
     TerraformCli cli(ctx, params.module, SecretVars(ctx, params, true));
     TerraformRunGuard guard(ctx);
     cli.Init();

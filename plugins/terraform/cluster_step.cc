@@ -87,7 +87,7 @@ void RegisterClusterStep::apply(Context& ctx) {
   ReleasingOnFailure(ctx, [&] {
     const ModuleParams params = ParseModuleParams(ctx.params_json());
     const std::string url = DatabaseUrl(ctx);
-    VerifyStateLock(ctx, "register-dedicated-cluster");
+    AcquireStateLock(ctx);
     const Cluster want = Wanted(ctx, params);
     EnsureTerraformTables(url);
     auto have = Registered(url, ctx.tenant_id());

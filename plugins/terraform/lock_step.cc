@@ -7,8 +7,10 @@ namespace matih::plugins::terraform {
 
 Observation StateLockStep::observe(Context& ctx) {
   auto held = ReadStateLock(ctx);
-  if (held && held->epoch == ctx.lease_epoch() && !held->expired) return Observation::InSync();
-  return Observation::Absent();
+  if (!held || (held->epoch == ctx.lease_epoch() && !held->expired)) return Observation::InSync();
+  return Observation::Drifted("the Terraform state lock is held by run " + held->run_id + " (lease epoch " +
+                              std::to_string(held->epoch) + (held->expired ? ", expired " : ", until ") +
+                              held->expires_at + ")");
 }
 
 void StateLockStep::apply(Context& ctx) {

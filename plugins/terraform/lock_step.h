@@ -1,6 +1,8 @@
 // terraform.lock (step 50, acquire-terraform-state-lock): takes the tenant's Terraform state
 // lock for this claim (state_lock.h); step 54 releases it, and so do the failure paths of steps
-// 51-54 and remove. Outputs: lock_epoch, lock_expires_at. Safe to call from any thread.
+// 51-54 and remove. A free lock is the resting state of a converged tenant, so observe answers
+// InSync for it (a drift pass writes nothing); steps 51-54 take it themselves before they change
+// anything. Outputs: lock_epoch, lock_expires_at. Safe to call from any thread.
 #pragma once
 
 #include <matih/step.hpp>
@@ -9,8 +11,8 @@ namespace matih::plugins::terraform {
 
 class StateLockStep final : public Step {
  public:
-  // InSync when this claim's epoch holds an unexpired lock; Absent otherwise (free, expired or
-  // held by another claim: apply decides).
+  // InSync when the lock is free or this claim holds it; Drifted (naming the holder, run id and
+  // epoch only) when another claim holds it, live or expired: apply waits, takes over or refuses.
   Observation observe(Context& ctx) override;
   void apply(Context& ctx) override;
   void remove(Context& ctx) override;

@@ -16,10 +16,10 @@ Observation ObserveModule(Context& ctx, std::string_view params_json) {
   if (!StateExists(DatabaseUrl(ctx), cli.schema(), cli.workspace())) return Observation::Absent();
   if (secret_missing)
     return Observation::Drifted("a secret variable of module " + params.module + " is missing");
-  TerraformRunGuard guard(ctx);
+  // Read-only: no run guard and no state lock, so an observe never blocks a running apply.
   cli.Init();
   cli.SelectWorkspace(false);
-  PlanResult plan = cli.Plan(false);
+  PlanResult plan = cli.Plan(false, /*lock_state=*/false);
   if (!plan.changes) return Observation::InSync();
   return Observation::Drifted("terraform module " + params.module + ": " + plan.summary);
 }
@@ -28,7 +28,7 @@ Observation PlanStep::observe(Context& ctx) { return ObserveModule(ctx, ctx.para
 
 void PlanStep::apply(Context& ctx) {
   ReleasingOnFailure(ctx, [&] {
-    VerifyStateLock(ctx, "terraform-plan");
+    AcquireStateLock(ctx);
     const ModuleParams params = ParseModuleParams(ctx.params_json());
     TerraformCli cli(ctx, params.module, SecretVars(ctx, params, true));
     TerraformRunGuard guard(ctx);

@@ -11,8 +11,8 @@ namespace matih::plugins::terraform {
 class PlanStep final : public Step {
  public:
   Observation observe(Context& ctx) override;
-  // Verifies the state lock, creates the workspace when missing, saves the plan (none when there
-  // is nothing to change). Outputs: plan_summary.
+  // Holds the state lock (AcquireStateLock), creates the workspace when missing, saves the plan (none when
+  // there is nothing to change). Outputs: plan_summary.
   void apply(Context& ctx) override;
   // Deletes the saved plan file.
   void remove(Context& ctx) override;

@@ -1,5 +1,8 @@
 #include "terraform/state_lock.h"
 
+#include <chrono>
+#include <thread>
+
 #include "common/pg_session.h"
 #include "common/settings.h"
 #include "terraform/terraform_db.h"
@@ -54,18 +57,16 @@ LockHolder AcquireStateLock(const Context& ctx) {
   WithTransaction(url, "acquire the Terraform state lock", true, [&](pqxx::work& tx) {
     if (!tx.exec1("SELECT pg_try_advisory_xact_lock(" + TenantKeySql(tx, ctx.tenant_id()) + ")")[0]
              .as<bool>())
-      throw TransientError("acquire-terraform-state-lock: another runner is taking the lock of tenant " +
-                           ctx.slug() + " right now; try again");
+      throw TransientError(ctx.step_name() + ": another runner is taking the lock of tenant " + ctx.slug() +
+                           " right now; try again");
     auto held = ReadRow(tx, ctx.tenant_id());
     if (held && held->epoch > epoch)
-      throw PermanentError("acquire-terraform-state-lock: tenant " + ctx.slug() +
-                           "'s Terraform state is locked by " + Describe(*held) +
-                           ", a newer claim than ours (lease epoch " + std::to_string(epoch) +
-                           "); this runner's claim is stale");
+      throw PermanentError(ctx.step_name() + ": tenant " + ctx.slug() + "'s Terraform state is locked by " +
+                           Describe(*held) + ", a newer claim than ours (lease epoch " +
+                           std::to_string(epoch) + "); this runner's claim is stale");
     if (held && held->epoch < epoch && !held->expired)
-      throw TransientError("acquire-terraform-state-lock: tenant " + ctx.slug() +
-                           "'s Terraform state is locked by " + Describe(*held) +
-                           "; it is taken over once it expires");
+      throw TransientError(ctx.step_name() + ": tenant " + ctx.slug() + "'s Terraform state is locked by " +
+                           Describe(*held) + "; it is taken over once it expires");
     auto row = tx.exec1(
         "INSERT INTO control_plane.terraform_state_locks (tenant_id, holder_run_id, lease_epoch, expires_at) "
         "VALUES (" +
@@ -76,36 +77,10 @@ LockHolder AcquireStateLock(const Context& ctx) {
         "control_plane.terraform_state_locks.lease_epoch = EXCLUDED.lease_epoch THEN "
         "control_plane.terraform_state_locks.acquired_at ELSE now() END RETURNING expires_at::text");
     if (held && held->epoch < epoch)
-      ctx.warn("acquire-terraform-state-lock: took over the expired lock of " + Describe(*held));
+      ctx.warn(ctx.step_name() + ": took over the expired lock of " + Describe(*held));
     result = LockHolder{ctx.run_id(), epoch, false, row[0].c_str()};
   });
   return result;
-}
-
-void VerifyStateLock(const Context& ctx, const std::string& step_what) {
-  const std::string url = DatabaseUrl(ctx);
-  if (!TerraformTablesExist(url))
-    throw PermanentError(
-        step_what + ": tenant " + ctx.slug() +
-        "'s Terraform state lock is not held (step acquire-terraform-state-lock has not run)");
-  const std::string ttl = std::to_string(TtlSeconds(ctx));
-  WithTransaction(url, "verify the Terraform state lock", true, [&](pqxx::work& tx) {
-    auto held = ReadRow(tx, ctx.tenant_id());
-    if (!held)
-      throw PermanentError(
-          step_what + ": tenant " + ctx.slug() +
-          "'s Terraform state lock is not held (step acquire-terraform-state-lock has not run)");
-    if (held->epoch != ctx.lease_epoch())
-      throw PermanentError(step_what + ": tenant " + ctx.slug() + "'s Terraform state lock belongs to " +
-                           Describe(*held) + ", not to this claim (lease epoch " +
-                           std::to_string(ctx.lease_epoch()) + "); nothing was changed");
-    if (held->expired)
-      throw PermanentError(step_what + ": tenant " + ctx.slug() + "'s Terraform state lock expired at " +
-                           held->expires_at +
-                           " (setting targets.terraform.lock_ttl_seconds); nothing was changed");
-    tx.exec("UPDATE control_plane.terraform_state_locks SET expires_at = now() + interval '" + ttl +
-            " seconds' WHERE tenant_id = " + tx.quote(ctx.tenant_id()));
-  });
 }
 
 void ReleaseStateLock(const Context& ctx, bool and_older) {
@@ -123,9 +98,13 @@ TerraformRunGuard::TerraformRunGuard(const Context& ctx) : tenant_id_(ctx.tenant
     pqxx::nontransaction tx(*connection_);
     const std::string sql = "SELECT pg_try_advisory_lock(" + std::string(kClass) + ", hashtext(" +
                             tx.quote("terraform-run:" + tenant_id_) + "))";
-    if (!tx.exec1(sql)[0].as<bool>())
-      throw TransientError("terraform is already running for tenant " + ctx.slug() +
-                           " (another runner); try again");
+    // A run that is just ending gets a few seconds to let go; a real other runner does not.
+    for (int attempt = 0; !tx.exec1(sql)[0].as<bool>(); ++attempt) {
+      if (attempt >= 50 || ctx.cancelled())
+        throw TransientError("terraform is already running for tenant " + ctx.slug() +
+                             " (another runner); try again");
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
   } catch (...) {
     RethrowAsStepError("lock the Terraform run of tenant " + ctx.slug());
   }

@@ -34,10 +34,11 @@ struct LockHolder {
 // The current holder, or nullopt (no table or no row). Changes nothing.
 std::optional<LockHolder> ReadStateLock(const Context& ctx);
 // Takes or renews the lock for ctx's run and epoch (rules above); answers the holder it wrote.
+// Step 50 takes it; steps 51-54 call it again before they change anything: it verifies that
+// this claim still holds the lock (same epoch) and renews it, or takes it when it is free (a
+// drift pass over a converged tenant, where step 50 found the lock free and in sync), and
+// never takes it from another live claim or a newer one.
 LockHolder AcquireStateLock(const Context& ctx);
-// Checks that this call's epoch still holds an unexpired lock and renews its expiry;
-// PermanentError (FAILED_PRECONDITION) naming the holder otherwise. Steps 51-54 call it first.
-void VerifyStateLock(const Context& ctx, const std::string& step_what);
 // Deletes the row when held by this epoch (or, with `and_older`, by a lower one: a claim that no
 // longer holds the tenant, as remove of step 50 wants); fine when absent.
 void ReleaseStateLock(const Context& ctx, bool and_older = false);

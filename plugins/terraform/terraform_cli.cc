@@ -196,12 +196,12 @@ void TerraformCli::SelectWorkspace(bool create) {
     Terraform({"workspace", "select", "-no-color", workspace_}, false);
 }
 
-PlanResult TerraformCli::Plan(bool save) {
+PlanResult TerraformCli::Plan(bool save, bool lock_state) {
   std::vector<std::string> args = {"plan",
                                    "-input=false",
                                    "-no-color",
                                    "-detailed-exitcode",
-                                   "-lock-timeout=30s",
+                                   lock_state ? "-lock-timeout=30s" : "-lock=false",
                                    "-var-file=" + tenant_dir_ + "/matih.tfvars.json"};
   if (save) args.push_back("-out=" + plan_file());
   Run run = Terraform(args, true, true);

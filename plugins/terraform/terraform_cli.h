@@ -44,8 +44,9 @@ class TerraformCli {
   void Init();
   // Selects the tenant's workspace; creates it when `create`.
   void SelectWorkspace(bool create);
-  // terraform plan -detailed-exitcode [-out=plan_file()] [-destroy].
-  PlanResult Plan(bool save);
+  // terraform plan -detailed-exitcode [-out=plan_file()]; `lock_state` false (observe) reads the
+  // state without taking Terraform's own lock.
+  PlanResult Plan(bool save, bool lock_state = true);
   // Applies the saved plan (and deletes it, whatever the outcome: a plan is good for one apply).
   void ApplySavedPlan();
   // terraform output -json: {name: {sensitive, type, value}}. Never logged.

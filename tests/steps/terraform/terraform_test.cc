@@ -124,6 +124,7 @@ class Terraform : public ::testing::Test {
 
 TEST_F(Terraform, PlanApplyIsIdempotentAndDestroyLeavesNothing) {
   EXPECT_EQ(MATIH_STATUS_ABSENT, Observe("terraform-apply").status);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe("acquire-terraform-state-lock").status) << "a free lock is at rest";
   ASSERT_EQ(MATIH_STATUS_OK, Apply("acquire-terraform-state-lock").status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe("acquire-terraform-state-lock").status);
   auto plan = Apply("terraform-plan");
@@ -188,15 +189,20 @@ TEST_F(Terraform, AiServicesAndClusterRegistrationReleaseTheLock) {
   EXPECT_EQ("NULL", LockEpoch()) << "step 54 must release the state lock";
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe("register-dedicated-cluster").status);
 
-  // A hand change of the registry is drift; apply needs the lock again (a new claim takes it).
+  // A hand change of the registry is drift. A claim fenced by a newer one changes nothing and
+  // leaves the newer claim's lock alone; the newer claim repairs and releases.
   harness_.database().Exec("UPDATE control_plane.dedicated_clusters SET node_count = 99");
   auto drift = Observe("register-dedicated-cluster", 8);
   EXPECT_EQ(MATIH_STATUS_DRIFTED, drift.status);
   EXPECT_NE(std::string::npos, drift.message.find("node_count"));
+  ASSERT_EQ(MATIH_STATUS_OK, Apply("acquire-terraform-state-lock", 9).status);
+  EXPECT_EQ(MATIH_STATUS_DRIFTED, Observe("acquire-terraform-state-lock", 8).status);
   EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, Apply("register-dedicated-cluster", 8).status);
-  ASSERT_EQ(MATIH_STATUS_OK, Apply("acquire-terraform-state-lock", 8).status);
-  ASSERT_EQ(MATIH_STATUS_OK, Apply("register-dedicated-cluster", 8).status);
+  EXPECT_EQ("99", Query1("SELECT node_count::text FROM control_plane.dedicated_clusters"));
+  EXPECT_EQ("9", LockEpoch());
+  ASSERT_EQ(MATIH_STATUS_OK, Apply("register-dedicated-cluster", 9).status);
   EXPECT_EQ("3", Query1("SELECT node_count::text FROM control_plane.dedicated_clusters"));
+  EXPECT_EQ("NULL", LockEpoch());
 
   ASSERT_EQ(MATIH_STATUS_OK, Remove("register-dedicated-cluster").status);
   EXPECT_EQ("NULL", Query1("SELECT count(*) FILTER (WHERE true)::text FROM control_plane.dedicated_clusters "
@@ -253,7 +259,8 @@ TEST_F(Terraform, StaleLowerEpochIsTakenOverAndHigherEpochWins) {
   // Live lower epoch: busy (retry). Higher epoch held: this claim is stale.
   EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, Apply("acquire-terraform-state-lock", 4).status);
   EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, Apply("acquire-terraform-state-lock", 2).status);
-  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, Apply("terraform-plan", 4).status);
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, Apply("terraform-plan", 4).status);
+  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, Apply("terraform-plan", 2).status);
   EXPECT_EQ(-1, Serial()) << "a step without the lock changed the state";
   EXPECT_EQ("3", LockEpoch());
 
@@ -263,7 +270,7 @@ TEST_F(Terraform, StaleLowerEpochIsTakenOverAndHigherEpochWins) {
   auto taken = Apply("acquire-terraform-state-lock", 4);
   ASSERT_EQ(MATIH_STATUS_OK, taken.status) << taken.message;
   EXPECT_EQ("4", LockEpoch());
-  EXPECT_EQ(MATIH_STATUS_ABSENT, Observe("acquire-terraform-state-lock", 3).status);
+  EXPECT_EQ(MATIH_STATUS_DRIFTED, Observe("acquire-terraform-state-lock", 3).status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe("acquire-terraform-state-lock", 4).status);
   // The old holder's remove does not free the newer claim's lock.
   ASSERT_EQ(MATIH_STATUS_OK, Remove("acquire-terraform-state-lock", 3).status);
