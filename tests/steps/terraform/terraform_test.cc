@@ -45,14 +45,15 @@ class Terraform : public ::testing::Test {
 
   enum class Op { kObserve, kApply, kRemove };
   runner::StepAnswer Call(Op op, const std::string& step, TestTenant& tenant, int64_t epoch,
-                          const std::atomic<bool>* cancel = nullptr) {
+                          const std::atomic<bool>* cancel = nullptr,
+                          std::chrono::seconds timeout = std::chrono::seconds(60)) {
     runner::StepCall call;
     call.tenant = tenant.view;
     call.step_number = harness_.Step(step).number;
     call.step_name = step;
     call.params_json = params_.count(step) ? params_[step] : harness_.Step(step).params_json;
     call.run_id = "run-epoch-" + std::to_string(epoch);
-    call.deadline = std::chrono::system_clock::now() + std::chrono::seconds(60);
+    call.deadline = std::chrono::system_clock::now() + timeout;
     call.outputs = &tenant.outputs;
     call.secrets = &harness_.secrets();
     call.settings = &harness_.settings();
@@ -308,6 +309,58 @@ TEST_F(Terraform, CancelEndsTheWholeProcessGroup) {
   EXPECT_EQ(MATIH_STATUS_CANCELLED, answer.status) << answer.message;
   EXPECT_TRUE(ProcessGone(pid)) << "the provisioner's sleep outlived the cancelled step";
   EXPECT_EQ("NULL", LockEpoch()) << "a cancelled step must release the state lock";
+}
+
+TEST_F(Terraform, DeadlineEndsTheWholeProcessGroup) {
+  harness_.settings()["terraform.modules_dir"] = MATIH_TERRAFORM_TEST_MODULES;
+  params_["terraform-apply"] = R"({"module": "slow"})";
+  const auto start = Clock::now();
+  auto answer = Call(Op::kApply, "terraform-apply", tenant_, 7, nullptr, std::chrono::seconds(4));
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(12));
+  EXPECT_EQ(MATIH_STATUS_DEADLINE_EXCEEDED, answer.status) << answer.message;
+  const fs::path pid_file = harness_.TempPath("local") / "sleep.pid";
+  ASSERT_TRUE(fs::exists(pid_file)) << "the provisioner never started";
+  pid_t pid = 0;
+  std::ifstream(pid_file) >> pid;
+  ASSERT_GT(pid, 0);
+  EXPECT_TRUE(ProcessGone(pid)) << "the provisioner's sleep outlived the step's deadline";
+  // A deadline is retried by the runner: the claim keeps its lock.
+  EXPECT_EQ("7", LockEpoch());
+}
+
+TEST_F(Terraform, ProviderOutsideTheEmptyMirrorFailsFast) {
+  // The production modules need hashicorp/azurerm, which this machine cannot install: init must
+  // fail at once (the CLI config's empty filesystem mirror) instead of reaching for the network.
+  harness_.settings()["terraform.modules_dir"] = std::string(MATIH_SOURCE_DIR) + "/config/terraform/azurerm";
+  const auto start = Clock::now();
+  auto answer = Apply("terraform-plan");
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(20));
+  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, answer.status) << answer.message;
+  EXPECT_NE(std::string::npos, answer.message.find("terraform init")) << answer.message;
+  EXPECT_NE(std::string::npos, answer.message.find("azurerm")) << answer.message;
+  EXPECT_EQ(std::string::npos, answer.message.find(url_)) << "the database URL leaked into a message";
+  EXPECT_EQ("NULL", LockEpoch()) << "a failed step must release the state lock";
+}
+
+TEST_F(Terraform, ModulesAreFormattedAndTheLocalOnesValidate) {
+  const std::string root = std::string(MATIH_SOURCE_DIR) + "/config/terraform";
+  std::string out;
+  EXPECT_EQ(0, RunCommand("terraform fmt -check -recursive '" + root + "' 2>&1", &out)) << out;
+  const std::string rc = harness_.TempPath("validate.rc").string();
+  std::ofstream(rc) << "provider_installation {\n  filesystem_mirror {\n    path = \""
+                    << harness_.temp_dir().string() << "/empty-mirror\"\n  }\n}\n";
+  for (const char* dir : {"local/dedicated/professional", "local/dedicated/enterprise",
+                          "local/ai-services/professional", "local/ai-services/enterprise"}) {
+    const std::string env =
+        "TF_CLI_CONFIG_FILE='" + rc + "' CHECKPOINT_DISABLE=1 TF_IN_AUTOMATION=1 TF_DATA_DIR='" +
+        harness_.TempPath(std::string("validate-") + std::to_string(std::hash<std::string>{}(dir))).string() +
+        "' ";
+    EXPECT_EQ(0, RunCommand("cd '" + root + "/" + dir + "' && " + env +
+                                "terraform init -backend=false -input=false " +
+                                "-no-color >/dev/null 2>&1 && " + env + "terraform validate -no-color 2>&1",
+                            &out))
+        << dir << ": " << out;
+  }
 }
 
 TEST_F(Terraform, UnreachableDatabaseIsTransient) {
