@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -20,7 +21,8 @@ namespace {
 
 std::string Absolute(const std::string& path) { return fs::absolute(path).lexically_normal().string(); }
 
-// Writes `content` to `path` unless it already holds exactly that (atomic rename).
+// Writes `content` to `path` unless it already holds exactly that: a temporary file of this call
+// renamed over it, so concurrent calls (several tenants at once) never see half a file.
 void WriteFileIfChanged(const std::string& path, const std::string& content) {
   {
     std::ifstream in(path, std::ios::binary);
@@ -28,14 +30,30 @@ void WriteFileIfChanged(const std::string& path, const std::string& content) {
     if (in) have << in.rdbuf();
     if (in && have.str() == content) return;
   }
-  const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." +
-                          std::to_string(std::hash<std::string>{}(path + content) & 0xffff);
+  static std::atomic<unsigned> counter{0};
+  const std::string tmp = path + ".tmp." + std::to_string(getpid()) + "." + std::to_string(counter++);
+  std::error_code ec;
   {
     std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
     out << content;
-    if (!out) throw PermanentError("terraform: cannot write " + tmp);
+    if (!out)
+      throw PermanentError("terraform: cannot write " + tmp + " (setting targets.terraform.work_dir)");
   }
-  fs::rename(tmp, path);
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    throw PermanentError("terraform: cannot write " + path + ": " + ec.message());
+  }
+}
+
+// The password of a libpq URL (postgresql://user:password@host/...), or "".
+std::string UrlPassword(const std::string& url) {
+  const auto scheme = url.find("://");
+  if (scheme == std::string::npos) return "";
+  const auto at = url.find('@', scheme + 3);
+  const auto colon = url.find(':', scheme + 3);
+  if (at == std::string::npos || colon == std::string::npos || colon > at) return "";
+  return url.substr(colon + 1, at - colon - 1);
 }
 
 std::string SchemaFor(const std::string& prefix, const std::string& module) {
@@ -110,6 +128,8 @@ TerraformCli::TerraformCli(const Context& ctx, std::string module,
           "PG_CONN_STR=" + database_url_,
           "PG_SCHEMA_NAME=" + schema_};
   secrets_.push_back(database_url_);
+  if (const std::string password = UrlPassword(database_url_); !password.empty())
+    secrets_.push_back(password);
   for (auto& [name, value] : secret_vars) {
     env_.push_back("TF_VAR_" + name + "=" + value);
     if (!value.empty()) secrets_.push_back(value);

@@ -178,6 +178,10 @@ TEST_F(Terraform, AiServicesAndClusterRegistrationReleaseTheLock) {
   EXPECT_EQ("gpt-4o-mini", ai.outputs["ai_deployments"]);
   EXPECT_EQ(40u, Secret("terraform/ai-services/output/ai_api_key").size());
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe("provision-ai-services").status);
+  const long long ai_serial = Serial("matih_tfstate_ai_services");
+  ASSERT_GT(ai_serial, 0);
+  ASSERT_EQ(MATIH_STATUS_OK, Apply("provision-ai-services").status);
+  EXPECT_EQ(ai_serial, Serial("matih_tfstate_ai_services")) << "a second apply wrote a new state";
 
   EXPECT_EQ(MATIH_STATUS_ABSENT, Observe("register-dedicated-cluster").status);
   auto reg = Apply("register-dedicated-cluster");
@@ -189,6 +193,11 @@ TEST_F(Terraform, AiServicesAndClusterRegistrationReleaseTheLock) {
   EXPECT_EQ(Secret("terraform/dedicated/output/kubeconfig"), Secret("cluster/kubeconfig"));
   EXPECT_EQ("NULL", LockEpoch()) << "step 54 must release the state lock";
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe("register-dedicated-cluster").status);
+  const std::string row =
+      "SELECT xmin::text FROM control_plane.dedicated_clusters WHERE tenant_id = '" + tenant_.view.id + "'";
+  const std::string xmin = Query1(row);
+  ASSERT_EQ(MATIH_STATUS_OK, Apply("register-dedicated-cluster").status);
+  EXPECT_EQ(xmin, Query1(row)) << "a second apply rewrote the registry row";
 
   // A hand change of the registry is drift. A claim fenced by a newer one changes nothing and
   // leaves the newer claim's lock alone; the newer claim repairs and releases.
