@@ -20,7 +20,7 @@ void ApplyStep::apply(Context& ctx) {
     TerraformRunGuard guard(ctx);
     cli.Init();
     cli.SelectWorkspace(true);
-    if (!params.saved_plan || !std::filesystem::exists(cli.plan_file())) cli.Plan(true);
+    if (!params.saved_plan || !cli.SavedPlanIsCurrent()) cli.Plan(true);
     if (std::filesystem::exists(cli.plan_file())) cli.ApplySavedPlan();
     const nlohmann::json outputs = cli.Outputs();
     for (const auto& [name, output] : outputs.items()) {

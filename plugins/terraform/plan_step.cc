@@ -44,6 +44,7 @@ void PlanStep::remove(Context& ctx) {
   TerraformCli cli(ctx, params.module, {});
   std::error_code ec;
   std::filesystem::remove(cli.plan_file(), ec);
+  std::filesystem::remove(cli.plan_file() + ".serial", ec);
 }
 
 void PlanStep::validate_params(std::string_view params_json) { ParseModuleParams(params_json); }

@@ -234,8 +234,27 @@ PlanResult TerraformCli::Plan(bool save, bool lock_state) {
   } else if (plan.changes) {
     plan.summary = "outputs or state differ (no resource changes)";
   }
-  if (save && !plan.changes) fs::remove(plan_file());
+  std::error_code ec;
+  if (save && !plan.changes) {
+    fs::remove(plan_file(), ec);
+    fs::remove(plan_file() + ".serial", ec);
+  } else if (save) {
+    WriteFileIfChanged(plan_file() + ".serial",
+                       std::to_string(StateSerial(database_url_, schema_, workspace_)));
+  }
   return plan;
+}
+
+bool TerraformCli::SavedPlanIsCurrent() {
+  if (!fs::exists(plan_file())) return false;
+  std::ifstream in(plan_file() + ".serial");
+  std::string planned;
+  if (!(in >> planned)) return false;
+  const std::string now = std::to_string(StateSerial(database_url_, schema_, workspace_));
+  if (planned == now) return true;
+  ctx_.warn("terraform: the state of " + workspace_ + " changed since the saved plan (serial " + planned +
+            " -> " + now + "): planning again");
+  return false;
 }
 
 void TerraformCli::ApplySavedPlan() {
@@ -245,7 +264,7 @@ void TerraformCli::ApplySavedPlan() {
       std::error_code ec;
       fs::remove(path, ec);
     }
-  } consume{plan_file()};
+  } consume{plan_file()}, consume_serial{plan_file() + ".serial"};
   Terraform({"apply", "-input=false", "-no-color", "-lock-timeout=30s", plan_file()}, true);
 }
 

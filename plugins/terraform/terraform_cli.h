@@ -47,6 +47,9 @@ class TerraformCli {
   // terraform plan -detailed-exitcode [-out=plan_file()]; `lock_state` false (observe) reads the
   // state without taking Terraform's own lock.
   PlanResult Plan(bool save, bool lock_state = true);
+  // Whether a saved plan exists and was made against the state as it is now (same serial): a
+  // hand-run terraform between step 51 and step 52 makes it stale, and step 52 plans again.
+  bool SavedPlanIsCurrent();
   // Applies the saved plan (and deletes it, whatever the outcome: a plan is good for one apply).
   void ApplySavedPlan();
   // terraform output -json: {name: {sensitive, type, value}}. Never logged.

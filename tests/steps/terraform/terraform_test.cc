@@ -238,9 +238,14 @@ TEST_F(Terraform, HandRunTerraformChangeIsDriftAndRepaired) {
   ASSERT_EQ(MATIH_STATUS_DRIFTED, drift.status) << drift.message;
   EXPECT_NE(std::string::npos, drift.message.find("to change")) << drift.message;
   ASSERT_EQ(MATIH_STATUS_OK, Apply("terraform-plan").status);
+  // Another hand change after the plan was saved: the saved plan is stale, step 52 plans again.
+  ASSERT_EQ(0, HandTerraform("apply -auto-approve -input=false", "-var region=second-edit", &out)) << out;
   auto apply = Apply("terraform-apply");
   ASSERT_EQ(MATIH_STATUS_OK, apply.status) << apply.message;
   EXPECT_EQ("eu-west", apply.outputs["cluster_region"]);
+  EXPECT_EQ("eu-west", Query1("SELECT data::json->'outputs'->'cluster_region'->>'value' FROM "
+                              "matih_tfstate_dedicated.states WHERE name = 'tenant-" +
+                              tenant_.view.slug + "'"));
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe("terraform-apply").status);
   ASSERT_EQ(MATIH_STATUS_OK, Remove("terraform-apply").status);
 }
