@@ -137,11 +137,15 @@ ProcessResult RunInProcessGroup(const ProcessOptions& options) {
     } else if (!exited) {
       usleep(20 * 1000);
     }
-    if (!exited && waitpid(pid, &status, WNOHANG) == pid) {
+    siginfo_t info{};
+    if (!exited && waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+        info.si_pid == pid) {
+      // Whatever the child left behind in its group (a provisioner's shell) goes with it; the
+      // child is reaped only afterwards, so the group id cannot have been reused.
+      kill(-pid, SIGKILL);
+      waitpid(pid, &status, 0);
       exited = true;
       exited_at = Clock::now();
-      // Whatever the child left behind in its group (a provisioner's shell) goes with it.
-      kill(-pid, SIGKILL);
     }
     if (exited && ((out.read < 0 && err.read < 0) || Clock::now() - exited_at > std::chrono::seconds(2)))
       break;

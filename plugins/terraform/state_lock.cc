@@ -23,11 +23,12 @@ long long TtlSeconds(const Context& ctx) {
   return ttl > 0 ? ttl : 1;
 }
 
-std::optional<LockHolder> ReadRow(pqxx::work& tx, const std::string& tenant_id) {
+// `for_update`: lock the row for the rest of the transaction (writers only; observe reads plain).
+std::optional<LockHolder> ReadRow(pqxx::work& tx, const std::string& tenant_id, bool for_update = true) {
   auto rows = tx.exec(
       "SELECT holder_run_id, lease_epoch, expires_at <= now(), expires_at::text "
       "FROM control_plane.terraform_state_locks WHERE tenant_id = " +
-      tx.quote(tenant_id) + " FOR UPDATE");
+      tx.quote(tenant_id) + (for_update ? " FOR UPDATE" : ""));
   if (rows.empty()) return std::nullopt;
   return LockHolder{rows[0][0].c_str(), rows[0][1].as<long long>(), rows[0][2].as<bool>(),
                     rows[0][3].c_str()};
@@ -44,7 +45,7 @@ std::optional<LockHolder> ReadStateLock(const Context& ctx) {
   if (!TerraformTablesExist(url)) return std::nullopt;
   std::optional<LockHolder> holder;
   WithTransaction(url, "read the Terraform state lock", true,
-                  [&](pqxx::work& tx) { holder = ReadRow(tx, ctx.tenant_id()); });
+                  [&](pqxx::work& tx) { holder = ReadRow(tx, ctx.tenant_id(), false); });
   return holder;
 }
 
