@@ -1,0 +1,67 @@
+# The dedicated infrastructure of one tenant, on the local stack: the "cluster" is a GitOps folder
+# of its own under var.local_root (what the dedicated cluster's Flux would sync), the tenant's
+# data a database name on the stack's PostgreSQL. Built-in resources only (terraform_data).
+variable "tenant_id" { type = string }
+variable "tenant_slug" { type = string }
+variable "tier" { type = string }
+variable "region" { type = string }
+variable "node_count" { type = number }
+variable "node_size" { type = string }
+variable "local_root" { type = string }
+variable "cluster_token" {
+  type      = string
+  sensitive = true
+}
+
+locals {
+  cluster_name = "aks-${var.tenant_slug}"
+  gitops_path  = "${var.local_root}/clusters/${var.tenant_slug}"
+}
+
+resource "terraform_data" "cluster" {
+  input = {
+    name       = local.cluster_name
+    region     = var.region
+    tier       = var.tier
+    node_count = var.node_count
+    node_size  = var.node_size
+    path       = local.gitops_path
+  }
+  provisioner "local-exec" {
+    command = "mkdir -p '${self.input.path}' && printf 'cluster: %s\\nregion: %s\\nnodes: %s\\n' '${self.input.name}' '${self.input.region}' '${self.input.node_count}' > '${self.input.path}/cluster.yaml'"
+  }
+  provisioner "local-exec" {
+    when    = destroy
+    command = "rm -rf '${self.input.path}'"
+  }
+}
+
+resource "terraform_data" "database" {
+  input = {
+    name   = "tenant_${replace(var.tenant_slug, "-", "_")}"
+    region = var.region
+  }
+}
+
+resource "terraform_data" "cluster_credentials" {
+  # Replaced (a new credential) whenever the cluster is.
+  triggers_replace = [terraform_data.cluster.id]
+  input            = sha256(var.cluster_token)
+}
+
+output "cluster_name" { value = local.cluster_name }
+output "cluster_region" { value = var.region }
+output "cluster_endpoint" { value = "file://${local.gitops_path}" }
+output "node_count" { value = var.node_count }
+output "database_name" { value = terraform_data.database.output.name }
+output "kubeconfig" {
+  sensitive = true
+  value = yamlencode({
+    apiVersion        = "v1"
+    kind              = "Config"
+    "current-context" = local.cluster_name
+    clusters          = [{ name = local.cluster_name, cluster = { server = "file://${local.gitops_path}" } }]
+    users             = [{ name = "matih-provisioner", user = { token = var.cluster_token } }]
+    contexts          = [{ name = local.cluster_name, context = { cluster = local.cluster_name, user = "matih-provisioner" } }]
+  })
+}
