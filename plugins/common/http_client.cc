@@ -75,8 +75,14 @@ class HandlePool {
     static std::mutex m;
     return m;
   }
+  // The idle handles, cleaned up when the plugin (or the process) goes away.
+  struct IdleHandles : std::vector<CURL*> {
+    ~IdleHandles() {
+      for (CURL* c : *this) curl_easy_cleanup(c);
+    }
+  };
   static std::vector<CURL*>& free() {
-    static std::vector<CURL*> handles;
+    static IdleHandles handles;
     return handles;
   }
 };
