@@ -134,6 +134,8 @@ void EndpointsStep::apply(Context& ctx) {
   });
   ctx.set_output("services", Names(want));
   ctx.set_output("count", std::to_string(want.size()));
+  // The registered URLs by service, as step 56 (activate-tenant) checks them.
+  ctx.set_output("endpoints", nlohmann::json(want).dump());
 }
 
 void EndpointsStep::remove(Context& ctx) {

@@ -7,6 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <pqxx/pqxx>
 #include <regex>
 #include <sstream>
 
@@ -177,7 +179,7 @@ TerraformCli::Run TerraformCli::Terraform(const std::vector<std::string>& args, 
       errors.push_back(line);
       if (errors.size() > 6) errors.erase(errors.begin());
     }
-    ctx_.log(is_stderr ? MATIH_LOG_WARN : MATIH_LOG_INFO, "terraform " + args.front() + ": " + line);
+    ctx_.log(is_stderr ? MATIH_LOG_WARN : MATIH_LOG_DEBUG, "terraform " + args.front() + ": " + line);
   };
   ProcessResult result;
   try {
@@ -207,7 +209,22 @@ void TerraformCli::Fail(const std::string& what, const Run& run) const {
                        run.last_error.substr(0, 600));
 }
 
-void TerraformCli::Init() { Terraform({"init", "-input=false", "-no-color", "-reconfigure"}, false); }
+void TerraformCli::Init() {
+  // On first use the pg backend creates its schema, its table and a sequence that every schema
+  // shares, each with IF NOT EXISTS, and two inits at once collide on PostgreSQL's catalog
+  // ("duplicate key ... pg_namespace_nspname_index"). Inits on one database take turns under a
+  // session advisory lock in the two-int form (Terraform's own locks are single-bigint); closing
+  // the session releases it. An init is a fraction of a second.
+  constexpr const char* kInitLock = "SELECT pg_advisory_lock(1413892430, 0)";  // 'TFIN', 0
+  std::unique_ptr<pqxx::connection> session;
+  try {
+    session = std::make_unique<pqxx::connection>(database_url_);
+    pqxx::nontransaction(*session).exec(kInitLock);
+  } catch (const std::exception&) {
+    throw TransientError("terraform init for tenant " + ctx_.slug() + ": the state database is unreachable");
+  }
+  Terraform({"init", "-input=false", "-no-color", "-reconfigure"}, false);
+}
 
 void TerraformCli::SelectWorkspace(bool create) {
   if (create)
