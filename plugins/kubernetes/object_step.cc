@@ -79,7 +79,9 @@ ObjectBatch KubernetesObjectStep::Render(const Context& ctx) {
   return MakeBatch(slug, ctx.step_name(), ctx.run_id(), ModeOf(params), std::move(rendered));
 }
 
-Observation KubernetesObjectStep::observe(Context& ctx) { return DeliveryFromSettings(ctx)->Observe(Render(ctx)); }
+Observation KubernetesObjectStep::observe(Context& ctx) {
+  return DeliveryFromSettings(ctx)->Observe(Render(ctx));
+}
 
 void KubernetesObjectStep::apply(Context& ctx) {
   const ObjectBatch batch = Render(ctx);

@@ -5,8 +5,19 @@ namespace {
 matih_status Answer(void*, matih_step_context*) { return MATIH_STATUS_OK; }
 const matih_step_kind kKinds[] = {{sizeof(matih_step_kind), "future.kind", "From a future ABI", nullptr,
                                    &Answer, &Answer, &Answer, nullptr}};
-const matih_plugin kPlugin = {sizeof(matih_plugin),   2, 0, "future-plugin", "9.0.0", 1, kKinds,
-                              sizeof(matih_step_kind), 0, nullptr, 0, 0, nullptr};
+const matih_plugin kPlugin = {sizeof(matih_plugin),
+                              2,
+                              0,
+                              "future-plugin",
+                              "9.0.0",
+                              1,
+                              kKinds,
+                              sizeof(matih_step_kind),
+                              0,
+                              nullptr,
+                              0,
+                              0,
+                              nullptr};
 }  // namespace
 
 extern "C" __attribute__((visibility("default"))) const matih_plugin* matih_step_plugin_init(

@@ -32,9 +32,19 @@ const FutureStepKind kKinds[] = {
      nullptr,
      {}},
 };
-const matih_plugin kPlugin = {
-    sizeof(matih_plugin), MATIH_STEP_ABI_VERSION_MAJOR, 9, "future-minor", "1.9.0", 2,
-    &kKinds[0].known,     sizeof(FutureStepKind), 0, nullptr, 0, 0, nullptr};
+const matih_plugin kPlugin = {sizeof(matih_plugin),
+                              MATIH_STEP_ABI_VERSION_MAJOR,
+                              9,
+                              "future-minor",
+                              "1.9.0",
+                              2,
+                              &kKinds[0].known,
+                              sizeof(FutureStepKind),
+                              0,
+                              nullptr,
+                              0,
+                              0,
+                              nullptr};
 
 }  // namespace
 
