@@ -329,5 +329,25 @@ TEST_F(Ingress, BadParamsAreRefusedAtCatalogLoadNamingTheParam) {
   EXPECT_NE(std::string::npos, status.message().find("chart_repository")) << status.message();
 }
 
+// The cluster objects of steps 40 and 42 as delivered to GitOps, one file per tier and step, into
+// MATIH_RENDER_DIR for the offline schema check (validate_network_manifests.sh): the Flux
+// HelmRelease and HelmRepository, the cert-manager Certificate and the Ingress.
+TEST_F(Ingress, RendersItsClusterObjectsIntoFolder) {
+  const char* env = std::getenv("MATIH_RENDER_DIR");
+  const std::filesystem::path out = env ? env : harness_.TempPath("rendered");
+  std::filesystem::create_directories(out);
+  for (const std::string tier : {"free", "enterprise"}) {
+    TestTenant t = StepHarness::MakeTenant(tier, "web");
+    ApplyAll(t);
+    for (const auto& step : {kController, kIngress}) {
+      const std::string text = GitFile(t, step);
+      ASSERT_FALSE(text.empty()) << step;
+      std::ofstream(out / (tier + "-" + step + ".yaml")) << text;
+    }
+    for (const auto& step : {kIngress, kZone, kController})
+      EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(step, t).status);
+  }
+}
+
 }  // namespace
 }  // namespace matih::testing
