@@ -1,19 +1,11 @@
 #include "billing/billing_schema.h"
 
-#include <mutex>
-#include <set>
-
 #include "common/control_plane_schema.h"
 
 namespace matih::plugins::billing {
 namespace {
 
-// Advisory lock keys: 'MATI' (as in control_plane_schema.cc) and the step number 47.
-constexpr int kLockClass = 0x4d415449;
-constexpr int kBillingLock = 47;
-
 constexpr const char* kCreateTables = R"sql(
-SET LOCAL ROLE matih_control_plane;
 
 CREATE TABLE IF NOT EXISTS control_plane.billing_plans (
   code                text PRIMARY KEY,
@@ -46,38 +38,14 @@ CREATE TABLE IF NOT EXISTS control_plane.billing_subscriptions (
 );
 )sql";
 
-std::mutex& ReadyMutex() {
-  static std::mutex m;
-  return m;
-}
-std::set<std::string>& ReadyUrls() {
-  static std::set<std::string> urls;
-  return urls;
-}
-
 }  // namespace
 
 bool BillingTablesExist(PgSession& session) {
-  return session.Transact("look for the billing tables", [](pqxx::work& tx) {
-    // The last table EnsureBillingTables creates.
-    return !tx.exec1("SELECT to_regclass('control_plane.billing_subscriptions')")[0].is_null();
-  });
+  return ControlPlaneTableExists(session, "control_plane.billing_subscriptions");
 }
 
 void EnsureBillingTables(PgSession& session, const std::string& url) {
-  {
-    std::lock_guard<std::mutex> lock(ReadyMutex());
-    if (ReadyUrls().count(url)) return;
-  }
-  EnsureControlPlaneSchema(session, url);
-  session.Transact("create the billing tables", [](pqxx::work& tx) {
-    tx.exec("SET LOCAL client_min_messages = warning");
-    tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", " +
-            std::to_string(kBillingLock) + ")");
-    tx.exec(kCreateTables);
-  });
-  std::lock_guard<std::mutex> lock(ReadyMutex());
-  ReadyUrls().insert(url);
+  EnsureControlPlaneTables(session, url, "the billing tables", kCreateTables);
 }
 
 }  // namespace matih::plugins::billing

@@ -11,7 +11,7 @@
 // Rows of a tenant go with its tenant record (ON DELETE CASCADE).
 //
 // EnsureBillingTables creates the control-plane schema and then these tables, idempotently, under
-// a transaction-scoped advisory lock (two-int form, key 'MATI'/47); it remembers per URL that
+// the control-plane schema's advisory lock (EnsureControlPlaneTables); it remembers per URL that
 // they exist. Safe to call from any thread, each with its own session.
 #pragma once
 

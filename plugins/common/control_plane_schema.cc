@@ -114,6 +114,31 @@ bool ControlPlaneSchemaExists(PgSession& session) {
 
 void EnterControlPlaneRole(pqxx::work& tx) { tx.exec("SET LOCAL ROLE matih_control_plane"); }
 
+void EnsureControlPlaneTables(PgSession& session, const std::string& url, const std::string& what,
+                              const char* ddl) {
+  const std::string key = url + "\n" + what;
+  {
+    std::lock_guard<std::mutex> lock(ReadyMutex());
+    if (ReadyUrls().count(key)) return;
+  }
+  EnsureControlPlaneSchema(session, url);
+  session.Transact("create " + what, [ddl](pqxx::work& tx) {
+    tx.exec("SET LOCAL client_min_messages = warning");
+    tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", " +
+            std::to_string(kSchemaLock) + ")");
+    EnterControlPlaneRole(tx);
+    tx.exec(ddl);
+  });
+  std::lock_guard<std::mutex> lock(ReadyMutex());
+  ReadyUrls().insert(key);
+}
+
+bool ControlPlaneTableExists(PgSession& session, const std::string& qualified_table) {
+  return session.Transact("look for " + qualified_table, [&qualified_table](pqxx::work& tx) {
+    return !tx.exec1("SELECT to_regclass(" + tx.quote(qualified_table) + ")")[0].is_null();
+  });
+}
+
 void EnsureControlPlaneSchema(PgSession& session, const std::string& url) {
   {
     std::lock_guard<std::mutex> lock(ReadyMutex());

@@ -33,4 +33,13 @@ bool ControlPlaneSchemaExists(PgSession& session);
 // Switches the current transaction to the control-plane role (SET LOCAL ROLE).
 void EnterControlPlaneRole(pqxx::work& tx);
 
+// A plugin's own tables in the control-plane schema: `ddl` (CREATE ... IF NOT EXISTS statements)
+// runs after EnsureControlPlaneSchema, as the control-plane role (so it owns them) and under the
+// schema's advisory lock (parallel IF NOT EXISTS DDL collides). Once per URL and `what` per
+// process; `what` names the tables in errors ("the billing tables").
+void EnsureControlPlaneTables(PgSession& session, const std::string& url, const std::string& what,
+                              const char* ddl);
+// Whether `qualified_table` ("control_plane.billing_accounts") exists, creating nothing.
+bool ControlPlaneTableExists(PgSession& session, const std::string& qualified_table);
+
 }  // namespace matih::plugins

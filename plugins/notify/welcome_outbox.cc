@@ -1,19 +1,11 @@
 #include "notify/welcome_outbox.h"
 
-#include <mutex>
-#include <set>
-
 #include "common/control_plane_schema.h"
 
 namespace matih::plugins::notify {
 namespace {
 
-// Advisory lock keys: 'MATI' (as in control_plane_schema.cc) and the step number 55.
-constexpr int kLockClass = 0x4d415449;
-constexpr int kOutboxLock = 55;
-
 constexpr const char* kCreateTable = R"sql(
-SET LOCAL ROLE matih_control_plane;
 CREATE TABLE IF NOT EXISTS control_plane.welcome_emails (
   tenant_id      uuid PRIMARY KEY REFERENCES control_plane.tenants (id) ON DELETE CASCADE,
   message_id     text NOT NULL UNIQUE,
@@ -27,37 +19,14 @@ CREATE TABLE IF NOT EXISTS control_plane.welcome_emails (
 );
 )sql";
 
-std::mutex& ReadyMutex() {
-  static std::mutex m;
-  return m;
-}
-std::set<std::string>& ReadyUrls() {
-  static std::set<std::string> urls;
-  return urls;
-}
-
 }  // namespace
 
 bool OutboxTableExists(PgSession& session) {
-  return session.Transact("look for the welcome e-mail table", [](pqxx::work& tx) {
-    return !tx.exec1("SELECT to_regclass('control_plane.welcome_emails')")[0].is_null();
-  });
+  return ControlPlaneTableExists(session, "control_plane.welcome_emails");
 }
 
 void EnsureOutboxTable(PgSession& session, const std::string& url) {
-  {
-    std::lock_guard<std::mutex> lock(ReadyMutex());
-    if (ReadyUrls().count(url)) return;
-  }
-  EnsureControlPlaneSchema(session, url);
-  session.Transact("create the welcome e-mail table", [](pqxx::work& tx) {
-    tx.exec("SET LOCAL client_min_messages = warning");
-    tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", " +
-            std::to_string(kOutboxLock) + ")");
-    tx.exec(kCreateTable);
-  });
-  std::lock_guard<std::mutex> lock(ReadyMutex());
-  ReadyUrls().insert(url);
+  EnsureControlPlaneTables(session, url, "control_plane.welcome_emails", kCreateTable);
 }
 
 std::optional<OutboxRecord> ReadOutbox(pqxx::work& tx, const std::string& tenant_id, bool lock) {

@@ -10,7 +10,7 @@
 // itself is high-entropy and never stored), so a changed admin address or a rotated token is seen
 // as drift. It never holds the message text.
 //
-// Tables are created idempotently under an advisory lock (two-int form, 'MATI'/55). Functions
+// Tables are created idempotently by EnsureControlPlaneTables (the schema's lock). Functions
 // take the caller's session or transaction; safe from any thread, each with its own session.
 #pragma once
 

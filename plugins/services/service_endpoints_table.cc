@@ -1,17 +1,9 @@
 #include "services/service_endpoints_table.h"
 
-#include <mutex>
-#include <set>
-
 #include "common/control_plane_schema.h"
 
 namespace matih::plugins::services {
 namespace {
-
-// The lock of plugins/common/control_plane_schema.cc ('MATI', 1): every DDL on the control-plane
-// schema takes it, so two runners never create the same table at once.
-constexpr int kLockClass = 0x4d415449;
-constexpr int kSchemaLock = 1;
 
 constexpr const char* kCreateTable = R"sql(
 CREATE TABLE IF NOT EXISTS control_plane.service_endpoints (
@@ -23,38 +15,14 @@ CREATE TABLE IF NOT EXISTS control_plane.service_endpoints (
   PRIMARY KEY (tenant_id, service)
 ))sql";
 
-std::mutex& ReadyMutex() {
-  static std::mutex m;
-  return m;
-}
-std::set<std::string>& ReadyUrls() {
-  static std::set<std::string> urls;
-  return urls;
-}
-
 }  // namespace
 
 bool ServiceEndpointsTableExists(PgSession& session) {
-  return session.Transact("look for control_plane.service_endpoints", [](pqxx::work& tx) {
-    return !tx.exec1("SELECT to_regclass('control_plane.service_endpoints')")[0].is_null();
-  });
+  return ControlPlaneTableExists(session, "control_plane.service_endpoints");
 }
 
 void EnsureServiceEndpointsTable(PgSession& session, const std::string& url) {
-  {
-    std::lock_guard<std::mutex> lock(ReadyMutex());
-    if (ReadyUrls().count(url)) return;
-  }
-  EnsureControlPlaneSchema(session, url);
-  session.Transact("create control_plane.service_endpoints", [](pqxx::work& tx) {
-    tx.exec("SET LOCAL client_min_messages = warning");
-    tx.exec("SELECT pg_advisory_xact_lock(" + std::to_string(kLockClass) + ", " +
-            std::to_string(kSchemaLock) + ")");
-    EnterControlPlaneRole(tx);
-    tx.exec(kCreateTable);
-  });
-  std::lock_guard<std::mutex> lock(ReadyMutex());
-  ReadyUrls().insert(url);
+  EnsureControlPlaneTables(session, url, "control_plane.service_endpoints", kCreateTable);
 }
 
 }  // namespace matih::plugins::services
