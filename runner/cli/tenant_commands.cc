@@ -156,7 +156,8 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
                             {"phase", s.phase},
                             {"status", ToString(s.status)},
                             {"attempts", s.attempts},
-                            {"last_error", s.last_error}});
+                            {"last_error", s.last_error},
+                            {"outputs", s.outputs}});
     ctx.out() << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -173,6 +174,20 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
     table.Add({std::to_string(s.number), s.name, std::to_string(s.phase), ToString(s.status),
                std::to_string(s.attempts), s.finished_at.substr(0, 19), s.last_error.substr(0, 80)});
   table.Print(ctx.out());
+  // What the steps recorded (ids, endpoints, where the tenant lives; plugins may never put a
+  // secret in an output): the whole value in JSON, a shortened one here.
+  Table outputs({"#", "STEP", "OUTPUT", "VALUE"});
+  bool any = false;
+  for (const auto& s : *steps)
+    for (const auto& [key, value] : s.outputs) {
+      outputs.Add(
+          {std::to_string(s.number), s.name, key, value.size() > 100 ? value.substr(0, 97) + "..." : value});
+      any = true;
+    }
+  if (any) {
+    ctx.out() << "\n";
+    outputs.Print(ctx.out());
+  }
   return kExitOk;
 }
 

@@ -188,6 +188,15 @@ TEST_F(CliOutputsTest, TenantsShowWorksForStepsWithOutputs) {
   CliResult r = Cli({"tenants", "show", "acme", "--format", "json"});
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_EQ(Json::parse(r.out)["steps"][1]["status"], "DONE");
+  EXPECT_EQ(Json::parse(r.out)["steps"][1]["outputs"]["path"], state_dir_ + "/acme/create-tenant-record");
+}
+
+TEST_F(CliOutputsTest, TenantsShowListsTheOutputsOfItsSteps) {
+  CliResult r = Cli({"tenants", "show", "acme"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("OUTPUT")) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("create-tenant-record  path    " + state_dir_ + "/acme/create-tenant-record"))
+      << r.out;
 }
 
 TEST_F(CliOutputsTest, DriftPassHandsEarlierOutputsToALaterStep) {
