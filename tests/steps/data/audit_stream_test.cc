@@ -88,6 +88,27 @@ TEST_F(EnableAuditLogging, ApplyingAgainKeepsTheStreamAndTheRow) {
   EXPECT_EQ("audit." + tenant_.view.slug + ".>|33554432|2592000|file|2", nats_.Describe(Stream(tenant_)));
 }
 
+TEST_F(EnableAuditLogging, ADifferentRetentionIsUpdatedInPlace) {
+  ApplyOk(tenant_);
+  const int64_t created = nats_.Created(Stream(tenant_));
+  harness_.SetParams(kStep, R"({"storage": "file", "retention": {
+      "free": {"max_bytes": 1048576, "max_age_seconds": 3600}, "starter": {"max_bytes": 2048, "max_age_seconds": 1},
+      "professional": {"max_bytes": 2048, "max_age_seconds": 1}, "enterprise": {"max_bytes": 2048, "max_age_seconds": 1}}})");
+  auto observed = harness_.Observe(kStep, tenant_);
+  ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_NE(std::string::npos, observed.message.find("max_age_seconds: have 2592000, want 3600"))
+      << observed.message;
+  EXPECT_NE(std::string::npos, observed.message.find("settings max_bytes: have 33554432, want 1048576"))
+      << observed.message;
+  nats_.WatchAdvisories(Stream(tenant_));
+  ApplyOk(tenant_);
+  EXPECT_EQ("$JS.EVENT.ADVISORY.STREAM.UPDATED", nats_.Advisories(1000));
+  EXPECT_EQ(created, nats_.Created(Stream(tenant_))) << "the stream was re-created, its events lost";
+  EXPECT_EQ("audit." + tenant_.view.slug + ".>|1048576|3600|file|2", nats_.Describe(Stream(tenant_)));
+  EXPECT_EQ(Stream(tenant_) + "|audit." + tenant_.view.slug + ".>|3600|1048576", Row(tenant_));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
+}
+
 TEST_F(EnableAuditLogging, HandChangesAreFoundAndRepaired) {
   ApplyOk(tenant_);
   ApplyOk(other_);
@@ -134,6 +155,9 @@ TEST_F(EnableAuditLogging, TenantsAreIsolated) {
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(kStep, tenant_).status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, other_).status);
   EXPECT_NE("absent", Row(other_));
+  // The row goes with the tenant's control-plane record.
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove("create-tenant-record", other_).status);
+  EXPECT_EQ("absent", Row(other_));
 }
 
 TEST_F(EnableAuditLogging, RemoveLeavesNothingAndCanBeRepeated) {
@@ -162,6 +186,13 @@ TEST_F(EnableAuditLogging, UnreachableNatsIsTransient) {
   ExpectError(harness_.Observe(kStep, tenant_), MATIH_STATUS_UNAVAILABLE, kStep, "NATS 127.0.0.1:");
   ExpectError(harness_.Apply(kStep, tenant_), MATIH_STATUS_UNAVAILABLE, kStep, "NATS 127.0.0.1:");
   EXPECT_EQ("absent", Row(tenant_));
+}
+
+TEST_F(EnableAuditLogging, UnreachableControlPlaneIsTransient) {
+  harness_.settings()["controlplane.database_url"] = ClosedPortUrl("postgresql") + "/matih";
+  auto answer = harness_.Apply(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, answer.status) << answer.message;
+  EXPECT_EQ("absent", nats_.Describe(Stream(tenant_))) << "nothing is created before the settings are stored";
 }
 
 TEST_F(EnableAuditLogging, BadParamsAreRefusedAtCatalogLoad) {
