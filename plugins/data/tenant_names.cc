@@ -41,5 +41,7 @@ std::string CacheUser(std::string_view slug) { return "t:" + CheckedSlug(slug); 
 std::string CachePrefix(std::string_view slug) { return "t:" + CheckedSlug(slug) + ":"; }
 std::string StreamName(std::string_view slug) { return "tenant-" + CheckedSlug(slug); }
 std::string StreamSubjects(std::string_view slug) { return "tenant." + CheckedSlug(slug) + ".>"; }
+std::string AuditStreamName(std::string_view slug) { return "audit-" + CheckedSlug(slug); }
+std::string AuditSubjects(std::string_view slug) { return "audit." + CheckedSlug(slug) + ".>"; }
 
 }  // namespace matih::plugins::data

@@ -25,4 +25,8 @@ std::string CachePrefix(std::string_view slug);  // "t:<slug>:"
 std::string StreamName(std::string_view slug);
 std::string StreamSubjects(std::string_view slug);
 
+// Audit events: stream "audit-<slug>" on subjects "audit.<slug>.>".
+std::string AuditStreamName(std::string_view slug);
+std::string AuditSubjects(std::string_view slug);
+
 }  // namespace matih::plugins::data

@@ -1,6 +1,5 @@
 // Step 25 (create-message-topics, kind data.message_stream) on the stack's real NATS JetStream:
 // a stream per tenant on tenant.<slug>.> with per-tier limits, verified by publishing and reading.
-#include <nats/nats.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -12,88 +11,6 @@ namespace matih::testing {
 namespace {
 
 const std::string kStep = "create-message-topics";
-constexpr int64_t kSecond = 1000000000;
-
-// A direct JetStream client of the test (not the plugin's).
-class JetStream {
- public:
-  JetStream() {
-    EXPECT_EQ(NATS_OK, natsConnection_ConnectTo(&nc_, StackEnv::Require("MATIH_NATS_URL").c_str()));
-    EXPECT_EQ(NATS_OK, natsConnection_JetStream(&js_, nc_, nullptr));
-  }
-  ~JetStream() {
-    natsSubscription_Destroy(advisories_);
-    jsCtx_Destroy(js_);
-    natsConnection_Destroy(nc_);
-  }
-  // The stream's config as "subjects|max_bytes|max_age_s|storage|messages", or "absent".
-  std::string Describe(const std::string& stream) {
-    jsStreamInfo* si = nullptr;
-    natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, nullptr);
-    if (s == NATS_NOT_FOUND) return "absent";
-    if (s != NATS_OK) return std::string("error ") + natsStatus_GetText(s);
-    std::string out = std::string(si->Config->Subjects[0]) + "|" + std::to_string(si->Config->MaxBytes) +
-                      "|" + std::to_string(si->Config->MaxAge / kSecond) + "|" +
-                      (si->Config->Storage == js_FileStorage ? "file" : "memory") + "|" +
-                      std::to_string(si->State.Msgs);
-    jsStreamInfo_Destroy(si);
-    return out;
-  }
-  natsStatus Publish(const std::string& subject, const std::string& data) {
-    jsPubAck* ack = nullptr;
-    natsStatus s =
-        js_Publish(&ack, js_, subject.c_str(), data.data(), static_cast<int>(data.size()), nullptr, nullptr);
-    jsPubAck_Destroy(ack);
-    return s;
-  }
-  std::string LastMessage(const std::string& stream, const std::string& subject) {
-    natsMsg* msg = nullptr;
-    if (js_GetLastMsg(&msg, js_, stream.c_str(), subject.c_str(), nullptr, nullptr) != NATS_OK)
-      return "(none)";
-    std::string out(natsMsg_GetData(msg), natsMsg_GetDataLength(msg));
-    natsMsg_Destroy(msg);
-    return out;
-  }
-  // Changes the stream's max_bytes by hand.
-  natsStatus SetMaxBytes(const std::string& stream, int64_t max_bytes) {
-    jsStreamInfo* si = nullptr;
-    natsStatus s = js_GetStreamInfo(&si, js_, stream.c_str(), nullptr, nullptr);
-    if (s != NATS_OK) return s;
-    si->Config->MaxBytes = max_bytes;
-    jsStreamInfo* updated = nullptr;
-    s = js_UpdateStream(&updated, js_, si->Config, nullptr, nullptr);
-    jsStreamInfo_Destroy(updated);
-    jsStreamInfo_Destroy(si);
-    return s;
-  }
-  // Starts listening to the JetStream advisories of `stream` (created, updated, deleted).
-  void WatchAdvisories(const std::string& stream) {
-    natsSubscription_Destroy(advisories_);
-    advisories_ = nullptr;
-    const std::string subject = "$JS.EVENT.ADVISORY.STREAM.*." + stream;
-    EXPECT_EQ(NATS_OK, natsConnection_SubscribeSync(&advisories_, nc_, subject.c_str()));
-    EXPECT_EQ(NATS_OK, natsConnection_Flush(nc_));
-  }
-  // The advisories received since WatchAdvisories, waiting up to `wait_ms` for each.
-  std::string Advisories(int wait_ms) {
-    std::string out;
-    natsMsg* msg = nullptr;
-    while (natsSubscription_NextMsg(&msg, advisories_, wait_ms) == NATS_OK) {
-      std::string subject = natsMsg_GetSubject(msg);
-      out += (out.empty() ? "" : ",") + subject.substr(0, subject.rfind('.'));
-      natsMsg_Destroy(msg);
-    }
-    return out;
-  }
-  natsStatus Delete(const std::string& stream) {
-    return js_DeleteStream(js_, stream.c_str(), nullptr, nullptr);
-  }
-
- private:
-  natsConnection* nc_ = nullptr;
-  jsCtx* js_ = nullptr;
-  natsSubscription* advisories_ = nullptr;
-};
 
 class CreateMessageTopics : public DataStepTest {
  protected:
