@@ -2,8 +2,6 @@
 
 #include <atomic>
 #include <chrono>
-#include <mutex>
-#include <set>
 
 #include "common/control_plane_schema.h"
 #include "data/nats_streams.h"
@@ -18,8 +16,6 @@ namespace {
 constexpr const char* kRetention = "retention";
 constexpr const char* kControlPlaneUrl = "controlplane.database_url";
 
-// The control-plane DDL lock of plugins/common/control_plane_schema.cc ('MATI', 1).
-constexpr const char* kDdlLock = "SELECT pg_advisory_xact_lock(1296127049, 1)";
 constexpr const char* kCreateTable = R"sql(
 CREATE TABLE IF NOT EXISTS control_plane.audit_settings (
   tenant_id       uuid PRIMARY KEY REFERENCES control_plane.tenants (id) ON DELETE CASCADE,
@@ -49,28 +45,13 @@ Wanted WantedFor(const Context& ctx) {
 
 bool TableExists(PgSession& session) {
   return ControlPlaneSchemaExists(session) &&
-         session.Transact("look for control_plane.audit_settings", [](pqxx::work& tx) {
-           return !tx.exec1("SELECT to_regclass('control_plane.audit_settings')")[0].is_null();
-         });
+         ControlPlaneTableExists(session, "control_plane.audit_settings");
 }
 
 void EnsureTable(PgSession& session, const std::string& url) {
-  static std::mutex mu;
-  static std::set<std::string> ready;  // GUARDED_BY(mu)
-  {
-    std::lock_guard<std::mutex> lock(mu);
-    if (ready.count(url)) return;
-  }
   if (!ControlPlaneSchemaExists(session))
     throw PermanentError("the control-plane schema is missing (step 3 create-tenant-record creates it)");
-  session.Transact("create control_plane.audit_settings", [](pqxx::work& tx) {
-    tx.exec("SET LOCAL client_min_messages = warning");
-    tx.exec(kDdlLock);
-    EnterControlPlaneRole(tx);
-    tx.exec(kCreateTable);
-  });
-  std::lock_guard<std::mutex> lock(mu);
-  ready.insert(url);
+  EnsureControlPlaneTables(session, url, "control_plane.audit_settings", kCreateTable);
 }
 
 // "" when the row matches, "settings row missing" or a short diff otherwise.
