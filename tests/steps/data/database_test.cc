@@ -188,11 +188,15 @@ TEST_F(ProvisionDatabase, RefusedLoginIsPermanent) {
 }
 
 TEST_F(ProvisionDatabase, ConnectionsAreReusedAcrossCalls) {
+  // A name of this test's own: other test processes running at the same time have sessions of
+  // the plugin too.
+  const std::string name = "matih-data-reuse-" + std::to_string(::getpid());
+  std::string& url = harness_.settings()["data.shared.database_url"];
+  url += (url.find('?') == std::string::npos ? "?" : "&") + std::string("application_name=") + name;
   ApplyOk(tenant_);
   const std::string sessions =
-      "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE application_name = "
-      "'matih-data' "
-      "AND datname = 'postgres'";
+      "SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity WHERE application_name = '" +
+      name + "' AND datname = 'postgres'";
   const std::string before = PgValue(sessions);
   for (int i = 0; i < 5; ++i) ASSERT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);
   EXPECT_NE("NULL", before);
