@@ -15,8 +15,20 @@ const std::set<std::string> kQuotaFields = {"cpu_requests",  "cpu_limits", "memo
 
 bool IsLowerAlnum(char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); }
 
+// A value as it may appear in a message: at most 60 bytes, control characters and bytes outside
+// ASCII shown as \xNN, so a hostile value cannot rewrite an operator's terminal or log line.
 std::string Quote(const std::string& s) {
-  std::string shown = s.size() > 60 ? s.substr(0, 60) + "..." : s;
+  std::string shown;
+  for (size_t i = 0; i < s.size() && i < 60; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x7f) {
+      static const char kHex[] = "0123456789abcdef";
+      shown += std::string("\\x") + kHex[c >> 4] + kHex[c & 0xf];
+    } else {
+      shown += static_cast<char>(c);
+    }
+  }
+  if (s.size() > 60) shown += "...";
   return "'" + shown + "'";
 }
 

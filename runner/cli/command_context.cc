@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 
+#include "engine/tenant_request.h"
 #include "secrets/secret_key.h"
 #include "secrets/sodium_secret_store.h"
 #include "telemetry/logger.h"
@@ -98,6 +99,14 @@ Result<SecretStore*> CommandContext::secrets(bool required) {
   }
   if (!secrets_ && required) return InvalidArgument("no secret-store key configured");
   return secrets_.get();
+}
+
+Status CommandContext::CheckWithStep1(const TenantView& tenant) {
+  auto c = catalog();
+  if (!c.ok()) return c.status();
+  auto host = plugins(true);
+  if (!host.ok()) return host.status();
+  return runner::CheckWithStep1(**c, **host, config_.engine, tenant);
 }
 
 }  // namespace matih::runner

@@ -41,6 +41,9 @@ class CommandContext {
   Result<const PluginHost*> plugins(bool check_catalog = true);
   // The secret store; `required` false answers nullptr when no key is configured.
   Result<SecretStore*> secrets(bool required);
+  // The catalog's step 1 judges a new or changed tenant before a command writes it (loads the
+  // plugins): OK, or InvalidArgument naming every problem.
+  Status CheckWithStep1(const TenantView& tenant);
 
   // Prints "matih-provisioner: <message>" and returns the exit code for `status`.
   int Fail(const Status& status);

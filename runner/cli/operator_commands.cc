@@ -159,6 +159,10 @@ int CmdUpgrade(CommandContext& ctx, const Args& args) {
         if (tier == t.tier) return InvalidArgument("tenant '" + t.slug + "' is already " + tier);
         auto change = Move(t, S::kUpgrading, "operator.upgrade", "only an ACTIVE tenant can change tier");
         if (!change.ok()) return change;
+        // The tenant under its new tier must pass step 1 now: an upgrade the next run would refuse
+        // (enterprise without quotas) is refused here, and nothing is written.
+        if (Status s = ctx.CheckWithStep1({t.id, t.slug, tier, t.region, t.spec_json}); !s.ok())
+          return Status(s.code(), "cannot upgrade '" + t.slug + "' to " + tier + ": " + s.message());
         change->tier = tier;
         change->bump_generation = true;
         change->audit.details = {{"from_tier", t.tier}, {"to_tier", tier}};

@@ -1,4 +1,5 @@
 // tenants add | list | show, and history.
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -11,6 +12,27 @@
 
 namespace matih::runner {
 namespace po = boost::program_options;
+namespace {
+
+// The --spec file, read up to one byte past the limit: a huge file or a device such as /dev/zero
+// is refused after 64 KiB, never read whole.
+Result<std::string> ReadSpecFile(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return InvalidArgument("spec file " + path + " is a directory");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return InvalidArgument("cannot read spec file " + path);
+  std::string text(TenantRequestValidator::kMaxSpecBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad()) return InvalidArgument("cannot read spec file " + path);
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (text.size() > TenantRequestValidator::kMaxSpecBytes)
+    return InvalidArgument("spec file " + path + " is larger than allowed; the limit is " +
+                           std::to_string(TenantRequestValidator::kMaxSpecBytes) + " bytes");
+  return text;
+}
+
+}  // namespace
 
 int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
   std::string slug, tier, email, region, spec_file;
@@ -30,15 +52,15 @@ int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
   if (!catalog.ok()) return ctx.Fail(catalog.status());
   TenantRequest req{slug, tier, region.empty() ? ctx.config().default_region : region, email, "{}"};
   if (!spec_file.empty()) {
-    std::ifstream in(spec_file);
-    if (!in) return ctx.Fail(InvalidArgument("cannot read spec file " + spec_file));
-    std::stringstream ss;
-    ss << in.rdbuf();
-    req.spec_json = ss.str();
+    auto text = ReadSpecFile(spec_file);
+    if (!text.ok()) return ctx.Fail(text.status());
+    req.spec_json = std::move(*text);
   }
   std::string spec;
   TenantRequestValidator validator((*catalog)->Tiers(), ctx.config().regions);
   if (Status s = validator.Check(req, spec); !s.ok()) return ctx.Fail(s);
+  if (Status s = ctx.CheckWithStep1({kUnsavedTenantId, req.slug, req.tier, req.region, spec}); !s.ok())
+    return ctx.Fail(s);
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
   std::vector<std::tuple<int, std::string, int>> steps;

@@ -1,15 +1,31 @@
-// TenantRequest: the checks `tenants add` makes before anything is written.
+// TenantRequest: the checks a command makes before it writes a new or changed tenant.
 //
-// The same rules as step 1 (validate-request) where the runner can judge them alone: slug,
-// tier, region, admin e-mail, spec shape and size. Every problem is reported at once.
+// Two layers, both before anything is written. TenantRequestValidator assembles the request as it
+// will be stored (the spec file's object with admin_email and region filled in) and refuses what
+// the runner can judge alone (slug, tier, region, e-mail, spec shape and size). CheckWithStep1
+// then asks the catalog's step 1 (validate-request) itself, through its kind's observe on the
+// would-be tenant: the rules of step 1 are the one validator, so `tenants add`, `upgrade` and a
+// run can never disagree about what is valid. Every problem is reported at once.
 #pragma once
 
 #include <string>
 #include <vector>
 
 #include "common/status.h"
+#include "engine/engine_options.h"
+#include "engine/step_catalog.h"
+#include "engine/step_kind.h"
 
 namespace matih::runner {
+
+// The tenant id used for a request that has none yet (`tenants add`): a valid UUID no tenant has.
+inline constexpr const char* kUnsavedTenantId = "00000000-0000-4000-8000-000000000000";
+
+// Runs step 1's observe on `tenant` (dry run, no secret store, no outputs) and turns a refusal
+// into InvalidArgument naming the step. OK when step 1 does not apply to the tenant's tier or is
+// disabled; an unreachable target of step 1 is Unavailable. Thread-compatible.
+Status CheckWithStep1(const StepCatalog& catalog, const StepKindRegistry& kinds, const EngineOptions& options,
+                      const TenantView& tenant);
 
 struct TenantRequest {
   std::string slug;

@@ -135,6 +135,10 @@ TEST_F(ValidateRequest, RejectsEachBadRequestWithItsOwnMessageAndCreatesNothing)
     EXPECT_NE(std::string::npos, answer.message.find(c.expected)) << answer.message;
     EXPECT_TRUE(answer.outputs.empty());
     EXPECT_TRUE(messages.insert(answer.message).second) << "message not unique: " << answer.message;
+    // Observe of a never-validated request refuses it the same way: the runner's commands ask it.
+    auto observed = harness_.Observe(kStep, tenant);
+    EXPECT_EQ(MATIH_STATUS_INVALID_ARGUMENT, observed.status) << observed.message;
+    EXPECT_EQ(answer.message, observed.message);
   }
   ExpectNothingCreated();
 }
