@@ -57,7 +57,9 @@ int CmdRollback(CommandContext& ctx, const Args& args) {
 }
 
 int CmdDelete(CommandContext& ctx, const Args& args) {
-  std::string grace_text;
+  // A sentinel no duration can be, so `--grace ''` is an error and not the default.
+  const std::string kNotGiven(1, '\0');
+  std::string grace_text = kNotGiven;
   po::options_description extra;
   extra.add_options()("grace", po::value(&grace_text),
                       "grace period before teardown, e.g. 7d, 12h, 0s "
@@ -67,7 +69,7 @@ int CmdDelete(CommandContext& ctx, const Args& args) {
       ctx, args, "delete SLUG [--grace DURATION]",
       "Schedules the tenant's teardown after a grace period; the row is kept (DELETED).", extra,
       [&](const TenantRecord& t) -> Result<TenantChange> {
-        if (!grace_text.empty()) {
+        if (grace_text != kNotGiven) {
           auto g = ParseDuration(grace_text, "--grace");
           if (!g.ok()) return g.status();
           grace = *g;

@@ -50,8 +50,12 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     return exit;
   if (vm.count("pending-only") && vm.count("drift-only"))
     return ctx.Fail(InvalidArgument("--pending-only and --drift-only exclude each other"));
-  if (opts.limit < 1 || opts.workers < 1)
-    return ctx.Fail(InvalidArgument("--limit and --workers must be at least 1"));
+  // The same bounds as run.limit and run.workers in the config file: each worker holds database
+  // connections, so the worker count is the runner's connection budget (README, "Configuration").
+  if (opts.limit < 1 || opts.limit > kMaxRunLimit)
+    return ctx.Fail(InvalidArgument("--limit must be between 1 and " + std::to_string(kMaxRunLimit)));
+  if (opts.workers < 1 || opts.workers > kMaxRunWorkers)
+    return ctx.Fail(InvalidArgument("--workers must be between 1 and " + std::to_string(kMaxRunWorkers)));
   opts.mode = vm.count("pending-only") ? ClaimMode::kPendingOnly
               : vm.count("drift-only") ? ClaimMode::kDriftOnly
                                        : ClaimMode::kAll;

@@ -28,6 +28,11 @@ Result<Millis> ParseDuration(std::string_view text, std::string_view what) {
     ms = n * 86'400'000;
   else
     return bad();
+  // Ten years: beyond it a deadline or a grace period added to "now" would overflow the clock.
+  constexpr long long kMaxMs = 3650LL * 86'400'000;
+  if (ms > kMaxMs)
+    return InvalidArgument(std::string(what) + ": '" + std::string(text) +
+                           "' is longer than the limit of 3650d");
   return Millis(ms);
 }
 

@@ -31,10 +31,13 @@ auto Text(std::string RunnerConfig::*field) {
   };
 }
 
-auto Duration(Millis RunnerConfig::*field, const char* key) {
-  return [field, key](RunnerConfig& c, const std::string& v, const std::string& where) {
+// A duration key; `positive`: zero is refused too (a zero lease or deadline would end every claim
+// at once, where the operator surely meant something else).
+auto Duration(Millis RunnerConfig::*field, const char* key, bool positive = true) {
+  return [field, key, positive](RunnerConfig& c, const std::string& v, const std::string& where) {
     auto d = ParseDuration(v, key);
     if (!d.ok()) return Bad(key, where, d.status().message());
+    if (positive && d->count() == 0) return Bad(key, where, "must be more than 0s");
     c.*field = *d;
     return Status::Ok();
   };
@@ -109,9 +112,10 @@ const std::vector<Key>& AllKeys() {
            }
          return Bad("log.level", where, "'" + v + "' is not one of trace, debug, info, warn, error, off");
        }},
-      {"run.limit", false, "tenants claimed per run", Int(&RunnerConfig::run_limit, "run.limit", 1, 100000)},
+      {"run.limit", false, "tenants claimed per run",
+       Int(&RunnerConfig::run_limit, "run.limit", 1, kMaxRunLimit)},
       {"run.workers", false, "tenants worked at once",
-       Int(&RunnerConfig::run_workers, "run.workers", 1, 256)},
+       Int(&RunnerConfig::run_workers, "run.workers", 1, kMaxRunWorkers)},
       {"run.lease", false, "how long a claim holds a tenant without a heartbeat",
        Duration(&RunnerConfig::lease, "run.lease")},
       {"run.heartbeat", false, "how often leases are extended",
@@ -122,6 +126,7 @@ const std::vector<Key>& AllKeys() {
        [](RunnerConfig& c, const std::string& v, const std::string& where) {
          auto d = ParseDuration(v, "run.deadline");
          if (!d.ok()) return Bad("run.deadline", where, d.status().message());
+         if (d->count() == 0) return Bad("run.deadline", where, "must be more than 0s");
          c.engine.provisioning_deadline = *d;
          return Status::Ok();
        }},
@@ -162,7 +167,7 @@ const std::vector<Key>& AllKeys() {
       {"tenants.default_region", false, "region of a tenant added without --region",
        Text(&RunnerConfig::default_region)},
       {"tenants.grace_period", false, "default deletion grace period",
-       Duration(&RunnerConfig::grace_period, "tenants.grace_period")},
+       Duration(&RunnerConfig::grace_period, "tenants.grace_period", /*positive=*/false)},
       {"metrics.pushgateway", false, "Pushgateway URL (http://host:port) to push to at the end of a run",
        Text(&RunnerConfig::metrics_pushgateway)},
       {"metrics.textfile", false, "node_exporter textfile to write at the end of a run",

@@ -19,6 +19,10 @@
 
 namespace matih::runner {
 
+// Bounds of run.limit and run.workers, shared by the config file and the `run` flags.
+inline constexpr int kMaxRunLimit = 100'000;
+inline constexpr int kMaxRunWorkers = 256;
+
 struct RunnerConfig {
   std::string config_file;  // empty when none was given
   std::string database_url;

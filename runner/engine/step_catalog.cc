@@ -3,10 +3,13 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
+#include "common/duration.h"
+#include "common/yaml_guard.h"
 #include "engine/step_kind.h"
 
 namespace matih::runner {
@@ -59,6 +62,14 @@ class Loader {
       auto key = kv.first.as<std::string>();
       if (!allowed.count(key)) return Error(where, "unknown key '" + key + "'");
     }
+    return Status::Ok();
+  }
+
+  // A step's timeout bounds each call: zero would fail every call at once, and past a day a hung
+  // target would hold its tenant's lease for good.
+  Status CheckTimeout(Millis t, const std::string& where) const {
+    if (t <= Millis(0) || t > Millis(24LL * 3600 * 1000))
+      return Error(where, "must be more than 0s and at most 24h (got " + FormatDuration(t) + ")");
     return Status::Ok();
   }
 
@@ -123,6 +134,7 @@ class Loader {
       if (d["timeout"]) {
         auto t = ParseDuration(d["timeout"].as<std::string>(), "defaults.timeout");
         if (!t.ok()) return Error("defaults", t.status().message());
+        if (Status p = CheckTimeout(*t, "defaults.timeout"); !p.ok()) return p;
         default_timeout = *t;
       }
     }
@@ -148,6 +160,9 @@ class Loader {
       step.name = n["name"].as<std::string>();
       step.phase = n["phase"].as<int>();
       step.kind = n["kind"].as<std::string>();
+      if (step.number < kMinStepNumber || step.number > kMaxStepNumber)
+        return Error(where, "number " + std::to_string(step.number) + " is outside " +
+                                std::to_string(kMinStepNumber) + ".." + std::to_string(kMaxStepNumber));
       if (!numbers.insert(step.number).second)
         return Error(where, "number " + std::to_string(step.number) + " used twice");
       if (!names.insert(step.name).second) return Error(where, "name used twice");
@@ -180,6 +195,7 @@ class Loader {
       if (n["timeout"]) {
         auto t = ParseDuration(n["timeout"].as<std::string>(), where + ".timeout");
         if (!t.ok()) return Error(where, t.status().message());
+        if (Status p = CheckTimeout(*t, where + ".timeout"); !p.ok()) return p;
         step.timeout = *t;
       }
       steps.push_back(std::move(step));
@@ -196,6 +212,7 @@ class Loader {
 
 Result<StepCatalog> StepCatalog::LoadString(const std::string& yaml, const std::string& origin) {
   StepCatalog catalog;
+  if (Status s = CheckYaml(yaml, origin); !s.ok()) return s;
   try {
     YAML::Node root = YAML::Load(yaml);
     Loader loader(origin);
@@ -208,11 +225,16 @@ Result<StepCatalog> StepCatalog::LoadString(const std::string& yaml, const std::
 }
 
 Result<StepCatalog> StepCatalog::LoadFile(const std::string& path) {
-  std::ifstream in(path);
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return InvalidArgument("step catalog " + path + " is a directory");
+  std::ifstream in(path, std::ios::binary);
   if (!in) return InvalidArgument("cannot read step catalog " + path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return LoadString(ss.str(), path);
+  // Read one byte past the limit CheckYaml applies, never a whole device or huge file.
+  std::string text(YamlLimits{}.max_bytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return LoadString(text, path);
 }
 
 Status StepCatalog::CheckKinds(const StepKindRegistry& kinds) const {

@@ -38,6 +38,11 @@ struct TierFlow {
   std::vector<int> phases;  // in execution order
 };
 
+// Step numbers a catalog may use: 1-56 are the platform's own steps (DESIGN.md); a third party's
+// steps take free numbers up to kMaxStepNumber (sdk/README.md).
+inline constexpr int kMinStepNumber = 1;
+inline constexpr int kMaxStepNumber = 999;
+
 class StepCatalog {
  public:
   static Result<StepCatalog> LoadFile(const std::string& path);

@@ -77,8 +77,8 @@ INSTANTIATE_TEST_SUITE_P(
                   {"tenants", "list", "--database-url"},
                   {"--database-url needs a value"}},
         UsageCase{"RunLimitNotANumber", {"run", "--limit", "many"}, {"many", "limit"}},
-        UsageCase{"RunLimitZero", {"run", "--limit", "0"}, {"at least 1"}},
-        UsageCase{"RunWorkersZero", {"run", "--workers", "0"}, {"at least 1"}},
+        UsageCase{"RunLimitZero", {"run", "--limit", "0"}, {"--limit must be between 1 and"}},
+        UsageCase{"RunWorkersZero", {"run", "--workers", "0"}, {"--workers must be between 1 and"}},
         UsageCase{
             "BadFormatOfTenantsList", {"tenants", "list", "--format", "yaml"}, {kFormatError, "'yaml'"}},
         UsageCase{
