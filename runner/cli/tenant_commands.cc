@@ -50,6 +50,7 @@ int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
     return exit;
   auto catalog = ctx.catalog();
   if (!catalog.ok()) return ctx.Fail(catalog.status());
+  if (vm.count("region") && region.empty()) return ctx.Fail(InvalidArgument("--region must not be empty"));
   TenantRequest req{slug, tier, region.empty() ? ctx.config().default_region : region, email, "{}"};
   if (!spec_file.empty()) {
     auto text = ReadSpecFile(spec_file);

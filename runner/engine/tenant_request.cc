@@ -21,6 +21,20 @@ std::string Shown(const std::string& s) {
   return s.size() > 60 ? out + "..." : out;
 }
 
+struct TooDeep {};
+
+bool HasNul(const nlohmann::json& j) {
+  if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos;
+  if (j.is_object()) {
+    for (const auto& [key, value] : j.items())
+      if (key.find('\0') != std::string::npos || HasNul(value)) return true;
+  } else if (j.is_array()) {
+    for (const auto& v : j)
+      if (HasNul(v)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 bool TenantRequestValidator::IsDnsLabel(const std::string& s) {
@@ -69,9 +83,21 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
                        std::to_string(kMaxSpecBytes));
   } else {
     try {
-      spec = nlohmann::json::parse(r.spec_json);
+      // The parser calls back at every value with its depth: past the limit it stops at once,
+      // before a deeply nested document is built (and later torn down) recursively.
+      nlohmann::json::parser_callback_t depth_limit = [](int depth, nlohmann::json::parse_event_t,
+                                                         nlohmann::json&) {
+        if (depth > static_cast<int>(kMaxSpecDepth)) throw TooDeep{};
+        return true;
+      };
+      spec = nlohmann::json::parse(r.spec_json, depth_limit);
       if (!spec.is_object()) problems.push_back("spec must be a JSON object");
-    } catch (const nlohmann::json::parse_error& e) {
+      if (HasNul(spec))
+        problems.push_back("spec contains a NUL character (\\u0000), which no target can store");
+    } catch (const TooDeep&) {
+      problems.push_back("spec is nested deeper than " + std::to_string(kMaxSpecDepth) + " levels");
+      spec = nlohmann::json::object();
+    } catch (const nlohmann::json::exception& e) {  // syntax, and numbers such as 1e400
       problems.push_back(std::string("spec is not valid JSON: ") + e.what());
       spec = nlohmann::json::object();
     }

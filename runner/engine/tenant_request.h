@@ -48,6 +48,7 @@ class TenantRequestValidator {
   static bool IsEmail(const std::string& email);
   static constexpr size_t kMaxSlug = 40;
   static constexpr size_t kMaxSpecBytes = 64 * 1024;
+  static constexpr size_t kMaxSpecDepth = 16;
 
  private:
   std::vector<std::string> tiers_;

@@ -73,5 +73,32 @@ TEST_F(CliBoundsTest, ACatalogWithAnAliasBombIsRefusedQuickly) {
   ExpectRefused({"--catalog", catalog, "steps", "list"}, "aliases expanded");
 }
 
+std::vector<std::string> AddWithSpec(const std::string& spec) {
+  return {"tenants", "add",           "--slug",           "new-co", "--tier",
+          "free",    "--admin-email", "a@new-co.example", "--spec", spec};
+}
+
+TEST_F(CliBoundsTest, ASpecNumberOutOfRangeIsAnInvalidSpec) {
+  ExpectRefused(AddWithSpec(WriteFile("big-number.json", R"({"display_name": "x", "n": 1e400})")),
+                "spec is not valid JSON");
+}
+
+TEST_F(CliBoundsTest, ASpecWithANulCharacterIsRefused) {
+  ExpectRefused(AddWithSpec(WriteFile("nul.json", R"({"display_name": "a\u0000b"})")), "NUL character");
+}
+
+TEST_F(CliBoundsTest, ADeeplyNestedSpecIsRefused) {
+  std::string deep = "{\"x\": ";
+  for (int i = 0; i < 20000; ++i) deep += "[";
+  for (int i = 0; i < 20000; ++i) deep += "]";
+  ExpectRefused(AddWithSpec(WriteFile("deep.json", deep + "}")), "nested deeper than 16 levels");
+}
+
+TEST_F(CliBoundsTest, AnEmptyRegionIsAnErrorNotTheDefault) {
+  ExpectRefused({"tenants", "add", "--slug", "new-co", "--tier", "free", "--admin-email", "a@b.example",
+                 "--region", ""},
+                "--region must not be empty");
+}
+
 }  // namespace
 }  // namespace matih::testing
