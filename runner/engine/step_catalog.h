@@ -38,10 +38,10 @@ struct TierFlow {
   std::vector<int> phases;  // in execution order
 };
 
-// Step numbers a catalog may use: 1-56 are the platform's own steps (DESIGN.md); a third party's
-// steps take free numbers up to kMaxStepNumber (sdk/README.md).
+// Step numbers a catalog may use: 1-56 are the platform's own steps (DESIGN.md), 1000-1999 are for
+// third parties' steps (sdk/README.md).
 inline constexpr int kMinStepNumber = 1;
-inline constexpr int kMaxStepNumber = 999;
+inline constexpr int kMaxStepNumber = 1999;
 
 class StepCatalog {
  public:

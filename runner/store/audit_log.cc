@@ -100,7 +100,10 @@ Result<std::vector<AuditProblem>> AuditLog::Verify(const Database& db,
   if (!conn.ok()) return conn.status();
   std::vector<AuditProblem> problems;
   Status s = Guard("verify audit trail", [&] {
-    pqxx::work tx(**conn);  // one snapshot for every chain
+    // One snapshot for every chain and every statement (READ COMMITTED would take a new one per
+    // statement): a run appending meanwhile is seen entirely or not at all, so verify can run
+    // beside a run and never reports a head ahead of its rows.
+    pqxx::transaction<pqxx::repeatable_read, pqxx::read_only> tx(**conn);
     auto tenants =
         slug ? tx.exec_params(
                    "SELECT id::text, slug, audit_seq, audit_head FROM matih.tenants WHERE slug = $1", *slug)

@@ -6,7 +6,11 @@ Result<std::unique_ptr<pqxx::connection>> Database::Connect() const {
   try {
     auto conn = std::make_unique<pqxx::connection>(url_);
     pqxx::nontransaction tx(*conn);
-    tx.exec("SET TIME ZONE 'UTC'; SET application_name = 'matih-provisioner'");
+    // Timestamps are hashed into the audit chain as text: fix the session settings that shape
+    // that text, whatever the server's or the environment's defaults (PGDATESTYLE, PGTZ).
+    tx.exec(
+        "SET TIME ZONE 'UTC'; SET DateStyle = 'ISO, MDY'; SET IntervalStyle = 'postgres'; "
+        "SET application_name = 'matih-provisioner'");
     return conn;
   } catch (const pqxx::broken_connection& e) {
     // libpq names host and port, never the password.

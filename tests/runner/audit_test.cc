@@ -1,6 +1,8 @@
 // The audit trail: hash chains that find a changed or deleted row.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "runner/runner_fixture.h"
 
 namespace matih::testing {
@@ -32,6 +34,16 @@ TEST_F(AuditTest, EveryEventOfARunIsChainedAndVerifies) {
     has_plugin |= r.event.plugin == "matih-test-steps" && r.event.plugin_version == "0.1.0";
   EXPECT_TRUE(has_plugin);
   EXPECT_FALSE(rows.back().run_id.empty());
+}
+
+TEST_F(AuditTest, TheChainVerifiesWhateverDateStyleTheEnvironmentAsksFor) {
+  Add("acme");
+  RunOk();
+  // libpq applies PGDATESTYLE to every new session: the hashed text must not depend on it.
+  ::setenv("PGDATESTYLE", "SQL, DMY", 1);
+  auto problems = Verify();
+  ::unsetenv("PGDATESTYLE");
+  EXPECT_TRUE(problems.empty()) << problems.front().what;
 }
 
 TEST_F(AuditTest, TheTableRefusesUpdateAndDelete) {

@@ -61,10 +61,10 @@ TEST(CatalogBoundsTest, DeepNestingIsRefused) {
 
 TEST(CatalogBoundsTest, StepNumbersOutsideTheRangeAreRefused) {
   ExpectRefused(Load("  - {number: 0, name: x, phase: 0, kind: k, tiers: [free]}\n"),
-                "number 0 is outside 1..999");
+                "number 0 is outside 1..1999");
   ExpectRefused(Load("  - {number: -2, name: x, phase: 0, kind: k, tiers: [free]}\n"),
                 "number -2 is outside");
-  ExpectRefused(Load("  - {number: 1000, name: x, phase: 0, kind: k, tiers: [free]}\n"), "outside 1..999");
+  ExpectRefused(Load("  - {number: 2000, name: x, phase: 0, kind: k, tiers: [free]}\n"), "outside 1..1999");
 }
 
 TEST(CatalogBoundsTest, AZeroOrHugeTimeoutIsRefused) {
