@@ -28,7 +28,12 @@ class Greeting final : public matih::Step {
   }
 
   void apply(matih::Context& ctx) override {
+    ctx.check_cancelled();
     const fs::path path = File(ctx);
+    if (observe(ctx).state == matih::Observation::State::kInSync) {
+      ctx.set_output("path", path.string());
+      return;  // converged: write nothing
+    }
     const fs::path temp = path.string() + ".tmp";
     {
       std::ofstream out(temp, std::ios::binary | std::ios::trunc);
