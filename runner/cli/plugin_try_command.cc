@@ -152,6 +152,14 @@ int CmdPluginsTry(CommandContext& ctx, const Args& args) {
                                     "' (loaded: " + (known.empty() ? "none" : known) + ")"));
   }
   if (Status s = kind->ValidateParams(params_json.dump()); !s.ok()) return ctx.Fail(s);
+  // A --setting key no loaded plugin declares is a typo, refused as `run` refuses it in [targets]
+  // (unless a loaded plugin is older than ABI 1.2 and cannot declare its settings).
+  std::map<std::string, std::string> given;
+  for (const std::string& kv : setting_args) given[kv.substr(0, kv.find('='))] = "";
+  std::vector<std::string> warnings;
+  if (Status s = (*plugins)->CheckSettings(given, ctx.config().engine.runner_settings, &warnings); !s.ok())
+    return ctx.Fail(InvalidArgument("--setting: " + s.message()));
+  for (const auto& w : warnings) ctx.err() << "matih-provisioner: warning: " << w << "\n";
 
   MemorySecretStore secrets;
   TenantOutputs outputs;

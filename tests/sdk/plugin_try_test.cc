@@ -61,6 +61,25 @@ TEST_F(PluginsTry, BuiltInValidationKindIsIdempotentWithoutADatabase) {
   EXPECT_TRUE(j["steps"][1]["outputs"].contains("request_sha256")) << r.out;
 }
 
+TEST_F(PluginsTry, BuiltInKubernetesObjectViaGitOpsOnALocalRepositoryIsIdempotent) {
+  fs::copy_file(MATIH_KUBERNETES_PLUGIN, plugins_ / "matih-kubernetes.so");
+  const std::string repo = work_ / "gitops";
+  auto r = Try(plugins_.path(),
+               {"--kind", "kubernetes.object", "--params", R"({"template": "namespace.yaml"})", "--slug",
+                "acme", "--setting", std::string("templates.dir=") + MATIH_SOURCE_DIR + "/config/templates",
+                "--setting", "gitops.repository=" + repo, "--format", "json"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(Statuses(Json(r)), kIdempotent) << r.out;
+  // Apply committed the namespace, remove committed its removal: nothing of acme is left.
+  CliRunner git("/usr/bin/git");
+  auto log = git.Run({"-C", repo, "log", "--format=%s"});
+  EXPECT_EQ(log.out,
+            "tenant acme: remove step try (run plugins-try)\ntenant acme: step try (run plugins-try)\n")
+      << Describe(log);
+  auto files = git.Run({"-C", repo, "ls-files"});
+  EXPECT_EQ(files.out.find("acme"), std::string::npos) << files.out;
+}
+
 TEST_F(PluginsTry, BuiltInValidationKindRefusingTheTenantIsAFailureNamingWhy) {
   // No region in the spec's region list: apply refuses, and try says so with exit 1.
   auto r = Try(ValidationDir(),
@@ -135,6 +154,10 @@ TEST_F(PluginsTry, BadInputIsRefusedBeforeAnyCall) {
   auto refused = Try(ValidationDir(), {"--kind", "tenant.validate", "--params", R"({"bogus": 1})"});
   EXPECT_EQ(refused.exit_code, 2) << Describe(refused);
   EXPECT_NE(refused.err.find("unknown param 'bogus'"), std::string::npos) << Describe(refused);
+
+  auto undeclared = Try(TestPluginDir("steps"), {"--kind", "test.noop", "--setting", "test.stat_dir=/tmp"});
+  EXPECT_EQ(undeclared.exit_code, 2) << Describe(undeclared);
+  EXPECT_NE(undeclared.err.find("test.stat_dir"), std::string::npos) << Describe(undeclared);
 
   auto bad_setting = Try(TestPluginDir("steps"), {"--kind", "test.noop", "--setting", "novalue"});
   EXPECT_EQ(bad_setting.exit_code, 2) << Describe(bad_setting);

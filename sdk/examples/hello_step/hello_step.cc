@@ -77,5 +77,7 @@ class Greeting final : public matih::Step {
 }  // namespace
 
 MATIH_PLUGIN("hello-step", "1.0.0") {
+  plugin.setting("example.dir", "directory of the tenants' greeting files", MATIH_SETTING_REQUIRED);
+  plugin.setting("example.greeting", "the greeting word (default Hello)");
   plugin.add<Greeting>("example.greeting", "Keeps a greeting file per tenant in example.dir");
 }

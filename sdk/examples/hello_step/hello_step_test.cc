@@ -148,6 +148,8 @@ int main(int argc, char** argv) {
     } else {
       matih::testing::Host host(matih_step_plugin_init);
       CHECK(host.kinds().size() == 1 && host.kinds()[0] == kKind, "unexpected kinds");
+      CHECK(host.declared_settings() == (std::vector<std::string>{"example.dir", "example.greeting"}),
+            "the plugin does not declare the settings it reads");
       Lifecycle(host);
       Refusals(host);
     }
