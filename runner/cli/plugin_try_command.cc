@@ -220,6 +220,10 @@ int CmdPluginsTry(CommandContext& ctx, const Args& args) {
       run("observe", "ABSENT", "remove left something behind");
   }
   const size_t leftover_secrets = secrets.Count(tenant.id);
+  if (!steps.empty() && steps[0].met && steps[0].answer.status != MATIH_STATUS_ABSENT)
+    ctx.err() << "matih-provisioner: warning: the first observe found the scratch tenant's target "
+              << StatusName(steps[0].answer.status)
+              << ", not ABSENT: it existed before this try (and remove has now undone it)\n";
 
   std::vector<std::string> failures;
   for (const auto& t : steps)

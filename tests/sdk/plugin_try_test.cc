@@ -109,6 +109,17 @@ TEST_F(PluginsTry, TestKindsAndTheExamplePassAndLeaveNothingBehind) {
   EXPECT_TRUE(fs::is_empty(work_.path()) || !fs::exists(work_ / "try-tenant.greeting"));
 }
 
+TEST_F(PluginsTry, ATargetThatExistedBeforeIsNamedInAWarning) {
+  fs::create_directories(work_ / "try-tenant");
+  std::ofstream(work_ / "try-tenant/try") << "ok";
+  auto r =
+      Try(TestPluginDir("steps"), {"--kind", "test.file", "--setting", "test.state_dir=" + work_.path()});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_NE(r.err.find("the first observe found the scratch tenant's target IN_SYNC, not ABSENT"),
+            std::string::npos)
+      << Describe(r);
+}
+
 TEST_F(PluginsTry, NonIdempotentKindFailsNamingTheSecondObserve) {
   auto r = Try(TestPluginDir("sloppy"), {"--kind", "sloppy.counter", "--format", "json"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
