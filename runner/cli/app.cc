@@ -23,6 +23,7 @@ Commands:
   tenants add|list|show           add a tenant; list them; show one with its steps
   steps list                      the step catalog and the plugin serving each step
   plugins verify                  load every plugin and report what it exports
+  plugins try --kind K            observe/apply/observe/remove/observe one kind on a scratch tenant
   run                             one batch pass: claim due tenants, converge them, exit
   plan (SLUG|--all)               observe only; show what a run would change
   rollback SLUG                   undo a failed tenant's steps in reverse order
@@ -75,6 +76,7 @@ const std::vector<CommandEntry>& Commands() {
       {{"tenants", "show"}, CmdTenantsShow},
       {{"steps", "list"}, CmdStepsList},
       {{"plugins", "verify"}, CmdPluginsVerify},
+      {{"plugins", "try"}, CmdPluginsTry},
       {{"run"}, CmdRun},
       {{"plan"}, CmdPlan},
       {{"rollback"}, CmdRollback},

@@ -20,6 +20,7 @@ int CmdTenantsList(CommandContext& ctx, const Args& args);
 int CmdTenantsShow(CommandContext& ctx, const Args& args);
 int CmdStepsList(CommandContext& ctx, const Args& args);
 int CmdPluginsVerify(CommandContext& ctx, const Args& args);
+int CmdPluginsTry(CommandContext& ctx, const Args& args);  // plugin_try_command.cc
 int CmdRun(CommandContext& ctx, const Args& args);
 int CmdPlan(CommandContext& ctx, const Args& args);
 int CmdRollback(CommandContext& ctx, const Args& args);

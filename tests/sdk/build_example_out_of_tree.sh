@@ -5,6 +5,9 @@
 #   1. install the SDK from BUILD_DIR with `cmake --install --component dev` into a private prefix;
 #   2. copy the example plugin's sources out of the tree and configure + build them with clang++
 #      (with libc++ when it links), finding the SDK only through find_package(MatihStepSdk);
+#   2b. run the example's own test (sdk/examples/hello_step/hello_step_test.cc, on
+#      <matih/testing.hpp>: no runner, no database) with ctest, against the linked sources and
+#      against the built module;
 #   3. build it once more from a bare clang++ command line using only pkg-config's flags;
 #   4. hand both plugin directories to HOST_TEST, a GCC-built program that loads and runs them
 #      with the real PluginHost.
@@ -20,7 +23,7 @@ prefix=$work/sdk
 
 say "installing the SDK (component dev) into $prefix"
 cmake --install "$build_dir" --component dev --prefix "$prefix" >"$work/install.log"
-for f in include/matih/step_abi.h include/matih/step.hpp share/cmake/MatihStepSdk/MatihStepSdkConfig.cmake \
+for f in include/matih/step_abi.h include/matih/step.hpp include/matih/testing.hpp share/cmake/MatihStepSdk/MatihStepSdkConfig.cmake \
          share/cmake/MatihStepSdk/MatihStepSdkConfigVersion.cmake share/pkgconfig/matih-step-sdk.pc; do
   [[ -f $prefix/$f ]] || { say "the installed SDK lacks $f"; exit 1; }
 done
@@ -45,6 +48,15 @@ cmake -S "$work/src" -B "$work/build" -G Ninja -DCMAKE_BUILD_TYPE=Release \
   -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_CXX_FLAGS="$stdlib_flags" \
   -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_FIND_USE_PACKAGE_REGISTRY=OFF >"$work/configure.log"
 cmake --build "$work/build" -j 2 >"$work/build.log"
+
+say "running the example's own test (matih/testing.hpp) out of tree"
+ctest --test-dir "$work/build" --output-on-failure >"$work/ctest.log" 2>&1 ||
+  { cat "$work/ctest.log" >&2; say "the example's own test failed"; exit 1; }
+grep -q "100% tests passed, 0 tests failed out of 2" "$work/ctest.log" ||
+  { cat "$work/ctest.log" >&2; say "the example's test did not run both variants"; exit 1; }
+if [[ -n $stdlib_flags ]] && ! readelf -d "$work/build/hello_step_test" | grep -q 'libc++\.so'; then
+  say "the example's test was not linked with libc++"; exit 1
+fi
 
 mkdir -m 0755 "$work/plugins" "$work/plugins-pkgconfig"
 install -m 0755 "$work/build/hello_step.so" "$work/plugins/hello_step.so"

@@ -28,7 +28,12 @@ class Greeting final : public matih::Step {
   }
 
   void apply(matih::Context& ctx) override {
+    ctx.check_cancelled();
     const fs::path path = File(ctx);
+    if (observe(ctx).state == matih::Observation::State::kInSync) {
+      ctx.set_output("path", path.string());
+      return;  // converged: write nothing
+    }
     const fs::path temp = path.string() + ".tmp";
     {
       std::ofstream out(temp, std::ios::binary | std::ios::trunc);
@@ -72,5 +77,7 @@ class Greeting final : public matih::Step {
 }  // namespace
 
 MATIH_PLUGIN("hello-step", "1.0.0") {
+  plugin.setting("example.dir", "directory of the tenants' greeting files", MATIH_SETTING_REQUIRED);
+  plugin.setting("example.greeting", "the greeting word (default Hello)");
   plugin.add<Greeting>("example.greeting", "Keeps a greeting file per tenant in example.dir");
 }
