@@ -2,7 +2,7 @@
 // gauges.
 //
 // Every figure is an aggregate (GROUP BY, count, min) or a short LIMITed list read through an
-// index (0003_fleet_status.sql), never a load of every tenant, so the read stays well under a
+// index (0006_fleet_status.sql), never a load of every tenant, so the read stays well under a
 // second at 100,000 tenants. All parts are read in one read-only REPEATABLE READ transaction:
 // one consistent snapshot, so the counts and the lists agree. Times are the database's, as ISO
 // text in UTC. Safe from any thread; each call opens its own connection.
