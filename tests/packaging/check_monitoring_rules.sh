@@ -2,7 +2,8 @@
 # The runner's alerting rules and dashboard (packaging/monitoring/, issue 15):
 #   1. `promtool check rules` on the rules file, and `promtool test rules` on its unit tests
 #      (series that fire and that do not fire each alert);
-#   2. every dashboard query parses as PromQL (promtool checks them as recording rules);
+#   2. every alert has a runbook section in docs/operations.md, and its annotation points there;
+#      every dashboard query parses as PromQL (promtool checks them as recording rules);
 #   3. the Helm chart's PrometheusRule, rendered with the default thresholds, validates against
 #      the Prometheus Operator's schema and equals the rules file, and passes the same promtool
 #      check and unit tests; rendered with other thresholds, it carries them; off by default.
@@ -20,6 +21,13 @@ fail=0
 echo "-- promtool check rules + test rules: $mon"
 promtool check rules "$mon/matih-provisioner.rules.yml" || fail=1
 (cd "$mon" && promtool test rules matih-provisioner.rules.test.yml) || fail=1
+
+echo "-- every alert has its runbook section in docs/operations.md"
+for alert in $(grep -oP '^\s*- alert: \K\w+' "$mon/matih-provisioner.rules.yml"); do
+  grep -qx "### $alert" "$root/docs/operations.md" || { echo "FAIL: docs/operations.md has no section '### $alert'"; fail=1; }
+  grep -q "runbook: docs/operations.md#${alert,,}\$" "$mon/matih-provisioner.rules.yml" \
+    || { echo "FAIL: $alert has no runbook annotation pointing at its section"; fail=1; }
+done
 
 echo "-- dashboard queries parse as PromQL"
 node -e '
