@@ -24,6 +24,21 @@ std::set<std::string> Keys(const Json& j) {
   return keys;
 }
 
+// No config, no database: help needs neither, and lists the command's options.
+TEST(OperatorKitHelp, StatusAndHistoryHelpNeedNoDatabase) {
+  CliRunner cli(MATIH_PROVISIONER_BIN);
+  CliResult status = cli.Run({"status", "--help"});
+  EXPECT_EQ(status.exit_code, 0) << Describe(status);
+  EXPECT_THAT(status.out, HasSubstr("Usage: matih-provisioner status [--format table|json] [--limit N]"));
+  CliResult history = cli.Run({"history", "--help"});
+  EXPECT_EQ(history.exit_code, 0) << Describe(history);
+  for (const char* option : {"--all", "--since", "--step", "--event", "--limit"})
+    EXPECT_THAT(history.out, HasSubstr(option)) << Describe(history);
+  CliResult top = cli.Run({"--help"});
+  EXPECT_THAT(top.out, HasSubstr("status [--format table|json]"));
+  EXPECT_THAT(top.out, HasSubstr("history SLUG | --all"));
+}
+
 // A small fleet, made by the real binary: pending-co (starter, PENDING), active-co (free,
 // ACTIVE, then made overdue for drift), fail-co (free; step 2 fails permanently, so its run
 // ends FAILED or ROLLED_BACK with exit code 3), and a live lease held by "runner-x".
