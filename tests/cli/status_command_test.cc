@@ -5,10 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <set>
+#include <sstream>
 
 #include "cli_fixture.h"
 
@@ -16,6 +18,7 @@ namespace matih::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 std::set<std::string> Keys(const Json& j) {
@@ -208,6 +211,45 @@ TEST_F(StatusCommandTest, DatabaseUnreachableExitsFour) {
       Cli({"status"},
           {{"MATIH_DATABASE_URL", "postgresql://x@127.0.0.1:" + std::to_string(closed.port()) + "/x"}});
   EXPECT_EQ(r.exit_code, 4) << Describe(r);
+}
+
+// What a run leaves for `status` and the alerts: its exit code in matih.runs, the tenants gauge
+// from one aggregate query, and the oldest PENDING tenant's creation time (absent when none is
+// PENDING), read from the node_exporter textfile the run writes.
+class RunRecordsTest : public CliTest {
+ protected:
+  std::string Metrics() {
+    std::ifstream in(dir_ + "/metrics.prom");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+};
+
+TEST_F(RunRecordsTest, RunRecordsExitCodeAndPendingGauges) {
+  config_ = WriteConfig("\n[metrics]\ntextfile = " + dir_ + "/metrics.prom\n", "metrics.conf");
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  ASSERT_NO_FATAL_FAILURE(AddTenant("waiting-co", "free"));
+  ASSERT_NO_FATAL_FAILURE(AddTenant("go-co", "free"));
+  CliResult r = Cli({"run", "--tenant", "go-co"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  EXPECT_EQ(Query("SELECT string_agg(exit_code::text, ',') FROM matih.runs"), "0");
+  std::string text = Metrics();
+  EXPECT_THAT(text, HasSubstr("matih_provisioner_tenants{status=\"PENDING\"} 1"));
+  EXPECT_THAT(text, HasSubstr("matih_provisioner_tenants{status=\"ACTIVE\"} 1"));
+  EXPECT_THAT(text, HasSubstr("matih_provisioner_tenants{status=\"FAILED\"} 0"));
+  const double created = std::stod(
+      Query("SELECT extract(epoch FROM created_at)::float8 FROM matih.tenants WHERE slug = 'waiting-co'"));
+  const std::string name = "matih_provisioner_oldest_pending_created_timestamp_seconds ";
+  auto at = text.find("\n" + name);
+  ASSERT_NE(at, std::string::npos) << text;
+  EXPECT_NEAR(std::stod(text.substr(at + 1 + name.size())), created, 1.0) << text;
+
+  r = Cli({"run", "--tenant", "waiting-co"});
+  ASSERT_EQ(r.exit_code, 0) << Describe(r);
+  text = Metrics();
+  EXPECT_THAT(text, HasSubstr("matih_provisioner_tenants{status=\"PENDING\"} 0"));
+  EXPECT_THAT(text, Not(HasSubstr("\n" + name))) << "no tenant is PENDING any more";
 }
 
 // 100,000 tenants (one INSERT ... SELECT generate_series), with a spread of statuses, tiers,
