@@ -138,7 +138,7 @@ void PrintTable(std::ostream& out, const FleetStatus& fs, const FleetStatusOptio
 
   out << "\nFAILED or ROLLED_BACK: " << fs.troubled_total;
   if (fs.troubled_total > static_cast<int64_t>(fs.troubled.size()))
-    out << " (newest " << fs.troubled.size() << " shown; all: tenants list --status FAILED)";
+    out << " (newest " << fs.troubled.size() << " shown; all: tenants list --status FAILED or ROLLED_BACK)";
   out << "\n";
   if (!fs.troubled.empty()) {
     Table t({"TENANT", "TIER", "STATUS", "SINCE", "FAILING STEP", "LAST ERROR"});
