@@ -31,7 +31,9 @@ Commands:
   suspend SLUG | resume SLUG      suspend an active tenant; reactivate a suspended one
   retry SLUG [--from STEP]        provision a failed or rolled-back tenant again
   upgrade SLUG --tier T           change an active tenant's tier
-  history SLUG                    the tenant's audit trail
+  status [--format table|json]    the fleet at a glance: counts, failures, runs, leases
+  history SLUG | --all [--since D] [--step N] [--event E]
+                                  the audit trail of a tenant, or of the fleet, filtered
   audit verify [SLUG]             check the audit hash chains
 
 Global options (also in the config file, section.key, and as MATIH_SECTION_KEY):
@@ -87,6 +89,7 @@ const std::vector<CommandEntry>& Commands() {
       {{"upgrade"}, CmdUpgrade},
       {{"history"}, CmdHistory},
       {{"audit", "verify"}, CmdAuditVerify},
+      {{"status"}, CmdStatus},
   };
   return commands;
 }

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "engine/batch_run.h"
+#include "store/fleet_status.h"
 #include "store/tenant_store.h"
 #include "telemetry/logger.h"
 #include "telemetry/metrics.h"
@@ -19,14 +20,16 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void OnStopSignal(int) { g_stop = true; }
 
-// Counts of tenants by status, for the tenants gauge.
-std::map<std::string, int> CountByStatus(const Database& db) {
+// Tenants by status (every status, zero when none) and the oldest PENDING tenant, for the
+// gauges: one aggregate query (store/fleet_status.h), never a load of every tenant.
+void SetTenantGauges(const Database& db, Metrics& metrics) {
   std::map<std::string, int> counts;
   for (TenantStatus s : AllTenantStatuses()) counts[ToString(s)] = 0;
-  auto tenants = TenantStore(db).List(std::nullopt);
-  if (tenants.ok())
-    for (const auto& t : *tenants) ++counts[ToString(t.status)];
-  return counts;
+  auto gauges = FleetStatusQuery::ReadGauges(db);
+  if (!gauges.ok()) return;
+  for (const auto& [status, n] : gauges->by_status) counts[status] = static_cast<int>(n);
+  metrics.TenantsByStatus(counts);
+  if (gauges->oldest_pending_created) metrics.OldestPending(*gauges->oldest_pending_created);
 }
 
 }  // namespace
@@ -107,7 +110,10 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   if (!summary.ok()) return ctx.Fail(summary.status());
 
   bool success = summary->not_ok() == 0;
-  metrics.TenantsByStatus(CountByStatus(**db));
+  const int exit_code = summary->failed() > 0 ? kExitTenantFailed : success ? kExitOk : kExitError;
+  if (Status s = FleetStatusQuery::RecordExitCode(**db, summary->run_id, exit_code); !s.ok())
+    Logger::Warn({deps.run_id, "", ""}, "exit code not recorded: " + s.message());
+  SetTenantGauges(**db, metrics);
   metrics.RunFinished(summary->seconds, success);
   if (!ctx.config().metrics_pushgateway.empty())
     if (Status s = metrics.Push(ctx.config().metrics_pushgateway, ctx.config().metrics_job, deps.runner);
@@ -136,8 +142,7 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     ctx.out() << "run " << summary->run_id << ": " << summary->tenants.size() << " tenant(s), "
               << summary->tenants.size() - summary->not_ok() << " ok, " << summary->not_ok() << " not ok\n";
   }
-  if (summary->failed() > 0) return kExitTenantFailed;
-  return success ? kExitOk : kExitError;
+  return exit_code;
 }
 
 int CmdPlan(CommandContext& ctx, const Args& args) {

@@ -1,4 +1,4 @@
-// tenants add | list | show, and history.
+// tenants add | list | show, and history (one tenant's audit trail, or the fleet's, filtered).
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -6,8 +6,10 @@
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "common/duration.h"
 #include "engine/tenant_request.h"
 #include "store/audit_log.h"
+#include "store/audit_search.h"
 #include "store/tenant_store.h"
 
 namespace matih::runner {
@@ -214,44 +216,127 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   return kExitOk;
 }
 
+namespace {
+
+nlohmann::json HistoryJson(const AuditRow& r) {
+  nlohmann::json e = {{"seq", r.seq},
+                      {"time", r.created_at},
+                      {"event", r.event.event},
+                      {"run_id", r.run_id},
+                      {"runner", r.runner},
+                      {"step_name", r.event.step_name},
+                      {"plugin", r.event.plugin},
+                      {"plugin_version", r.event.plugin_version},
+                      {"details", r.event.details},
+                      {"hash", r.hash}};
+  e["step_number"] = r.event.step_number ? nlohmann::json(*r.event.step_number) : nlohmann::json(nullptr);
+  return e;
+}
+
+std::vector<std::string> HistoryCells(const AuditRow& r) {
+  std::string step =
+      r.event.step_number ? std::to_string(*r.event.step_number) + " " + r.event.step_name : "";
+  std::string plugin = r.event.plugin.empty() ? "" : r.event.plugin + " " + r.event.plugin_version;
+  std::string details = r.event.details.empty() ? "" : r.event.details.dump();
+  if (details.size() > 100) details = details.substr(0, 97) + "...";
+  return {std::to_string(r.seq), r.created_at.substr(0, 19), r.event.event, step, plugin, details};
+}
+
+// history with filters or --all: AuditSearch, newest `limit` events shown oldest first.
+int FilteredHistory(CommandContext& ctx, const AuditFilter& filter, const std::string& format) {
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  auto found = AuditSearch::Find(**db, filter);
+  if (!found.ok()) return ctx.Fail(found.status());
+  if (format == "json") {
+    nlohmann::json events = nlohmann::json::array();
+    for (const auto& r : found->rows) {
+      nlohmann::json e = HistoryJson(r.row);
+      e["tenant"] = r.slug;
+      events.push_back(std::move(e));
+    }
+    // Per-tenant history without filters stays a bare array; the filtered form says what it left out.
+    ctx.out() << nlohmann::json{{"events", events}, {"left_out", found->left_out}}.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (found->left_out > 0)
+    ctx.out() << "(" << found->left_out << " older matching event(s) not shown; narrow with --since, --step, "
+              << "--event or raise --limit)\n";
+  if (found->rows.empty()) {
+    ctx.out() << "no matching events\n";
+    return kExitOk;
+  }
+  Table table({"TENANT", "SEQ", "TIME", "EVENT", "STEP", "PLUGIN", "DETAILS"});
+  for (const auto& r : found->rows) {
+    auto cells = HistoryCells(r.row);
+    cells.insert(cells.begin(), r.slug);
+    table.Add(std::move(cells));
+  }
+  table.Print(ctx.out());
+  return kExitOk;
+}
+
+}  // namespace
+
 int CmdHistory(CommandContext& ctx, const Args& args) {
-  TenantCommand cmd;
+  std::string slug, format = "table", since, step, event;
+  bool all = false;
+  AuditFilter filter;
+  po::options_description o("Options");
+  o.add_options()("slug", po::value(&slug), "the tenant")("all", po::bool_switch(&all), "every tenant")(
+      "since", po::value(&since), "only events newer than this (e.g. 12h, 7d); default 24h with --all")(
+      "step", po::value(&step), "only events of this step (number or name)")(
+      "event", po::value(&event), "only this event (e.g. step.failed), or a prefix ending in * (operator.*)")(
+      "limit", po::value(&filter.limit), "at most this many events, the newest (default 1000)")(
+      "format", po::value(&format), "table | json");
+  po::positional_options_description pos;
+  pos.add("slug", 1);
+  po::variables_map vm;
   int exit = 0;
-  if (!StartTenantCommand(ctx, args, "history SLUG [--format table|json]",
+  if (!ParseArgs(ctx,
+                 "history (SLUG | --all) [--since DURATION] [--step N] [--event E] [--limit N] "
+                 "[--format table|json]",
+                 "The audit trail, oldest first: one tenant's, or the whole fleet's with --all\n"
+                 "(\"what changed last night\": history --all --since 12h).",
+                 o, pos, args, vm, exit))
+    return exit;
+  if (!CheckFormat(ctx, format, exit)) return exit;
+  if (all == !slug.empty())
+    return ctx.Fail(InvalidArgument(all ? "history takes a tenant SLUG or --all, not both"
+                                        : "history needs a tenant SLUG or --all"));
+  bool filtered = all || !since.empty() || !step.empty() || !event.empty() || vm.count("limit");
+  if (filtered) {
+    if (!slug.empty()) filter.slug = slug;
+    if (!since.empty() || all) {
+      auto d = ParseDuration(since.empty() ? "24h" : since, "--since");
+      if (!d.ok()) return ctx.Fail(d.status());
+      filter.since = *d;
+    }
+    if (!step.empty()) {
+      if (step.find_first_not_of("0123456789") == std::string::npos && step.size() < 6)
+        filter.step_number = std::stoi(step);
+      else
+        filter.step_name = step;
+    }
+    if (!event.empty()) filter.event = event;
+    if (filter.limit < 1) return ctx.Fail(InvalidArgument("--limit must be at least 1"));
+    return FilteredHistory(ctx, filter, format);
+  }
+
+  TenantCommand cmd;
+  if (!StartTenantCommand(ctx, {slug, "--format", format}, "history SLUG [--format table|json]",
                           "The tenant's audit trail, oldest first.", cmd, exit))
     return exit;
-  const std::string& format = cmd.format;
-  const TenantRecord& t = cmd.tenant;
-  auto rows = AuditLog::History(*cmd.db, t.id);
+  auto rows = AuditLog::History(*cmd.db, cmd.tenant.id);
   if (!rows.ok()) return ctx.Fail(rows.status());
   if (format == "json") {
     nlohmann::json j = nlohmann::json::array();
-    for (const auto& r : *rows) {
-      nlohmann::json e = {{"seq", r.seq},
-                          {"time", r.created_at},
-                          {"event", r.event.event},
-                          {"run_id", r.run_id},
-                          {"runner", r.runner},
-                          {"step_name", r.event.step_name},
-                          {"plugin", r.event.plugin},
-                          {"plugin_version", r.event.plugin_version},
-                          {"details", r.event.details},
-                          {"hash", r.hash}};
-      e["step_number"] = r.event.step_number ? nlohmann::json(*r.event.step_number) : nlohmann::json(nullptr);
-      j.push_back(e);
-    }
+    for (const auto& r : *rows) j.push_back(HistoryJson(r));
     ctx.out() << j.dump(2) << "\n";
     return kExitOk;
   }
   Table table({"SEQ", "TIME", "EVENT", "STEP", "PLUGIN", "DETAILS"});
-  for (const auto& r : *rows) {
-    std::string step =
-        r.event.step_number ? std::to_string(*r.event.step_number) + " " + r.event.step_name : "";
-    std::string plugin = r.event.plugin.empty() ? "" : r.event.plugin + " " + r.event.plugin_version;
-    std::string details = r.event.details.empty() ? "" : r.event.details.dump();
-    if (details.size() > 100) details = details.substr(0, 97) + "...";
-    table.Add({std::to_string(r.seq), r.created_at.substr(0, 19), r.event.event, step, plugin, details});
-  }
+  for (const auto& r : *rows) table.Add(HistoryCells(r));
   table.Print(ctx.out());
   return kExitOk;
 }

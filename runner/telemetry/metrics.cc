@@ -62,6 +62,11 @@ Metrics::Metrics()
                    .Name("matih_provisioner_tenants")
                    .Help("Tenants by status at the end of the run")
                    .Register(*registry_)),
+      oldest_pending_(prometheus::BuildGauge()
+                          .Name("matih_provisioner_oldest_pending_created_timestamp_seconds")
+                          .Help("When the oldest tenant still PENDING at the end of the run was created "
+                                "(Unix time); absent when none is PENDING")
+                          .Register(*registry_)),
       run_duration_(prometheus::BuildGauge()
                         .Name("matih_provisioner_run_duration_seconds")
                         .Help("Wall time of the last run")
@@ -94,6 +99,10 @@ void Metrics::TenantProcessed(const std::string& outcome) {
 
 void Metrics::TenantsByStatus(const std::map<std::string, int>& counts) {
   for (const auto& [status, n] : counts) tenants_.Add({{"status", status}}).Set(n);
+}
+
+void Metrics::OldestPending(double created_unix_seconds) {
+  oldest_pending_.Add({}).Set(created_unix_seconds);
 }
 
 void Metrics::RunFinished(double seconds, bool success) {

@@ -39,6 +39,8 @@ class Metrics {
   // outcome: active | failed | rolled_back | deleted | retry_later | lease_lost | ...
   void TenantProcessed(const std::string& outcome);
   void TenantsByStatus(const std::map<std::string, int>& counts);
+  // When the oldest PENDING tenant was created (Unix time); not called when none is PENDING.
+  void OldestPending(double created_unix_seconds);
   void RunFinished(double seconds, bool success);
 
   // Serves /metrics on `address` ("127.0.0.1:9100"; port 0 picks one) until destroyed.
@@ -64,6 +66,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>& drift_corrected_;
   prometheus::Family<prometheus::Counter>& tenants_processed_;
   prometheus::Family<prometheus::Gauge>& tenants_;
+  prometheus::Family<prometheus::Gauge>& oldest_pending_;
   prometheus::Family<prometheus::Gauge>& run_duration_;
   prometheus::Family<prometheus::Gauge>& last_run_;
   prometheus::Family<prometheus::Gauge>& last_success_;
