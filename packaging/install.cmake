@@ -56,6 +56,11 @@ install(FILES ${PROJECT_SOURCE_DIR}/cron/matih-provisioner.cron ${PROJECT_SOURCE
 install(DIRECTORY ${PROJECT_SOURCE_DIR}/cron/kubernetes
   DESTINATION ${MATIH_INSTALL_DOC_DIR}/examples COMPONENT runtime)
 
+# Operating: the runbook, and the alerting rules and dashboard it refers to.
+install(FILES ${PROJECT_SOURCE_DIR}/docs/operations.md DESTINATION ${MATIH_INSTALL_DOC_DIR} COMPONENT runtime)
+install(DIRECTORY ${PROJECT_SOURCE_DIR}/packaging/monitoring
+  DESTINATION ${MATIH_INSTALL_DOC_DIR} COMPONENT runtime)
+
 # Debian conffiles: every file the package puts under /etc, so upgrades keep local edits.
 file(GLOB_RECURSE _config_files RELATIVE ${PROJECT_SOURCE_DIR}/config CONFIGURE_DEPENDS
   ${PROJECT_SOURCE_DIR}/config/*)

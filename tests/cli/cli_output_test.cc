@@ -52,7 +52,8 @@ INSTANTIATE_TEST_SUITE_P(
                       std::vector<std::string>{"upgrade"}, std::vector<std::string>{"history"},
                       std::vector<std::string>{"audit", "verify"}, std::vector<std::string>{"tenants"},
                       std::vector<std::string>{"steps"}, std::vector<std::string>{"plugins"},
-                      std::vector<std::string>{"audit"}),
+                      std::vector<std::string>{"audit"}, std::vector<std::string>{"status"},
+                      std::vector<std::string>{"plugins", "try"}),
     [](const auto& info) {
       std::string name;
       for (const auto& w : info.param)

@@ -36,6 +36,9 @@ check "$deb" "the example config" '^\./etc/matih-provisioner/matih-provisioner\.
 check "$deb" "the systemd service" '^\./lib/systemd/system/matih-provisioner\.service$'
 check "$deb" "the systemd timer" '^\./lib/systemd/system/matih-provisioner\.timer$'
 check "$deb" "the cron example" '^\./usr/share/doc/matih-provisioner/examples/matih-provisioner\.cron$'
+check "$deb" "the runbook" '^\./usr/share/doc/matih-provisioner/operations\.md$'
+check "$deb" "the alerting rules" '^\./usr/share/doc/matih-provisioner/monitoring/matih-provisioner\.rules\.yml$'
+check "$deb" "the dashboard" '^\./usr/share/doc/matih-provisioner/monitoring/matih-provisioner\.dashboard\.json$'
 if grep -qE '^\./usr/include/' <<<"$contents"; then echo "  FAIL the runtime package holds headers"; fail=1; fi
 
 control=$(dpkg-deb -f "$deb")
