@@ -305,5 +305,27 @@ TEST_F(KubernetesApiTls, KubeconfigClientCertificateDataAuthenticates) {
   EXPECT_TRUE(server.Get("/api/v1/namespaces/tenant-" + tenant_.view.slug).has_value());
 }
 
+// A Secret's drift names the path, never the value it has or should have.
+TEST_F(KubernetesApi, DriftOfASecretNeverShowsItsValues) {
+  const auto templates = harness_.TempPath("secret-templates");
+  std::filesystem::create_directories(templates);
+  std::ofstream(templates / "secret.yaml") << "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tenant-db\n"
+                                              "  namespace: \"{{namespace}}\"\nstringData:\n"
+                                              "  password: template-value-4711\n";
+  harness_.SetParams("create-namespace",
+                     R"({"template": "secret.yaml", "templates_dir": ")" + templates.string() + R"("})");
+  Apply("create-namespace");
+  const std::string path = Ns() + "/secrets/tenant-db";
+  ASSERT_TRUE(server_.Get(path).has_value());
+  server_.Edit(path, "kubectl-edit", {{"stringData", {{"password", "hand-set-value-0815"}}}});
+
+  auto observed = harness_.Observe("create-namespace", tenant_);
+  ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_NE(std::string::npos, observed.message.find("stringData.password: differs (value not shown)"))
+      << observed.message;
+  EXPECT_EQ(std::string::npos, observed.message.find("hand-set-value-0815")) << observed.message;
+  EXPECT_EQ(std::string::npos, observed.message.find("template-value-4711")) << observed.message;
+}
+
 }  // namespace
 }  // namespace matih::testing

@@ -302,5 +302,28 @@ TEST_F(KubernetesGitOps, RendersEveryTierIntoFolder) {
                                               std::filesystem::directory_iterator())));
 }
 
+// A Secret's drift names the file, never a line of it: its values may be credentials.
+TEST_F(KubernetesGitOps, DriftOfASecretNeverShowsItsValues) {
+  const auto templates = harness_.TempPath("secret-templates");
+  std::filesystem::create_directories(templates);
+  std::ofstream(templates / "secret.yaml") << "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tenant-db\n"
+                                              "  namespace: \"{{namespace}}\"\nstringData:\n"
+                                              "  password: template-value-4711\n";
+  harness_.SetParams("create-namespace",
+                     R"({"template": "secret.yaml", "templates_dir": ")" + templates.string() + R"("})");
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-namespace", tenant_).status);
+  const std::string file = Folder(tenant_) + "/create-namespace.yaml";
+  std::string edited = FileAtHead(file) + "\n";
+  edited.replace(edited.find("template-value-4711"), 19, "hand-set-value-0815");
+  std::ofstream(repo() + "/" + file) << edited;
+  Git("-c user.name=operator -c user.email=op@example.com commit -qam 'set the password by hand'");
+
+  auto observed = harness_.Observe("create-namespace", tenant_);
+  ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_NE(std::string::npos, observed.message.find("lines not shown")) << observed.message;
+  EXPECT_EQ(std::string::npos, observed.message.find("hand-set-value-0815")) << observed.message;
+  EXPECT_EQ(std::string::npos, observed.message.find("template-value-4711")) << observed.message;
+}
+
 }  // namespace
 }  // namespace matih::testing

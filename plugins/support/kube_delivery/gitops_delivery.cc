@@ -134,7 +134,11 @@ Observation GitOpsDelivery::Observe(const ObjectBatch& batch) {
     return Observation::Absent();
   }
   std::string diff;
-  if (*committed != batch.rendered) diff = LineDiff(file, *committed, batch.rendered);
+  const bool hide_values = std::any_of(batch.objects.begin(), batch.objects.end(),
+                                       [](const KubeObject& o) { return o.HoldsSecretValues(); });
+  if (*committed != batch.rendered)
+    diff = hide_values ? file + ": differs (it holds a Secret: lines not shown)"
+                       : LineDiff(file, *committed, batch.rendered);
   if (repo.ReadFileIn(truth, kustomization_file) != Kustomization(repo.ListFilesIn(truth, FolderOf(batch))))
     diff += std::string(diff.empty() ? "" : "; ") + kKustomization + " out of date";
   if (repo.has_remote() && *committed != batch.rendered && repo.HasUnpushedCommits() &&

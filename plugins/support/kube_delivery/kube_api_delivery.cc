@@ -26,8 +26,9 @@ nlohmann::json Skeleton(const KubeObject& object) {
 
 }  // namespace
 
+// `hide_values`: name the paths that differ, never the values (objects that hold secrets).
 void CompareApplied(const nlohmann::json& want, const nlohmann::json& have, const std::string& path,
-                    std::vector<std::string>& differences) {
+                    bool hide_values, std::vector<std::string>& differences) {
   if (want.is_object()) {
     if (!have.is_object()) {
       differences.push_back(path + ": missing");
@@ -36,9 +37,9 @@ void CompareApplied(const nlohmann::json& want, const nlohmann::json& have, cons
     for (const auto& [key, value] : want.items()) {
       const std::string sub = path.empty() ? key : path + "." + key;
       if (!have.contains(key))
-        differences.push_back(sub + ": missing, want " + Short(value));
+        differences.push_back(sub + (hide_values ? ": missing" : ": missing, want " + Short(value)));
       else
-        CompareApplied(value, have[key], sub, differences);
+        CompareApplied(value, have[key], sub, hide_values, differences);
     }
   } else if (want.is_array()) {
     if (!have.is_array() || have.size() != want.size()) {
@@ -46,9 +47,10 @@ void CompareApplied(const nlohmann::json& want, const nlohmann::json& have, cons
       return;
     }
     for (size_t i = 0; i < want.size(); ++i)
-      CompareApplied(want[i], have[i], path + "[" + std::to_string(i) + "]", differences);
+      CompareApplied(want[i], have[i], path + "[" + std::to_string(i) + "]", hide_values, differences);
   } else if (want != have) {
-    differences.push_back(path + ": have " + Short(have) + ", want " + Short(want));
+    differences.push_back(path + (hide_values ? ": differs (value not shown)"
+                                              : ": have " + Short(have) + ", want " + Short(want)));
   }
 }
 
@@ -126,7 +128,7 @@ Observation KubeApiDelivery::Observe(const ObjectBatch& batch) {
     if (!live.is_object())
       throw TransientError("read " + object.Describe() + ": the API server answered no object");
     std::vector<std::string> diffs;
-    CompareApplied(object.body, live, "", diffs);
+    CompareApplied(object.body, live, "", object.HoldsSecretValues(), diffs);
     for (const auto& d : diffs) differences.push_back(object.Describe() + " " + d);
   }
   if (missing == batch.objects.size()) return Observation::Absent();

@@ -60,6 +60,8 @@ std::string KubeObject::ApiPath() const {
   return path + "/" + Plural(kind) + "/" + name;
 }
 
+bool KubeObject::HoldsSecretValues() const { return kind == "Secret" && api_version == "v1"; }
+
 std::string KubeObject::Describe() const {
   return kind + " " + (namespace_.empty() ? name : namespace_ + "/" + name);
 }

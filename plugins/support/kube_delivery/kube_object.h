@@ -22,6 +22,9 @@ struct KubeObject {
   std::string ApiPath() const;
   // "ResourceQuota tenant-acme/tenant-quota", for messages.
   std::string Describe() const;
+  // Whether its values must never appear in a message or a diff (a core/v1 Secret: its data may
+  // hold credentials, whether they came from the secret store or were changed by hand).
+  bool HoldsSecretValues() const;
 };
 
 enum class DeliveryMode { kObject, kPatch };
