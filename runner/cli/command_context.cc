@@ -62,6 +62,10 @@ Result<const PluginHost*> CommandContext::plugins(bool check_catalog) {
     PluginHostOptions options;
     options.plugin_dirs = config_.plugin_dirs;
     options.sha256_pins = config_.plugin_pins;
+    options.workers.enabled = config_.plugin_isolation;
+    options.workers.memory_limit = config_.worker_memory_limit;
+    options.workers.log_format = config_.log_format == LogFormat::kJson ? "json" : "text";
+    options.workers.log_level = config_.log_level;
     auto host = PluginHost::Load(options);
     if (!host.ok()) return host.status();
     plugins_ = std::move(*host);
