@@ -98,7 +98,7 @@ size_t WorkerPool::idle_workers() const {
 Result<std::unique_ptr<WorkerPool::Worker>> WorkerPool::Spawn(json* description) {
   int sv[2];
   if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-    return Unavailable(std::string("cannot create a plugin worker socket: ") + std::strerror(errno));
+    return Internal(std::string("cannot create a plugin worker socket: ") + std::strerror(errno));
   int child_end = sv[1];
   if (child_end == 3) {  // dup2(3, 3) would keep close-on-exec set
     child_end = ::fcntl(sv[1], F_DUPFD_CLOEXEC, 10);
@@ -131,7 +131,7 @@ Result<std::unique_ptr<WorkerPool::Worker>> WorkerPool::Spawn(json* description)
   ::close(child_end);
   if (rc != 0) {
     ::close(sv[0]);
-    return Unavailable("cannot start a plugin worker (" + executable_ + "): " + std::strerror(rc));
+    return Internal("cannot start a plugin worker (" + executable_ + "): " + std::strerror(rc));
   }
   started_.fetch_add(1);
   auto worker = std::make_unique<Worker>();
