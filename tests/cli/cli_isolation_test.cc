@@ -4,6 +4,9 @@
 // (exit 139), which is what this guards against.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "cli_fixture.h"
 
 namespace matih::testing {
@@ -83,6 +86,28 @@ TEST_F(CliIsolationTest, IsolationModeIsAConfigKey) {
   CliResult ok = Cli({"steps", "list"});
   EXPECT_EQ(ok.exit_code, 0) << Describe(ok);
   EXPECT_NE(ok.out.find("faulty.segfault"), std::string::npos) << Describe(ok);
+}
+
+TEST_F(CliIsolationTest, TruncatedAndGarbagePluginsAreRefusedWithExitTwo) {
+  const std::string dir = dir_ + "/broken-plugins";
+  std::filesystem::create_directories(dir);
+  std::filesystem::permissions(dir, std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                                        std::filesystem::perms::group_exec |
+                                        std::filesystem::perms::others_read |
+                                        std::filesystem::perms::others_exec);
+  std::string real;
+  for (const auto& e : std::filesystem::directory_iterator(MATIH_TEST_PLUGIN_DIR "/steps"))
+    real = e.path().string();
+  ASSERT_FALSE(real.empty());
+  std::ifstream in(real, std::ios::binary);
+  std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_GT(bytes.size(), 20000u);
+  std::ofstream(dir + "/truncated.so", std::ios::binary).write(bytes.data(), 20000);
+  std::ofstream(dir + "/garbage.so", std::ios::binary) << std::string(3000, '\x42');
+  CliResult r = Raw({"--plugin-dir", dir, "plugins", "verify"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);  // a refusal, never SIGBUS (135) or SIGSEGV (139)
+  EXPECT_NE(r.err.find("truncated.so"), std::string::npos) << Describe(r);
+  EXPECT_NE(r.err.find("garbage.so"), std::string::npos) << Describe(r);
 }
 
 }  // namespace
