@@ -135,6 +135,10 @@ const std::vector<Key>& AllKeys() {
          c.worker_memory_limit = *bytes;
          return Status::Ok();
        }},
+      {"plugins.stop_grace", false,
+       "after a call's deadline or cancel, how long its plugin worker may take before it is stopped (default "
+       "2s)",
+       Duration(&RunnerConfig::plugin_stop_grace, "plugins.stop_grace")},
       {"catalog.file", false, "the step catalog (YAML)", Text(&RunnerConfig::catalog_file)},
       {"log.format", false, "text | json",
        [](RunnerConfig& c, const std::string& v, const std::string& where) {

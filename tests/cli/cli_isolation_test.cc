@@ -4,6 +4,7 @@
 // (exit 139), which is what this guards against.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -39,9 +40,10 @@ class CliIsolationTest : public CliTest {
         "professional, "
         "enterprise], params: {value: ok}}\n";
     catalog_ = WriteFile("catalog.yaml", yaml);
-    config_ =
-        WriteConfig("\n[run]\nfailure_policy = park\nmax_attempts = 1\nworkers = 4\n\n[plugins]\ndir = " +
-                    std::string(MATIH_TEST_PLUGIN_DIR) + "/faulty\n");
+    config_ = WriteConfig(
+        "\n[run]\nfailure_policy = park\nmax_attempts = 1\nworkers = 4\n\n[plugins]\nstop_grace = 300ms\ndir "
+        "= " +
+        std::string(MATIH_TEST_PLUGIN_DIR) + "/faulty\n");
   }
 };
 
@@ -52,7 +54,10 @@ TEST_F(CliIsolationTest, CrashingAndHangingPluginsFailOnlyTheirTenants) {
   ASSERT_NO_FATAL_FAILURE(AddTenant("crashy", "starter"));
   ASSERT_NO_FATAL_FAILURE(AddTenant("hangy", "professional"));
 
+  const auto start = std::chrono::steady_clock::now();
   CliResult r = Cli({"run"});
+  // The hang (timeout 500ms) ends within plugins.stop_grace (300ms) and the kill grace after it.
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(4));
   EXPECT_EQ(r.exit_code, 3) << Describe(r);  // a tenant of this run ended FAILED; no signal
   for (const char* slug : {"alpha", "bravo", "charlie"}) EXPECT_EQ(TenantStatus(slug), "ACTIVE") << slug;
   EXPECT_EQ(TenantStatus("crashy"), "FAILED");
