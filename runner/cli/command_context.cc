@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "engine/tenant_request.h"
@@ -63,6 +64,12 @@ Result<const PluginHost*> CommandContext::plugins(bool check_catalog) {
     PluginHostOptions options;
     options.plugin_dirs = config_.plugin_dirs;
     options.sha256_pins = config_.plugin_pins;
+    options.workers.enabled = config_.plugin_isolation;
+    options.workers.memory_limit = config_.worker_memory_limit;
+    options.workers.log_format = config_.log_format == LogFormat::kJson ? "json" : "text";
+    options.workers.log_level = config_.log_level;
+    options.workers.cancel_grace = config_.plugin_stop_grace;
+    options.workers.kill_grace = std::max(Millis(100), config_.plugin_stop_grace / 2);
     auto host = PluginHost::Load(options);
     if (!host.ok()) return host.status();
     plugins_ = std::move(*host);

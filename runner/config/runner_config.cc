@@ -1,10 +1,12 @@
 #include "config/runner_config.h"
 
 #include <boost/program_options.hpp>
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
 #include <sstream>
 
 namespace matih::runner {
@@ -76,6 +78,30 @@ std::vector<std::string> SplitList(const std::string& v) {
   return out;
 }
 
+// "4GiB", "512MiB", "64KiB", "1048576", "0"; nothing else.
+std::optional<unsigned long long> ParseByteSize(const std::string& v) {
+  size_t pos = 0;
+  unsigned long long n = 0;
+  try {
+    if (v.empty() || !std::isdigit(static_cast<unsigned char>(v[0]))) return std::nullopt;
+    n = std::stoull(v, &pos);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  const std::string unit = v.substr(pos);
+  unsigned shift = 0;
+  if (unit == "KiB")
+    shift = 10;
+  else if (unit == "MiB")
+    shift = 20;
+  else if (unit == "GiB")
+    shift = 30;
+  else if (!unit.empty())
+    return std::nullopt;
+  if (shift && n > (~0ULL >> shift)) return std::nullopt;
+  return n << shift;
+}
+
 const std::vector<Key>& AllKeys() {
   static const std::vector<Key> keys = {
       {"database.url", false, "PostgreSQL URL of the runner's database", Text(&RunnerConfig::database_url)},
@@ -92,6 +118,30 @@ const std::vector<Key>& AllKeys() {
          c.plugin_pins[v.substr(0, eq)] = v.substr(eq + 1);
          return Status::Ok();
        }},
+      {"plugins.isolation", false,
+       "process (default: plugins run in worker processes the runner can stop) | in_process",
+       [](RunnerConfig& c, const std::string& v, const std::string& where) {
+         if (v == "process")
+           c.plugin_isolation = true;
+         else if (v == "in_process")
+           c.plugin_isolation = false;
+         else
+           return Bad("plugins.isolation", where, "'" + v + "' is not one of process, in_process");
+         return Status::Ok();
+       }},
+      {"plugins.worker_memory_limit", false,
+       "address-space limit (RLIMIT_AS) of each plugin worker: bytes or KiB/MiB/GiB (default 4GiB; 0: none)",
+       [](RunnerConfig& c, const std::string& v, const std::string& where) {
+         auto bytes = ParseByteSize(v);
+         if (!bytes)
+           return Bad("plugins.worker_memory_limit", where, "'" + v + "' is not a size like 2GiB or 512MiB");
+         c.worker_memory_limit = *bytes;
+         return Status::Ok();
+       }},
+      {"plugins.stop_grace", false,
+       "after a call's deadline or cancel, how long its plugin worker may take before it is stopped (default "
+       "2s)",
+       Duration(&RunnerConfig::plugin_stop_grace, "plugins.stop_grace")},
       {"catalog.file", false, "the step catalog (YAML)", Text(&RunnerConfig::catalog_file)},
       {"log.format", false, "text | json",
        [](RunnerConfig& c, const std::string& v, const std::string& where) {

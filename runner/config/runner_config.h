@@ -28,6 +28,13 @@ struct RunnerConfig {
   std::string database_url;
   std::vector<std::string> plugin_dirs;
   std::map<std::string, std::string> plugin_pins;  // file name -> sha256
+  // plugins.isolation: true (process, the default) runs plugins in worker processes;
+  // false (in_process) loads them into the runner (trusted built-ins, benchmarks).
+  bool plugin_isolation = true;
+  unsigned long long worker_memory_limit = 4ULL << 30;  // plugins.worker_memory_limit; 0: none
+  // plugins.stop_grace: how long a worker's call may take to return after its deadline or
+  // cancel before the worker is stopped (SIGTERM, then SIGKILL half as long later).
+  Millis plugin_stop_grace{2000};
   std::string catalog_file = "config/catalog.yaml";
   LogFormat log_format = LogFormat::kText;
   std::string log_level = "info";

@@ -1,6 +1,7 @@
 #include "engine/step_executor.h"
 
 #include <condition_variable>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -12,16 +13,114 @@ constexpr Millis kGrace{2000};
 constexpr Millis kPollSlice{50};
 
 // Everything the call thread touches; shared so an abandoned call never reads freed memory.
+// `outputs` and `settings` are copies; `call` points at them.
 struct CallState {
   StepCall call;
+  TenantOutputs outputs;
+  std::map<std::string, std::string> settings;
+  std::string key;  // tenant and step, for the registry of abandoned calls
   std::atomic<bool> cancel{false};
   std::mutex mu;
   std::condition_variable cv;
   bool done = false;
+  bool abandoned = false;
   StepAnswer answer;
 };
 
+// Abandoned in-process calls still running, by tenant and step.
+class Abandoned {
+ public:
+  static Abandoned& Get() {
+    static Abandoned* instance = new Abandoned();  // never destroyed: abandoned threads use it
+    return *instance;
+  }
+  void Add(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++alive_[key];
+    ++total_;
+    if (total_ >= cap_) must_stop_ = true;
+  }
+  void Remove(const std::string& key) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (--alive_[key] <= 0) alive_.erase(key);
+    --total_;
+    cv_.notify_all();
+  }
+  // Waits up to `wait` until no abandoned call of `key` is alive; false when one still is.
+  bool WaitClear(const std::string& key, Millis wait) {
+    std::unique_lock<std::mutex> lock(mu_);
+    return cv_.wait_for(lock, wait, [&] { return alive_.count(key) == 0; });
+  }
+  int total() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return total_;
+  }
+  bool must_stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return must_stop_;
+  }
+  void set_cap(int cap) {
+    std::lock_guard<std::mutex> lock(mu_);
+    cap_ = cap;
+  }
+  Millis wait() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return wait_;
+  }
+  Millis grace() {
+    std::lock_guard<std::mutex> lock(mu_);
+    return grace_;
+  }
+  void set_grace(Millis grace) {
+    std::lock_guard<std::mutex> lock(mu_);
+    grace_ = grace;
+  }
+  void set_wait(Millis wait) {
+    std::lock_guard<std::mutex> lock(mu_);
+    wait_ = wait;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::map<std::string, int> alive_;
+  int total_ = 0;
+  int cap_ = 8;
+  bool must_stop_ = false;
+  Millis wait_ = kGrace;
+  Millis grace_ = kGrace;
+};
+
+std::string CallKey(const StepCall& call) { return call.tenant.id + "\n" + call.step_name; }
+
+StepAnswer Late(StepOp op, Millis timeout, StepAnswer answer) {
+  if (answer.is_error() || answer.status == MATIH_STATUS_OK) {
+    if (answer.status == MATIH_STATUS_CANCELLED || answer.status == MATIH_STATUS_OK) {
+      answer.status = MATIH_STATUS_DEADLINE_EXCEEDED;
+      answer.message = std::string(ToString(op)) + " ran past its timeout of " + FormatDuration(timeout);
+    }
+  }
+  return answer;
+}
+
+StepAnswer Invoke(const StepKind& kind, StepOp op, const StepCall& call) {
+  switch (op) {
+    case StepOp::kObserve: return kind.Observe(call);
+    case StepOp::kApply: return kind.Apply(call);
+    case StepOp::kRemove: return kind.Remove(call);
+  }
+  return StepAnswer{};
+}
+
 }  // namespace
+
+int StepExecutor::AbandonedCalls() { return Abandoned::Get().total(); }
+bool StepExecutor::MustStop() { return Abandoned::Get().must_stop(); }
+void StepExecutor::SetAbandonedCap(int cap) { Abandoned::Get().set_cap(cap); }
+void StepExecutor::SetGraces(Millis cancel_grace, Millis abandoned_wait) {
+  Abandoned::Get().set_grace(cancel_grace);
+  Abandoned::Get().set_wait(abandoned_wait);
+}
 
 const char* ToString(StepOp op) {
   switch (op) {
@@ -34,24 +133,49 @@ const char* ToString(StepOp op) {
 
 StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call, Millis timeout,
                                   const std::atomic<bool>* tenant_cancel, const ExecutorHooks& hooks) {
+  auto now = std::chrono::system_clock::now();
+  if (call.deadline.time_since_epoch().count() == 0 || call.deadline > now + timeout)
+    call.deadline = now + timeout;
+
+  if (kind.stops_on_deadline()) {
+    // The kind ends the call itself at its deadline or cancel (its worker is stopped).
+    call.cancel = tenant_cancel;
+    StepAnswer answer = Invoke(kind, op, call);
+    if (std::chrono::system_clock::now() >= call.deadline) {
+      if (hooks.on_timeout) hooks.on_timeout();
+      return Late(op, timeout, std::move(answer));
+    }
+    return answer;
+  }
+
   auto state = std::make_shared<CallState>();
   state->call = std::move(call);
+  state->key = CallKey(state->call);
+  if (!Abandoned::Get().WaitClear(state->key, Abandoned::Get().wait())) {
+    StepAnswer busy;
+    busy.status = MATIH_STATUS_DEADLINE_EXCEEDED;
+    busy.message = "an earlier call of step " + state->call.step_name + " for tenant " +
+                   state->call.tenant.id + " is still running after its timeout; not starting " +
+                   ToString(op) + " beside it";
+    return busy;
+  }
+  if (state->call.outputs) {
+    state->outputs = *state->call.outputs;
+    state->call.outputs = &state->outputs;
+  }
+  if (state->call.settings) {
+    state->settings = *state->call.settings;
+    state->call.settings = &state->settings;
+  }
   state->call.cancel = &state->cancel;
-  auto now = std::chrono::system_clock::now();
-  if (state->call.deadline.time_since_epoch().count() == 0 || state->call.deadline > now + timeout)
-    state->call.deadline = now + timeout;
   const auto deadline = std::chrono::steady_clock::now() + (state->call.deadline - now);
 
   std::thread worker([state, &kind, op] {
-    StepAnswer answer;
-    switch (op) {
-      case StepOp::kObserve: answer = kind.Observe(state->call); break;
-      case StepOp::kApply: answer = kind.Apply(state->call); break;
-      case StepOp::kRemove: answer = kind.Remove(state->call); break;
-    }
+    StepAnswer answer = Invoke(kind, op, state->call);
     std::lock_guard<std::mutex> lock(state->mu);
     state->answer = std::move(answer);
     state->done = true;
+    if (state->abandoned) Abandoned::Get().Remove(state->key);
     state->cv.notify_all();
   });
 
@@ -62,33 +186,28 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
     if (std::chrono::steady_clock::now() >= deadline) {
       timed_out = true;
       state->cancel = true;
-      state->cv.wait_for(lock, kGrace, [&] { return state->done; });
+      state->cv.wait_for(lock, Abandoned::Get().grace(), [&] { return state->done; });
       break;
     }
     state->cv.wait_for(lock, kPollSlice, [&] { return state->done; });
   }
   if (!state->done) {
+    state->abandoned = true;
+    Abandoned::Get().Add(state->key);
     lock.unlock();
     worker.detach();  // the plugin ignored its cancel flag; `state` lives until it returns
     if (hooks.on_timeout) hooks.on_timeout();
     StepAnswer late;
     late.status = MATIH_STATUS_DEADLINE_EXCEEDED;
     late.message = std::string(ToString(op)) + " did not return within its timeout of " +
-                   FormatDuration(timeout) + " and was abandoned";
+                   FormatDuration(timeout) + " and was abandoned (in_process: its thread still runs)";
     return late;
   }
   lock.unlock();
   worker.join();
   if (timed_out) {
     if (hooks.on_timeout) hooks.on_timeout();
-    if (state->answer.is_error() || state->answer.status == MATIH_STATUS_OK) {
-      StepAnswer late = state->answer;
-      if (late.status == MATIH_STATUS_CANCELLED || late.status == MATIH_STATUS_OK) {
-        late.status = MATIH_STATUS_DEADLINE_EXCEEDED;
-        late.message = std::string(ToString(op)) + " ran past its timeout of " + FormatDuration(timeout);
-      }
-      return late;
-    }
+    return Late(op, timeout, state->answer);
   }
   return state->answer;
 }

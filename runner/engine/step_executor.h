@@ -1,11 +1,18 @@
 // StepExecutor: one step-kind call with a timeout, and the retry loop around it.
 //
-// Each call runs on its own thread so a plugin that ignores its deadline cannot hold the worker:
-// at the timeout the executor raises the call's cancel flag, waits a short grace period, and
-// then abandons the call (it keeps the call's inputs alive until the plugin returns) and reports
-// DEADLINE_EXCEEDED. Transient errors are retried per the step's RetryPolicy with backoff and
-// jitter; the wait is cut short when the tenant is cancelled.
-// Safe from any thread; holds no state between calls.
+// A kind that stops on its deadline (a process-isolated one: its worker is killed) is called on
+// the caller's thread. Any other (in_process) call runs on its own thread, so a plugin that
+// ignores its deadline cannot hold the worker: at the timeout the executor raises the call's
+// cancel flag, waits a short grace period, then abandons the call and reports
+// DEADLINE_EXCEEDED. An abandoned call owns a snapshot of its inputs (outputs and settings are
+// copied), so nothing it reads is freed under it. While an abandoned call of a step is alive, no
+// other call of the same step for the same tenant starts (the executor waits a grace period for
+// it, then answers DEADLINE_EXCEEDED without calling). Past a cap of abandoned calls alive at
+// once, MustStop() turns true for good: the process holds threads it cannot stop and should
+// stop claiming, flush, and leave with _exit (static destructors must not run under them).
+// Transient errors are retried per the step's RetryPolicy with backoff and jitter; the wait is
+// cut short when the tenant is cancelled.
+// Safe from any thread; the only state kept between calls is the registry of abandoned calls.
 #pragma once
 
 #include <atomic>
@@ -36,6 +43,16 @@ class StepExecutor {
   static StepAnswer CallWithRetry(const StepKind& kind, StepOp op, const StepCall& call, Millis timeout,
                                   const RetryPolicy& policy, const std::atomic<bool>* tenant_cancel,
                                   const ExecutorHooks& hooks, int* attempts);
+
+  // In-process calls abandoned after their timeout that have not returned yet.
+  static int AbandonedCalls();
+  // True once AbandonedCalls() reached the cap: the runner must stop claiming and leave.
+  static bool MustStop();
+  // The cap (default 8); tests lower it.
+  static void SetAbandonedCap(int cap);
+  // In process: how long a call may take to return after its timeout before it is abandoned,
+  // and how long a call waits for an abandoned earlier call of the same step (both 2 s).
+  static void SetGraces(Millis cancel_grace, Millis abandoned_wait);
 };
 
 }  // namespace matih::runner

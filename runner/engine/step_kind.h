@@ -36,7 +36,9 @@ struct TenantView {
 };
 
 // The inputs of one call. Pointers are borrowed for the duration of the call; null pointers mean
-// "none" (no outputs, no secrets store, never cancelled, no settings).
+// "none" (no outputs, no secrets store, never cancelled, no settings). StepExecutor gives an
+// in-process call its own copies of outputs and settings, so a call that outlives its timeout
+// never reads what the engine freed; `secrets` must outlive the process's calls.
 struct StepCall {
   TenantView tenant;
   int step_number = 0;
@@ -79,6 +81,11 @@ class StepKind {
   virtual StepAnswer Remove(const StepCall& call) const = 0;
   // Checks a catalog entry's params; OK when the kind has no opinion.
   virtual Status ValidateParams(const std::string& params_json) const = 0;
+  // True when every call returns by its deadline (plus a bounded grace) and honours
+  // `call.cancel` on its own, whatever the plugin does: a process-isolated kind, which stops its
+  // worker. The executor then calls it on the caller's thread; otherwise the call runs on a
+  // thread of its own that may have to be abandoned.
+  virtual bool stops_on_deadline() const { return false; }
 };
 
 class StepKindRegistry {

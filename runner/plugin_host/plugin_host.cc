@@ -10,6 +10,8 @@
 #include <set>
 #include <utility>
 
+#include "isolation/isolated_step_kind.h"
+#include "isolation/worker_pool.h"
 #include "plugin_host/host_services.h"
 #include "plugin_host/loaded_step_kind.h"
 #include "plugin_host/plugin_file.h"
@@ -91,8 +93,8 @@ std::string FindPin(const std::map<std::string, std::string>& pins, const fs::pa
 struct PluginHost::Impl {
   // Declared first so it is destroyed last: kinds point into these libraries' tables.
   std::vector<boost::dll::shared_library> libraries;
-  std::vector<std::unique_ptr<LoadedStepKind>> kinds;
-  std::map<std::string, const LoadedStepKind*, std::less<>> by_name;
+  std::vector<std::unique_ptr<StepKind>> kinds;
+  std::map<std::string, const StepKind*, std::less<>> by_name;
   std::vector<LoadedPluginInfo> plugins;
   // What plugins share of their secrets; every kind's PluginScope points here.
   std::unique_ptr<SharedSecrets> shared_secrets = std::make_unique<SharedSecrets>();
@@ -337,7 +339,25 @@ Status PluginHost::CheckSettings(const std::map<std::string, std::string>& targe
 PluginHost::PluginHost() : impl_(std::make_unique<Impl>()) {}
 PluginHost::~PluginHost() = default;
 
+Result<std::unique_ptr<PluginHost>> PluginHost::LoadIsolated(const PluginHostOptions& options) {
+  auto pool = isolation::WorkerPool::Start(options);
+  if (!pool.ok()) return pool.status();
+  std::unique_ptr<PluginHost> host(new PluginHost());
+  Impl& impl = *host->impl_;
+  impl.plugins = (*pool)->plugins();
+  for (const LoadedPluginInfo& info : impl.plugins) {
+    for (const std::string& pattern : info.shared_secrets) impl.shared_secrets->Share(info.name, pattern);
+  }
+  for (const isolation::KindDescription& kind : (*pool)->kinds()) {
+    auto isolated = std::make_unique<isolation::IsolatedStepKind>(kind, *pool, impl.shared_secrets.get());
+    impl.by_name.emplace(kind.name, isolated.get());
+    impl.kinds.push_back(std::move(isolated));
+  }
+  return host;
+}
+
 Result<std::unique_ptr<PluginHost>> PluginHost::Load(const PluginHostOptions& options) {
+  if (options.workers.enabled) return LoadIsolated(options);
   std::unique_ptr<PluginHost> host(new PluginHost());
   std::vector<Status> refusals;
   std::set<std::string> matched_pins;

@@ -16,10 +16,24 @@
 #include <string>
 #include <vector>
 
+#include "common/duration.h"
 #include "common/status.h"
 #include "engine/step_kind.h"
 
 namespace matih::runner {
+
+// Process isolation (runner/isolation/): plugins load and run in worker processes, never in the
+// runner. See runner/isolation/worker_pool.h.
+struct WorkerOptions {
+  bool enabled = false;    // false: plugins load into this process (in_process)
+  std::string executable;  // the binary serving `__plugin-worker`; empty: this one (/proc/self/exe)
+  unsigned long long memory_limit = 0;  // RLIMIT_AS of each worker in bytes; 0: none
+  std::string log_format = "text";      // how workers write plugin log lines to stderr
+  std::string log_level = "info";
+  Millis cancel_grace{2000};     // past its deadline or cancel, how long a call may take to return
+  Millis kill_grace{1000};       // after SIGTERM to a worker, before SIGKILL
+  Millis start_timeout{120000};  // a worker's load of every plugin
+};
 
 struct PluginHostOptions {
   std::vector<std::string> plugin_dirs;
@@ -28,6 +42,7 @@ struct PluginHostOptions {
   std::map<std::string, std::string> sha256_pins;
   // Skip the permission check (tests that build into world-writable temp dirs only).
   bool allow_insecure_permissions = false;
+  WorkerOptions workers;
 };
 
 // One loaded plugin file, for `plugins verify` and `steps list`.
@@ -54,6 +69,8 @@ struct LoadedPluginInfo {
 
 class PluginHost : public StepKindRegistry {
  public:
+  // With options.workers.enabled, nothing is loaded here: a first worker process loads the
+  // plugins (every check included), describes them, and the kinds served are IsolatedStepKinds.
   static Result<std::unique_ptr<PluginHost>> Load(const PluginHostOptions& options);
   ~PluginHost() override;
 
@@ -69,6 +86,7 @@ class PluginHost : public StepKindRegistry {
 
  private:
   PluginHost();
+  static Result<std::unique_ptr<PluginHost>> LoadIsolated(const PluginHostOptions& options);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

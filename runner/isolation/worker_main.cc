@@ -1,0 +1,238 @@
+#include "isolation/worker_main.h"
+
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "isolation/frame_io.h"
+#include "isolation/protocol.h"
+#include "plugin_host/plugin_host.h"
+#include "secrets/secret_store.h"
+#include "telemetry/logger.h"
+
+namespace matih::runner::isolation {
+namespace {
+
+using nlohmann::json;
+
+std::atomic<bool> g_cancel{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the cancel flag is set from a signal handler");
+
+extern "C" void OnCancelSignal(int) { g_cancel.store(true); }
+
+[[noreturn]] void Leave(int code) {
+  std::cerr.flush();
+  std::_Exit(code);
+}
+
+// The secret store of the runner, reached through the socket. Names arrive already namespaced
+// by the worker's HostCall; the runner checks them again against the plugin and the tenant.
+class SecretProxy final : public SecretStore {
+ public:
+  SecretProxy(int fd, FrameReader& reader) : fd_(fd), reader_(reader) {}
+
+  Status Put(const std::string&, const std::string& name, std::string_view value) override {
+    json reply;
+    if (Status s =
+            Ask({{"op", "secret"}, {"action", "put"}, {"name", name}, {"value", std::string(value)}}, reply);
+        !s.ok())
+      return s;
+    return ReplyStatus(reply);
+  }
+  Result<std::string> Get(const std::string&, const std::string& name) override {
+    json reply;
+    if (Status s = Ask({{"op", "secret"}, {"action", "get"}, {"name", name}}, reply); !s.ok()) return s;
+    if (Status s = ReplyStatus(reply); !s.ok()) return s;
+    return reply.value("value", std::string());
+  }
+  Status Delete(const std::string&, const std::string& name) override {
+    json reply;
+    if (Status s = Ask({{"op", "secret"}, {"action", "delete"}, {"name", name}}, reply); !s.ok()) return s;
+    return ReplyStatus(reply);
+  }
+  Status DeleteAll(const std::string&) override {
+    return Status(runner::Code::kPermissionDenied, "a plugin cannot delete every secret of a tenant");
+  }
+
+ private:
+  static Status ReplyStatus(const json& reply) {
+    int code = reply.value("code", static_cast<int>(runner::Code::kInternal));
+    if (code == 0) return Status::Ok();
+    return Status(static_cast<runner::Code>(code),
+                  reply.value("message", "the runner refused the secret request"));
+  }
+  Status Ask(const json& request, json& reply) {
+    std::lock_guard<std::mutex> lock(mu_);  // the ABI allows callbacks from the call's thread only
+    if (Status s = WriteFrame(fd_, request); !s.ok()) Leave(0);  // the runner is gone
+    FrameReader::Result r = reader_.Read(-1, reply);
+    if (r != FrameReader::Result::kFrame) Leave(0);
+    if (reply.value("op", "") != "secret_reply") Leave(3);
+    return Status::Ok();
+  }
+
+  int fd_;
+  FrameReader& reader_;
+  std::mutex mu_;
+};
+
+json LoadReply(const PluginHost& host) {
+  json plugins = json::array();
+  json kinds = json::array();
+  for (const LoadedPluginInfo& info : host.plugins()) {
+    plugins.push_back(ToJson(info));
+    for (const std::string& name : info.kinds) {
+      const StepKind* kind = host.Find(name);
+      if (kind == nullptr) continue;
+      kinds.push_back(ToJson(KindDescription{kind->name(), kind->description(), kind->plugin_name(),
+                                             kind->plugin_version(), kind->plugin_file(), kind->abi_version(),
+                                             info.declares_settings ? info.name : ""}));
+    }
+  }
+  return {{"op", "loaded"}, {"code", 0}, {"plugins", plugins}, {"kinds", kinds}};
+}
+
+void ApplyMemoryLimit(unsigned long long bytes) {
+  if (bytes == 0) return;
+#if defined(__SANITIZE_ADDRESS__)
+  // AddressSanitizer reserves terabytes of address space up front: an RLIMIT_AS would kill
+  // every worker of a sanitizer build at start.
+  (void)bytes;
+#else
+  rlimit limit{bytes, bytes};
+  if (setrlimit(RLIMIT_AS, &limit) != 0)
+    Logger::Warn({}, std::string("plugin worker: cannot set its memory limit: ") + std::strerror(errno));
+#endif
+}
+
+bool NearMemoryLimit(unsigned long long limit) {
+  if (limit == 0) return false;
+  FILE* f = std::fopen("/proc/self/statm", "r");
+  if (f == nullptr) return false;
+  unsigned long long pages = 0;
+  int n = std::fscanf(f, "%llu", &pages);
+  std::fclose(f);
+  return n == 1 && pages * static_cast<unsigned long long>(sysconf(_SC_PAGESIZE)) > limit / 4 * 3;
+}
+
+// Leaves when the runner that started this worker is gone (its socket may be held open by
+// nothing else, but a plugin hung in a call would never read the end of file).
+void WatchParent() {
+  const pid_t parent = getppid();
+  std::thread([parent] {
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+      if (getppid() != parent) Leave(0);
+    }
+  }).detach();
+}
+
+}  // namespace
+
+int RunPluginWorker(int argc, char** argv) {
+  int fd = -1;
+  unsigned long long memory_limit = 0;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    std::string flag = argv[i];
+    if (flag == "--fd")
+      fd = std::atoi(argv[i + 1]);
+    else if (flag == "--memory-limit")
+      memory_limit = std::strtoull(argv[i + 1], nullptr, 10);
+  }
+  if (fd < 0) {
+    std::cerr << "matih-provisioner: " << kWorkerCommand
+              << " is started by the runner itself (plugins.isolation = process), not by hand\n";
+    return 2;
+  }
+  signal(SIGPIPE, SIG_IGN);
+  struct sigaction sa {};
+  sa.sa_handler = &OnCancelSignal;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGUSR1, &sa, nullptr);
+  WatchParent();
+  ApplyMemoryLimit(memory_limit);
+
+  FrameReader reader(fd);
+  json load;
+  if (reader.Read(-1, load) != FrameReader::Result::kFrame || load.value("op", "") != "load") Leave(3);
+  Logger::Configure(load.value("log_format", "text") == "json" ? LogFormat::kJson : LogFormat::kText,
+                    spdlog::level::from_str(load.value("log_level", "info")));
+  PluginHostOptions options;
+  options.plugin_dirs = load.value("dirs", std::vector<std::string>{});
+  options.sha256_pins = load.value("pins", std::map<std::string, std::string>{});
+  options.allow_insecure_permissions = load.value("allow_insecure", false);
+  auto host = PluginHost::Load(options);
+  if (!host.ok()) {
+    (void)WriteFrame(fd, {{"op", "loaded"},
+                          {"code", static_cast<int>(host.status().code())},
+                          {"message", host.status().message()}});
+    Leave(0);
+  }
+  if (!WriteFrame(fd, LoadReply(**host)).ok()) Leave(0);
+
+  SecretProxy secrets(fd, reader);
+  std::map<std::string, std::string> settings;
+  TenantOutputs outputs;
+  for (;;) {
+    json request;
+    FrameReader::Result r = reader.Read(-1, request);
+    if (r == FrameReader::Result::kClosed) Leave(0);
+    if (r != FrameReader::Result::kFrame) Leave(3);
+    // A cancel signal for the previous call has been delivered by now (it was sent before this
+    // frame): this call starts uncancelled.
+    g_cancel.store(false);
+    const std::string op = request.value("op", "");
+    const StepKind* kind = (*host)->Find(request.value("kind", ""));
+    json reply;
+    if (op == "validate") {
+      Status s = kind ? kind->ValidateParams(request.value("params", "{}"))
+                      : Internal("the plugin worker has no kind " + request.value("kind", ""));
+      reply = {{"op", "validated"}, {"code", static_cast<int>(s.code())}, {"message", s.message()}};
+    } else if (op == "call") {
+      StepCall call;
+      StepAnswer answer;
+      try {
+        CallFromJson(request, call, outputs);
+        if (request.contains("settings"))
+          settings = request["settings"].get<std::map<std::string, std::string>>();
+        call.settings = &settings;
+        call.cancel = &g_cancel;
+        if (request.value("has_secrets", false)) call.secrets = &secrets;
+        const std::string method = request.value("method", "");
+        if (kind == nullptr) {
+          answer.message = "the plugin worker has no kind " + request.value("kind", "");
+        } else if (method == "observe") {
+          answer = kind->Observe(call);
+        } else if (method == "apply") {
+          answer = kind->Apply(call);
+        } else if (method == "remove") {
+          answer = kind->Remove(call);
+        } else {
+          answer.message = "the plugin worker got an unknown method '" + method + "'";
+        }
+      } catch (const std::exception& e) {
+        answer.status = MATIH_STATUS_INTERNAL;
+        answer.message = std::string("the plugin worker could not read the call: ") + e.what();
+      }
+      reply = AnswerToJson(answer);
+    } else {
+      Leave(3);
+    }
+    // A worker near its memory limit (a plugin that leaks, or one that hit the limit and
+    // survived) serves no further call: it says so, and the runner replaces it.
+    const bool retire = NearMemoryLimit(memory_limit);
+    if (retire) reply["retire"] = true;
+    if (!WriteFrame(fd, reply).ok() || retire) Leave(0);
+  }
+}
+
+}  // namespace matih::runner::isolation
