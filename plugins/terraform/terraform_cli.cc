@@ -136,6 +136,12 @@ TerraformCli::TerraformCli(const Context& ctx, std::string module,
     env_.push_back("TF_VAR_" + name + "=" + value);
     if (!value.empty()) secrets_.push_back(value);
   }
+  // The server the local modules hand to a dedicated tenant; a credential, so never on a command line.
+  if (auto url = ctx.setting("terraform.dedicated_database_url"); url && !url->empty()) {
+    env_.push_back("TF_VAR_database_server_url=" + *url);
+    secrets_.push_back(*url);
+    if (const std::string password = UrlPassword(*url); !password.empty()) secrets_.push_back(password);
+  }
 }
 
 void TerraformCli::WriteVarFile() {
