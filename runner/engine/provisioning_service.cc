@@ -216,10 +216,10 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   }
 
   // The intent: durable before anything outside changes.
-  // Absent at a new placement: the old object stays until the flow has converged (tier_upgrade.h).
-  if (TierUpgrade::MustMove(rec, placement) && seen.status == MATIH_STATUS_ABSENT &&
-      !rec.outputs.count(TierUpgrade::kLeftBehindKey))
-    rec.outputs[TierUpgrade::kLeftBehindKey] = rec.outputs[TierUpgrade::kPlacementKey];
+  // At a new placement (tier_upgrade.h): the old outputs are kept for removes at the old place;
+  // an object absent here is a new one, and the old one stays until the flow has converged.
+  if (TierUpgrade::MustMove(rec, placement))
+    TierUpgrade::MarkLeftBehind(rec, seen.status == MATIH_STATUS_ABSENT);
   rec.status = StepStatus::kRunning;
   rec.attempts += 1;
   rec.diff = seen.message;

@@ -1,6 +1,7 @@
 #include "engine/tier_upgrade.h"
 
 #include <algorithm>
+#include <nlohmann/json.hpp>
 
 #include "telemetry/logger.h"
 
@@ -18,8 +19,31 @@ bool TierUpgrade::MustMove(const StepRecord& rec, const std::string& placement) 
   return it != rec.outputs.end() && !it->second.empty() && it->second != placement;
 }
 
+void TierUpgrade::MarkLeftBehind(StepRecord& rec, bool object_left) {
+  if (!rec.outputs.count(kLeftBehindOutputsKey)) {
+    nlohmann::json old = nlohmann::json::object();
+    for (const auto& [key, value] : rec.outputs)
+      if (key.rfind("runner.", 0) != 0) old[key] = value;
+    rec.outputs[kLeftBehindOutputsKey] = old.dump();
+  }
+  if (object_left && !rec.outputs.count(kLeftBehindKey))
+    rec.outputs[kLeftBehindKey] = rec.outputs[kPlacementKey];
+}
+
 FlowResult TierUpgrade::RemoveLeftBehind(ProvisioningService& service, bool verify) {
   FlowResult result;
+  // The tenant's outputs as they were at the old placement, for the removes there.
+  TenantOutputs old_outputs = service.outputs_;
+  for (const auto& [number, rec] : service.records_) {
+    auto snapshot = rec.outputs.find(kLeftBehindOutputsKey);
+    if (snapshot == rec.outputs.end()) continue;
+    auto j = nlohmann::json::parse(snapshot->second, nullptr, false);
+    if (!j.is_object()) continue;
+    StepOutputs& outputs = old_outputs[rec.name];
+    outputs.clear();
+    for (const auto& [key, value] : j.items())
+      if (value.is_string()) outputs[key] = value.get<std::string>();
+  }
   auto ordered = service.deps_.catalog->Ordered(service.tenant_.tier);
   std::reverse(ordered.begin(), ordered.end());
   for (const CatalogStep* step : ordered) {
@@ -55,6 +79,7 @@ FlowResult TierUpgrade::RemoveLeftBehind(ProvisioningService& service, bool veri
     int calls = 0;
     StepCall call = service.MakeCall(*step, false, old_shared ? &old_tier : nullptr);
     if (!old_shared) call.tenant.tier = old_tier;  // same overlay, the old tier's sizes
+    call.outputs = &old_outputs;
     StepAnswer answer = StepExecutor::CallWithRetry(*kind, StepOp::kRemove, call, step->timeout, step->retry,
                                                     service.cancel_, service.Hooks(*step, *kind), &calls);
     if (answer.is_error() && service.Cancelled()) {
@@ -80,6 +105,12 @@ FlowResult TierUpgrade::RemoveLeftBehind(ProvisioningService& service, bool veri
     if (!verify || rec.status != StepStatus::kDone) continue;
     // The old and the new place may have been one (nothing told them apart): converge again.
     if (!service.ConvergeStep(*step, ConvergeMode::kReconcile, result)) return result;
+  }
+  // Every old object is gone: the old outputs are no longer needed.
+  for (auto& [number, rec] : service.records_) {
+    if (!rec.outputs.erase(kLeftBehindOutputsKey)) continue;
+    service.outputs_[rec.name] = rec.outputs;
+    service.session_.SetStep(rec);
   }
   return result;
 }

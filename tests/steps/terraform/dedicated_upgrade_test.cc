@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 #include <pqxx/pqxx>
 #include <sstream>
 
@@ -15,6 +16,7 @@
 #include "engine/tier_upgrade.h"
 #include "plugin_host/plugin_host.h"
 #include "steps/step_harness.h"
+#include "storage/blob_client.h"
 #include "store/database.h"
 #include "store/tenant_store.h"
 #include "support/stack_env.h"
@@ -48,16 +50,22 @@ class DedicatedUpgrade : public ::testing::Test {
     s["terraform.work_dir"] = harness_.TempPath("tf").string();
     s["terraform.local_root"] = local_root_ = harness_.TempPath("local").string();
     s["terraform.dedicated_database_url"] = dedicated_pg_;
+    s["storage.blob_endpoint"] = StackEnv::Require("MATIH_AZURITE_BLOB_ENDPOINT");
+    s["storage.account_keys_file"] = StackEnv::Require("MATIH_AZURITE_ACCOUNTS_FILE");
+    s["storage.shared_account"] = shared_account_ = StackEnv::Require("MATIH_AZURITE_SHARED_ACCOUNT");
+    s["storage.dedicated_accounts"] = StackEnv::Require("MATIH_AZURITE_POOL_ACCOUNTS");
+    s["storage.database_url"] = url;
 
     std::ostringstream y;
-    y << "version: 1\nphases: {1: control-plane, 2: kubernetes, 4: data, 7: cloud}\n"
-      << "flows:\n  free: {placement: shared, phases: [1, 2, 4], placed: [2, 4]}\n"
-      << "  professional: {placement: dedicated, phases: [1, 7, 2, 4], placed: [2, 4]}\n"
+    y << "version: 1\nphases: {1: control-plane, 2: kubernetes, 3: storage, 4: data, 7: cloud}\n"
+      << "flows:\n  free: {placement: shared, phases: [1, 2, 3, 4], placed: [2, 3, 4]}\n"
+      << "  professional: {placement: dedicated, phases: [1, 7, 2, 3, 4], placed: [2, 3, 4]}\n"
       << "defaults:\n  retry: {attempts: 2, initial_backoff: 10ms, max_backoff: 20ms}\n  timeout: "
          "60s\nsteps:\n";
     for (const char* name :
-         {"create-tenant-record", "create-namespace", "provision-database", "acquire-terraform-state-lock",
-          "terraform-plan", "terraform-apply", "register-dedicated-cluster"}) {
+         {"create-tenant-record", "create-namespace", "create-storage-account", "create-storage-containers",
+          "provision-database", "acquire-terraform-state-lock", "terraform-plan", "terraform-apply",
+          "register-dedicated-cluster"}) {
       const CatalogStep& step = harness_.Step(name);
       y << "  - {number: " << step.number << ", name: " << name << ", phase: " << step.phase
         << ", kind: " << step.kind << ", tiers: [free, professional], params: " << step.params_json << "}\n";
@@ -134,6 +142,25 @@ class DedicatedUpgrade : public ::testing::Test {
                &out);
     return out;
   }
+  // Containers of the tenant in a storage account of the stack's Azurite.
+  size_t Containers(const std::string& account) {
+    std::ifstream in(harness_.settings()["storage.account_keys_file"]);
+    std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>()), entry, key;
+    std::stringstream entries(all);
+    while (std::getline(entries, entry, ';'))
+      if (entry.rfind(account + ":", 0) == 0) key = entry.substr(account.size() + 1);
+    while (!key.empty() && (key.back() == '\n' || key.back() == ' ')) key.pop_back();
+    plugins::storage::BlobClient client(harness_.settings()["storage.blob_endpoint"], {account, key},
+                                        std::chrono::seconds(5), "test");
+    return client.ListContainers(slug_).size();
+  }
+  std::string AccountOf(const TenantRecord& t) {
+    auto steps = TenantStore(*database_).Steps(t.id);
+    for (const auto& s : *steps)
+      if (s.name == "create-storage-account" && s.outputs.count("account_name"))
+        return s.outputs.at("account_name");
+    return "";
+  }
   fs::path ClusterDir() { return fs::path(local_root_) / "clusters" / slug_; }
   long long StateRows() {
     pqxx::connection c(harness_.database().url());
@@ -149,7 +176,7 @@ class DedicatedUpgrade : public ::testing::Test {
   EngineOptions engine_;
   std::unique_ptr<StepCatalog> catalog_;
   std::unique_ptr<Database> database_;
-  std::string shared_pg_, dedicated_pg_, local_root_, slug_;
+  std::string shared_pg_, dedicated_pg_, local_root_, slug_, shared_account_;
   fs::path shared_remote_;
 };
 
@@ -160,6 +187,8 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   ASSERT_EQ(Tenant().status, S::kActive) << Tenant().last_error;
   ASSERT_TRUE(HasDatabase(shared_pg_));
   ASSERT_FALSE(TenantFiles(shared_remote_).empty()) << "the namespace is not on the shared GitOps remote";
+  ASSERT_EQ(AccountOf(Tenant()), shared_account_);
+  ASSERT_GT(Containers(shared_account_), 0u);
 
   auto upgrade =
       TenantStore(*database_).Command(slug_, "test", [](const TenantRecord&) -> Result<TenantChange> {
@@ -185,10 +214,15 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   EXPECT_FALSE(HasDatabase(shared_pg_)) << "database left on the shared PostgreSQL";
   EXPECT_EQ(TenantFiles(shared_remote_), "") << "objects left in the shared GitOps remote";
   EXPECT_EQ(TenantFiles(harness_.settings()["gitops.repository"]), "");
+  const std::string account = AccountOf(t);
+  EXPECT_NE(account, shared_account_);
+  EXPECT_GT(Containers(account), 0u) << "no containers in the dedicated account " << account;
+  EXPECT_EQ(Containers(shared_account_), 0u) << "containers left in the shared storage account";
   auto steps = TenantStore(*database_).Steps(t.id);
   ASSERT_TRUE(steps.ok());
   for (const auto& s : *steps) {
     EXPECT_EQ(s.outputs.count(TierUpgrade::kLeftBehindKey), 0u) << s.name;
+    EXPECT_EQ(s.outputs.count(TierUpgrade::kLeftBehindOutputsKey), 0u) << s.name;
     if (s.name == "provision-database" || s.name == "create-namespace") {
       EXPECT_EQ(s.outputs.at(TierUpgrade::kPlacementKey), "dedicated:professional") << s.name;
     }
@@ -232,6 +266,7 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   ASSERT_EQ(gone.tenants.size(), 1u);
   EXPECT_EQ(gone.tenants[0].outcome, "deleted") << gone.tenants[0].error;
   EXPECT_FALSE(HasDatabase(dedicated_pg_));
+  EXPECT_EQ(Containers(account), 0u);
   EXPECT_FALSE(fs::exists(ClusterDir())) << "terraform destroy left the cluster folder";
   EXPECT_EQ(StateRows(), 0) << "the workspace's state was not dropped";
   EXPECT_FALSE(HasDatabase(shared_pg_));
