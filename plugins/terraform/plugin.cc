@@ -18,6 +18,10 @@
 //   terraform.dedicated_database_url  local modules: admin URL of the PostgreSQL server a
 //                                  dedicated tenant gets as its own (its data.dedicated.database_url,
 //                                  through the vault); unset: the runner's data.dedicated.* stays
+//   terraform.dedicated_redis_url  local modules: redis://user@host:port of the admin login on the
+//                                  Redis each dedicated tenant gets (its data.dedicated.redis_url,
+//                                  through the vault), and
+//   terraform.dedicated_redis_password_file  the file of that login's password
 //   terraform.state_schema_prefix  pg backend schema prefix (default matih_tfstate)
 //   terraform.lock_ttl_seconds     lifetime of a state lock a runner stops renewing (1800)
 //   terraform.timeout_seconds      longest single terraform command (1200; the step's deadline
@@ -45,6 +49,11 @@ MATIH_PLUGIN("matih-terraform", "1.0.0") {
   plugin.setting("terraform.dedicated_database_url",
                  "local modules: admin URL of the PostgreSQL server given to each dedicated tenant",
                  MATIH_SETTING_SECRET);
+  plugin.setting("terraform.dedicated_redis_url",
+                 "local modules: redis:// URL of the admin login on the Redis given to each dedicated tenant",
+                 MATIH_SETTING_SECRET);
+  plugin.setting("terraform.dedicated_redis_password_file",
+                 "local modules: file of the password of terraform.dedicated_redis_url's login");
   plugin.setting("terraform.state_schema_prefix", "pg backend schema prefix (matih_tfstate)");
   plugin.setting("terraform.lock_ttl_seconds",
                  "lifetime of a Terraform state lock that is not renewed (1800)");

@@ -50,6 +50,16 @@ class DedicatedUpgrade : public ::testing::Test {
     s["terraform.work_dir"] = harness_.TempPath("tf").string();
     s["terraform.local_root"] = local_root_ = harness_.TempPath("local").string();
     s["terraform.dedicated_database_url"] = dedicated_pg_;
+    shared_redis_ = StackEnv::Require("MATIH_REDIS_URL");
+    shared_redis_password_ = StackEnv::Require("MATIH_REDIS_PASSWORD_FILE");
+    dedicated_redis_ = StackEnv::Require("MATIH_REDIS_DEDICATED_URL");
+    dedicated_redis_password_ = StackEnv::Require("MATIH_REDIS_DEDICATED_PASSWORD_FILE");
+    for (const char* c : {"data.shared.", "data.dedicated."}) {
+      s[std::string(c) + "redis_url"] = shared_redis_;
+      s[std::string(c) + "redis_password_file"] = shared_redis_password_;
+    }
+    s["terraform.dedicated_redis_url"] = dedicated_redis_;
+    s["terraform.dedicated_redis_password_file"] = dedicated_redis_password_;
     s["storage.blob_endpoint"] = StackEnv::Require("MATIH_AZURITE_BLOB_ENDPOINT");
     s["storage.account_keys_file"] = StackEnv::Require("MATIH_AZURITE_ACCOUNTS_FILE");
     s["storage.shared_account"] = shared_account_ = StackEnv::Require("MATIH_AZURITE_SHARED_ACCOUNT");
@@ -64,8 +74,8 @@ class DedicatedUpgrade : public ::testing::Test {
          "60s\nsteps:\n";
     for (const char* name :
          {"create-tenant-record", "create-namespace", "create-storage-account", "create-storage-containers",
-          "provision-database", "acquire-terraform-state-lock", "terraform-plan", "terraform-apply",
-          "register-dedicated-cluster"}) {
+          "provision-database", "provision-cache", "acquire-terraform-state-lock", "terraform-plan",
+          "terraform-apply", "register-dedicated-cluster"}) {
       const CatalogStep& step = harness_.Step(name);
       y << "  - {number: " << step.number << ", name: " << name << ", phase: " << step.phase
         << ", kind: " << step.kind << ", tiers: [free, professional], params: " << step.params_json << "}\n";
@@ -161,6 +171,15 @@ class DedicatedUpgrade : public ::testing::Test {
         return s.outputs.at("account_name");
     return "";
   }
+  // Whether the Redis at `url` (redis://matih-admin@127.0.0.1:PORT) has the tenant's ACL user.
+  bool HasCacheUser(const std::string& url, const std::string& password_file) {
+    const std::string port = url.substr(url.rfind(':') + 1);
+    std::string out;
+    RunCommand("REDISCLI_AUTH=$(cat " + password_file +
+                   ") redis-cli --no-auth-warning --user matih-admin -h 127.0.0.1 -p " + port + " ACL USERS",
+               &out);
+    return out.find("t:" + slug_ + "\n") != std::string::npos;
+  }
   fs::path ClusterDir() { return fs::path(local_root_) / "clusters" / slug_; }
   long long StateRows() {
     pqxx::connection c(harness_.database().url());
@@ -177,6 +196,7 @@ class DedicatedUpgrade : public ::testing::Test {
   std::unique_ptr<StepCatalog> catalog_;
   std::unique_ptr<Database> database_;
   std::string shared_pg_, dedicated_pg_, local_root_, slug_, shared_account_;
+  std::string shared_redis_, shared_redis_password_, dedicated_redis_, dedicated_redis_password_;
   fs::path shared_remote_;
 };
 
@@ -189,6 +209,7 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   ASSERT_FALSE(TenantFiles(shared_remote_).empty()) << "the namespace is not on the shared GitOps remote";
   ASSERT_EQ(AccountOf(Tenant()), shared_account_);
   ASSERT_GT(Containers(shared_account_), 0u);
+  ASSERT_TRUE(HasCacheUser(shared_redis_, shared_redis_password_));
 
   auto upgrade =
       TenantStore(*database_).Command(slug_, "test", [](const TenantRecord&) -> Result<TenantChange> {
@@ -218,6 +239,8 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   EXPECT_NE(account, shared_account_);
   EXPECT_GT(Containers(account), 0u) << "no containers in the dedicated account " << account;
   EXPECT_EQ(Containers(shared_account_), 0u) << "containers left in the shared storage account";
+  EXPECT_TRUE(HasCacheUser(dedicated_redis_, dedicated_redis_password_));
+  EXPECT_FALSE(HasCacheUser(shared_redis_, shared_redis_password_)) << "ACL user left on the shared Redis";
   auto steps = TenantStore(*database_).Steps(t.id);
   ASSERT_TRUE(steps.ok());
   for (const auto& s : *steps) {
@@ -267,6 +290,7 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   EXPECT_EQ(gone.tenants[0].outcome, "deleted") << gone.tenants[0].error;
   EXPECT_FALSE(HasDatabase(dedicated_pg_));
   EXPECT_EQ(Containers(account), 0u);
+  EXPECT_FALSE(HasCacheUser(dedicated_redis_, dedicated_redis_password_));
   EXPECT_FALSE(fs::exists(ClusterDir())) << "terraform destroy left the cluster folder";
   EXPECT_EQ(StateRows(), 0) << "the workspace's state was not dropped";
   EXPECT_FALSE(HasDatabase(shared_pg_));

@@ -15,6 +15,15 @@ variable "cluster_token" {
   type      = string
   sensitive = true
 }
+variable "cache_server_url" {
+  type      = string
+  sensitive = true
+  default   = ""
+}
+variable "cache_password_file" {
+  type    = string
+  default = ""
+}
 variable "database_server_url" {
   type      = string
   sensitive = true
@@ -30,6 +39,8 @@ module "dedicated" {
   local_root          = var.local_root
   cluster_token       = var.cluster_token
   database_server_url = var.database_server_url
+  cache_server_url    = var.cache_server_url
+  cache_password_file = var.cache_password_file
   node_count          = 3
   node_size           = "medium"
 }

@@ -12,6 +12,17 @@ variable "cluster_token" {
   type      = string
   sensitive = true
 }
+variable "cache_server_url" {
+  description = "redis:// URL of the admin login on the Redis given to the tenant (\"\": the runner's data.dedicated.redis_url)"
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+variable "cache_password_file" {
+  description = "file holding the password of that login"
+  type        = string
+  default     = ""
+}
 variable "database_server_url" {
   description = "admin URL of the PostgreSQL server given to the tenant (\"\": the runner's data.dedicated.database_url)"
   type        = string
@@ -67,14 +78,17 @@ output "database_name" { value = terraform_data.database.output.name }
 # The tenant's own [targets] (phases 2-5 use them instead of the shared ones; step 54 records
 # them as outputs target.<key>). Secret ones go through the vault, never through outputs.
 output "targets" {
-  value = {
+  value = merge({
     "gitops.repository" = "${local.gitops_path}/repo"
     "gitops.remote"     = "${local.gitops_path}/flux-source.git"
-  }
+  }, { for k, v in { "data.dedicated.redis_password_file" = var.cache_password_file } : k => v if v != "" })
 }
 output "target_secrets" {
   sensitive = true
-  value     = { for k, v in { "data.dedicated.database_url" = var.database_server_url } : k => v if v != "" }
+  value = { for k, v in {
+    "data.dedicated.database_url" = var.database_server_url
+    "data.dedicated.redis_url"    = var.cache_server_url
+  } : k => v if v != "" }
 }
 output "kubeconfig" {
   sensitive = true
