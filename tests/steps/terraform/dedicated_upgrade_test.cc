@@ -60,6 +60,7 @@ class DedicatedUpgrade : public ::testing::Test {
     }
     s["terraform.dedicated_redis_url"] = dedicated_redis_;
     s["terraform.dedicated_redis_password_file"] = dedicated_redis_password_;
+    s["services.values_schema_dir"] = std::string(MATIH_SOURCE_DIR) + "/config/services";
     s["storage.blob_endpoint"] = StackEnv::Require("MATIH_AZURITE_BLOB_ENDPOINT");
     s["storage.account_keys_file"] = StackEnv::Require("MATIH_AZURITE_ACCOUNTS_FILE");
     s["storage.shared_account"] = shared_account_ = StackEnv::Require("MATIH_AZURITE_SHARED_ACCOUNT");
@@ -67,18 +68,19 @@ class DedicatedUpgrade : public ::testing::Test {
     s["storage.database_url"] = url;
 
     std::ostringstream y;
-    y << "version: 1\nphases: {1: control-plane, 2: kubernetes, 3: storage, 4: data, 7: cloud}\n"
-      << "flows:\n  free: {placement: shared, phases: [1, 2, 3, 4], placed: [2, 3, 4]}\n"
-      << "  professional: {placement: dedicated, phases: [1, 7, 2, 3, 4], placed: [2, 3, 4]}\n"
+    y << "version: 1\nphases: {1: control-plane, 2: kubernetes, 3: storage, 4: data, 5: services, 7: cloud}\n"
+      << "flows:\n  free: {placement: shared, phases: [1, 2, 3, 4, 5], placed: [2, 3, 4, 5]}\n"
+      << "  professional: {placement: dedicated, phases: [1, 7, 2, 3, 4, 5], placed: [2, 3, 4, 5]}\n"
       << "defaults:\n  retry: {attempts: 2, initial_backoff: 10ms, max_backoff: 20ms}\n  timeout: "
          "60s\nsteps:\n";
     for (const char* name :
          {"create-tenant-record", "create-namespace", "create-storage-account", "create-storage-containers",
-          "provision-database", "provision-cache", "acquire-terraform-state-lock", "terraform-plan",
-          "terraform-apply", "register-dedicated-cluster"}) {
+          "provision-database", "provision-cache", "query-engine", "acquire-terraform-state-lock",
+          "terraform-plan", "terraform-apply", "register-dedicated-cluster"}) {
       const CatalogStep& step = harness_.Step(name);
       y << "  - {number: " << step.number << ", name: " << name << ", phase: " << step.phase
-        << ", kind: " << step.kind << ", tiers: [free, professional], params: " << step.params_json << "}\n";
+        << ", kind: " << step.kind << ", tiers: [free, professional], params: " << step.params_json
+        << (step.when_service.empty() ? "" : ", when_service: " + step.when_service) << "}\n";
     }
     auto catalog = StepCatalog::LoadString(y.str(), "dedicated test catalog");
     ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
@@ -206,7 +208,8 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   ASSERT_EQ(first.tenants.size(), 1u);
   ASSERT_EQ(Tenant().status, S::kActive) << Tenant().last_error;
   ASSERT_TRUE(HasDatabase(shared_pg_));
-  ASSERT_FALSE(TenantFiles(shared_remote_).empty()) << "the namespace is not on the shared GitOps remote";
+  ASSERT_NE(TenantFiles(shared_remote_).find("query-engine"), std::string::npos)
+      << TenantFiles(shared_remote_);
   ASSERT_EQ(AccountOf(Tenant()), shared_account_);
   ASSERT_GT(Containers(shared_account_), 0u);
   ASSERT_TRUE(HasCacheUser(shared_redis_, shared_redis_password_));
@@ -229,8 +232,9 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
 
   // On its own targets ...
   EXPECT_TRUE(HasDatabase(dedicated_pg_));
-  EXPECT_FALSE(TenantFiles(ClusterDir() / "flux-source.git").empty())
-      << "namespace not on the dedicated cluster";
+  const std::string dedicated_files = TenantFiles(ClusterDir() / "flux-source.git");
+  EXPECT_NE(dedicated_files.find("create-namespace"), std::string::npos) << dedicated_files;
+  EXPECT_NE(dedicated_files.find("query-engine"), std::string::npos) << dedicated_files;
   // ... and nothing left on the shared ones (the server, the GitOps remote and working copy).
   EXPECT_FALSE(HasDatabase(shared_pg_)) << "database left on the shared PostgreSQL";
   EXPECT_EQ(TenantFiles(shared_remote_), "") << "objects left in the shared GitOps remote";
