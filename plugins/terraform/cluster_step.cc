@@ -3,6 +3,7 @@
 #include "common/settings.h"
 #include "terraform/module_params.h"
 #include "terraform/state_lock.h"
+#include "terraform/tenant_targets.h"
 #include "terraform/terraform_db.h"
 
 namespace matih::plugins::terraform {
@@ -77,6 +78,8 @@ Observation RegisterClusterStep::observe(Context& ctx) {
   std::string diff = Differences(*have, want);
   if (ctx.secret(kClusterCredentialsSecret) != want.credentials)
     diff += (diff.empty() ? "" : "; ") + std::string("cluster credentials in the secret store differ");
+  if (std::string targets = TargetDifferences(ctx, WantedTargets(ctx, params)); !targets.empty())
+    diff += (diff.empty() ? "" : "; ") + targets;
   auto lock = ReadStateLock(ctx);
   if (lock && lock->epoch == ctx.lease_epoch())
     diff += (diff.empty() ? "" : "; ") + std::string("the Terraform state lock of this claim is still held");
@@ -112,12 +115,14 @@ void RegisterClusterStep::apply(Context& ctx) {
     if (ctx.secret(kClusterCredentialsSecret) != want.credentials)
       ctx.put_secret(kClusterCredentialsSecret, want.credentials);
     SetOutputs(ctx, want);
+    RecordTargets(ctx, WantedTargets(ctx, params));
   });
   // Phase 7 is done: the next claim may take the lock at once.
   ReleaseStateLock(ctx);
 }
 
 void RegisterClusterStep::remove(Context& ctx) {
+  ForgetTargets(ctx, ParseModuleParams(ctx.params_json()));
   const std::string url = DatabaseUrl(ctx);
   if (TerraformTablesExist(url)) {
     WithTransaction(url, "unregister the dedicated cluster", true, [&](pqxx::work& tx) {

@@ -2,10 +2,12 @@
 // step 52's outputs describe (cluster_name, cluster_region, cluster_endpoint, node_count; the
 // kubeconfig in the secret store) in control_plane.dedicated_clusters, copies its credentials to
 // the shared secret cluster/kubeconfig (for the plugins that deploy onto it), records where the
-// tenant lives as outputs (placement, cluster_name, cluster_endpoint), and releases the Terraform
-// state lock of this claim: phase 7 is done.
+// tenant lives as outputs (placement, cluster_name, cluster_endpoint) and the tenant's own
+// targets as outputs target.<setting-key> (tenant_targets.h), and releases the Terraform state
+// lock of this claim: phase 7 is done.
 // Observe: Absent without a row; Drifted when the row or the credentials differ from the outputs
-// or the lock of this claim is still held. Remove: the row and the shared credentials.
+// or targets, or the lock of this claim is still held. Remove: the row, the shared credentials
+// and the targets' secrets.
 // Safe to call from any thread.
 #pragma once
 

@@ -15,13 +15,22 @@
 //                                  (default var/terraform)
 //   terraform.local_root           variable local_root of the local modules: where the local
 //                                  "dedicated cluster" folders go (default <work_dir>/local)
+//   terraform.dedicated_database_url  local modules: admin URL of the PostgreSQL server a
+//                                  dedicated tenant gets as its own (its data.dedicated.database_url,
+//                                  through the vault); unset: the runner's data.dedicated.* stays
+//   terraform.dedicated_redis_url  local modules: redis://user@host:port of the admin login on the
+//                                  Redis each dedicated tenant gets (its data.dedicated.redis_url,
+//                                  through the vault), and
+//   terraform.dedicated_redis_password_file  the file of that login's password
 //   terraform.state_schema_prefix  pg backend schema prefix (default matih_tfstate)
 //   terraform.lock_ttl_seconds     lifetime of a state lock a runner stops renewing (1800)
 //   terraform.timeout_seconds      longest single terraform command (1200; the step's deadline
 //                                  ends it earlier)
 //   terraform.kill_grace_seconds   SIGTERM to SIGKILL of a stopped terraform's group (10)
 // Secrets written: terraform/<module>/var/<name> (generated secret variables),
-// terraform/<module>/output/<name> (sensitive outputs), cluster/kubeconfig (shared).
+// terraform/<module>/output/<name> (sensitive outputs), cluster/kubeconfig (shared),
+// targets/<setting-key> (the tenant's secret targets; step 54 records outputs
+// target.<setting-key> = vault:targets/<setting-key>, read by the runner, never by plugins).
 #include <matih/step.hpp>
 
 #include "terraform/apply_step.h"
@@ -37,6 +46,14 @@ MATIH_PLUGIN("matih-terraform", "1.0.0") {
   plugin.setting("terraform.modules_dir", "root of the Terraform modules, <dir>/<module>/<tier>");
   plugin.setting("terraform.work_dir", "Terraform working files: CLI config, plugin cache, per-tenant plans");
   plugin.setting("terraform.local_root", "local modules: folder of the local dedicated-cluster folders");
+  plugin.setting("terraform.dedicated_database_url",
+                 "local modules: admin URL of the PostgreSQL server given to each dedicated tenant",
+                 MATIH_SETTING_SECRET);
+  plugin.setting("terraform.dedicated_redis_url",
+                 "local modules: redis:// URL of the admin login on the Redis given to each dedicated tenant",
+                 MATIH_SETTING_SECRET);
+  plugin.setting("terraform.dedicated_redis_password_file",
+                 "local modules: file of the password of terraform.dedicated_redis_url's login");
   plugin.setting("terraform.state_schema_prefix", "pg backend schema prefix (matih_tfstate)");
   plugin.setting("terraform.lock_ttl_seconds",
                  "lifetime of a Terraform state lock that is not renewed (1800)");

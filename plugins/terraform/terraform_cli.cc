@@ -136,6 +136,18 @@ TerraformCli::TerraformCli(const Context& ctx, std::string module,
     env_.push_back("TF_VAR_" + name + "=" + value);
     if (!value.empty()) secrets_.push_back(value);
   }
+  // The servers the local modules hand to a dedicated tenant (credentials: never on a command
+  // line); modules without these variables ignore them.
+  for (const auto& [setting, var] : {std::pair{"terraform.dedicated_database_url", "database_server_url"},
+                                     std::pair{"terraform.dedicated_redis_url", "cache_server_url"}}) {
+    if (auto url = ctx.setting(setting); url && !url->empty()) {
+      env_.push_back(std::string("TF_VAR_") + var + "=" + *url);
+      secrets_.push_back(*url);
+      if (const std::string password = UrlPassword(*url); !password.empty()) secrets_.push_back(password);
+    }
+  }
+  if (auto file = ctx.setting("terraform.dedicated_redis_password_file"); file && !file->empty())
+    env_.push_back("TF_VAR_cache_password_file=" + *file);
 }
 
 void TerraformCli::WriteVarFile() {

@@ -73,6 +73,9 @@ Result<const PluginHost*> CommandContext::plugins(bool check_catalog) {
     auto host = PluginHost::Load(options);
     if (!host.ok()) return host.status();
     plugins_ = std::move(*host);
+    // What a tenant's own targets may overlay (engine/tenant_targets.h).
+    for (const auto& p : plugins_->plugins())
+      for (const auto& s : p.settings) config_.engine.declared_settings[p.name][s.name] = s.secret;
   }
   if (check_catalog) {
     auto c = catalog();

@@ -159,6 +159,14 @@ int CmdUpgrade(CommandContext& ctx, const Args& args) {
         if (!catalog.ok()) return catalog.status();
         if (!(*catalog)->Flow(tier)) return InvalidArgument("tier '" + tier + "' has no flow in the catalog");
         if (tier == t.tier) return InvalidArgument("tenant '" + t.slug + "' is already " + tier);
+        const TierFlow* from = (*catalog)->Flow(t.tier);
+        const TierFlow* to = (*catalog)->Flow(tier);
+        if (from && from->placement == "dedicated" && to->placement == "shared" &&
+            !to->downgrade_from.count(t.tier))
+          return FailedPrecondition("tenant '" + t.slug + "' has dedicated infrastructure (tier " + t.tier +
+                                    "); moving it back to the shared tier " + tier +
+                                    " is refused (the catalog's flows." + tier +
+                                    ".downgrade_from does not list " + t.tier + ")");
         auto change = Move(t, S::kUpgrading, "operator.upgrade", "only an ACTIVE tenant can change tier");
         if (!change.ok()) return change;
         // The tenant under its new tier must pass step 1 now: an upgrade the next run would refuse

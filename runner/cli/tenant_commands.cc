@@ -165,9 +165,14 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   TenantStore store(*cmd.db);
   auto steps = store.Steps(t.id);
   if (!steps.ok()) return ctx.Fail(steps.status());
+  // Where the tenant lives: what its dedicated-cluster step recorded, else the shared targets.
+  std::string placement = "shared cluster and servers";
+  for (const auto& s : *steps)
+    if (s.status == StepStatus::kDone && s.outputs.count("placement")) placement = s.outputs.at("placement");
   if (format == "json") {
     nlohmann::json j = {{"slug", t.slug},
                         {"tier", t.tier},
+                        {"placement", placement},
                         {"status", ToString(t.status)},
                         {"generation", t.generation},
                         {"region", t.region},
@@ -188,6 +193,7 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   }
   ctx.out() << "tenant      " << t.slug << "  (" << t.id << ")\n"
             << "tier        " << t.tier << "   region " << t.region << "\n"
+            << "lives on    " << placement << "\n"
             << "status      " << ToString(t.status) << "   generation " << t.generation << " (observed "
             << t.observed_generation << ")   attempts " << t.attempts << "\n";
   if (!t.last_error.empty()) ctx.out() << "last error  " << t.last_error << "\n";

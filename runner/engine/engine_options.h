@@ -24,6 +24,9 @@ struct EngineOptions {
   // Keys of `settings` the runner adds itself (tenant.regions from [tenants]); not checked
   // against the settings plugins declare.
   std::set<std::string> runner_settings;
+  // The settings each loaded plugin declared (plugin -> key -> secret), filled where the plugins
+  // are loaded. Only these keys may be chosen by a tenant's own targets (engine/tenant_targets.h).
+  std::map<std::string, std::map<std::string, bool>> declared_settings;
 };
 
 }  // namespace matih::runner

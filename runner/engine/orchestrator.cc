@@ -1,5 +1,6 @@
 #include "engine/orchestrator.h"
 
+#include "engine/tier_upgrade.h"
 #include "secrets/secret_store.h"
 #include "store/tenant_store.h"
 #include "telemetry/logger.h"
@@ -99,6 +100,8 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
 Status Orchestrator::Provision(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                                ConvergeMode mode, TenantOutcome& out) {
   FlowResult flow = service.Converge(mode);
+  // A tier change that moved objects: only now are they removed from where they were.
+  if (flow.ok) flow = TierUpgrade::RemoveLeftBehind(service, true);
   if (!flow.ok) {
     if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
     return OnFailure(session, service, t, flow, out);
@@ -153,9 +156,12 @@ Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& serv
   const std::string error = "step " + std::to_string(flow.failed_step) + ": " + flow.error.ToString();
   if (session.status() == S::kUpgrading) {
     out.outcome = "failed";
-    return session.Update(
-        {.status = S::kFailed, .attempts = attempts, .last_error = error, .release_lease = true},
-        "upgrade failed");
+    const std::string left = TierUpgrade::LeftToDo(service);
+    return session.Update({.status = S::kFailed,
+                           .attempts = attempts,
+                           .last_error = error + (left.empty() ? "" : "; left to do: " + left),
+                           .release_lease = true},
+                          "upgrade failed");
   }
   if (flow.error.retryable() && attempts < deps_.options->max_tenant_attempts) {
     Millis delay = deps_.options->tenant_backoff.Delay(attempts + 1);

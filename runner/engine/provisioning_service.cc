@@ -4,6 +4,8 @@
 #include <chrono>
 #include <nlohmann/json.hpp>
 
+#include "engine/tenant_targets.h"
+#include "engine/tier_upgrade.h"
 #include "telemetry/logger.h"
 #include "telemetry/metrics.h"
 
@@ -40,6 +42,26 @@ ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& sessio
   if (spec.is_object() && spec.contains("services") && spec["services"].is_array())
     for (const auto& s : spec["services"])
       if (s.is_string()) services_.insert(s.get<std::string>());
+  RefreshTargets();
+}
+
+void ProvisioningService::RefreshTargets() {
+  TenantTargets::Inputs in;
+  in.outputs = &outputs_;
+  in.declared = &deps_.options->declared_settings;
+  in.secrets = deps_.secrets;
+  in.tenant_id = tenant_.id;
+  in.plugin_of = [this](const std::string& step_name) -> std::string {
+    const CatalogStep* step = deps_.catalog->FindByName(step_name);
+    const StepKind* kind = step ? deps_.kinds->Find(step->kind) : nullptr;
+    return kind ? kind->plugin_name() : "";
+  };
+  auto overlay = TenantTargets::Overlay(in);
+  targets_error_ = overlay.status();
+  overlaid_ = overlay.ok() && !overlay->empty();
+  if (!overlaid_) return;
+  tenant_settings_ = deps_.options->settings;
+  for (auto& [key, value] : *overlay) tenant_settings_[key] = std::move(value);
 }
 
 StepRecord& ProvisioningService::Record(const CatalogStep& step) {
@@ -50,9 +72,11 @@ StepRecord& ProvisioningService::Record(const CatalogStep& step) {
   return rec;
 }
 
-StepCall ProvisioningService::MakeCall(const CatalogStep& step, bool dry_run) const {
+StepCall ProvisioningService::MakeCall(const CatalogStep& step, bool dry_run,
+                                       const std::string* old_tier) const {
   StepCall call;
   call.tenant = tenant_.View();
+  if (old_tier) call.tenant.tier = *old_tier;
   call.step_number = step.number;
   call.step_name = step.name;
   call.params_json = step.params_json;
@@ -61,7 +85,7 @@ StepCall ProvisioningService::MakeCall(const CatalogStep& step, bool dry_run) co
   call.dry_run = dry_run;
   call.outputs = &outputs_;
   call.secrets = deps_.secrets;
-  call.settings = &deps_.options->settings;
+  call.settings = overlaid_ && !old_tier ? &tenant_settings_ : &deps_.options->settings;
   call.lease_epoch = session_.lease().epoch;
   return call;
 }
@@ -138,6 +162,10 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   };
   if (!kind)
     return fail(FailedPrecondition("no loaded plugin exports kind '" + step.kind + "'"), "permanent_error");
+  if (!targets_error_.ok())
+    return fail(Status(targets_error_.code(), "tenant targets: " + targets_error_.message()),
+                targets_error_.retryable() ? "transient_error" : "permanent_error");
+  const std::string placement = TierUpgrade::Placement(*this, step);
   if (std::chrono::system_clock::now() >= deadline_)
     return fail(
         Status(Code::kDeadlineExceeded, "provisioning deadline of " +
@@ -156,8 +184,11 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   }
   if (seen.status == MATIH_STATUS_IN_SYNC) {
     for (const auto& [k, v] : seen.outputs) rec.outputs[k] = v;
-    if (!seen.outputs.empty()) outputs_[step.name] = rec.outputs;
-    if (rec.status != StepStatus::kDone || !seen.outputs.empty()) {
+    const bool placed = !placement.empty() && rec.outputs[TierUpgrade::kPlacementKey] != placement;
+    if (placed) rec.outputs[TierUpgrade::kPlacementKey] = placement;
+    if (!seen.outputs.empty() || placed) outputs_[step.name] = rec.outputs;
+    if (!seen.outputs.empty()) RefreshTargets();
+    if (rec.status != StepStatus::kDone || !seen.outputs.empty() || placed) {
       // Known in sync for the first time (adopted after a crash, or made by hand): record it.
       bool adopted = rec.status == StepStatus::kRunning;
       rec.status = StepStatus::kDone;
@@ -185,6 +216,10 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   }
 
   // The intent: durable before anything outside changes.
+  // At a new placement (tier_upgrade.h): the old outputs are kept for removes at the old place;
+  // an object absent here is a new one, and the old one stays until the flow has converged.
+  if (TierUpgrade::MustMove(rec, placement))
+    TierUpgrade::MarkLeftBehind(rec, seen.status == MATIH_STATUS_ABSENT);
   rec.status = StepStatus::kRunning;
   rec.attempts += 1;
   rec.diff = seen.message;
@@ -210,7 +245,9 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     return fail(s, outcome);
   }
   for (const auto& [k, v] : applied.outputs) rec.outputs[k] = v;
+  if (!placement.empty()) rec.outputs[TierUpgrade::kPlacementKey] = placement;
   outputs_[step.name] = rec.outputs;
+  if (!applied.outputs.empty()) RefreshTargets();
   rec.status = StepStatus::kDone;
   rec.last_error.clear();
   session_.SetStep(rec);
@@ -250,7 +287,9 @@ FlowResult ProvisioningService::Converge(ConvergeMode mode) {
       continue;
     }
     bool known_done = rec.status == StepStatus::kDone && !(resume_from && step->number >= *resume_from);
-    if (mode == ConvergeMode::kProvision && known_done) continue;
+    if (mode == ConvergeMode::kProvision && known_done &&
+        !TierUpgrade::MustMove(rec, TierUpgrade::Placement(*this, *step)))
+      continue;
     if (!ConvergeStep(*step, mode, result)) break;
   }
   return result;
@@ -294,9 +333,11 @@ bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result
     return false;
   }
   rec.status = StepStatus::kRemoved;
+  const bool had_targets = TenantTargets::HasOverlay({{step.name, rec.outputs}});
   rec.outputs.clear();
   rec.last_error.clear();
   outputs_.erase(step.name);
+  if (had_targets) RefreshTargets();
   session_.SetStep(rec);
   session_.Audit(StepEvent("step.removed", step, kind));
   ++result.applied;
@@ -306,7 +347,9 @@ bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result
 }
 
 FlowResult ProvisioningService::RemoveAll() {
-  FlowResult result;
+  // Objects an unfinished move left at the old placement go first.
+  FlowResult result = TierUpgrade::RemoveLeftBehind(*this, false);
+  if (!result.ok) return result;
   auto ordered = deps_.catalog->Ordered(tenant_.tier);
   std::reverse(ordered.begin(), ordered.end());
   for (const CatalogStep* step : ordered) {

@@ -75,7 +75,11 @@ class ProvisioningService {
   std::vector<PlannedStep> Plan();
 
  private:
-  StepCall MakeCall(const CatalogStep& step, bool dry_run) const;
+  friend class TierUpgrade;  // moves objects between placements (tier_upgrade.h)
+  // `old_tier`: a call as the tenant was on the shared targets under that tier (no overlay).
+  StepCall MakeCall(const CatalogStep& step, bool dry_run, const std::string* old_tier = nullptr) const;
+  // Lays the tenant's target.* outputs over the runner's settings (tenant_targets.h).
+  void RefreshTargets();
   ExecutorHooks Hooks(const CatalogStep& step, const StepKind& kind);
   AuditEvent StepEvent(const std::string& event, const CatalogStep& step, const StepKind* kind) const;
   StepRecord& Record(const CatalogStep& step);
@@ -95,6 +99,9 @@ class ProvisioningService {
   const std::atomic<bool>* cancel_;
   std::chrono::system_clock::time_point deadline_;
   std::set<std::string> services_;  // requested in the tenant's spec, for steps with when_service
+  std::map<std::string, std::string> tenant_settings_;  // [targets] with the tenant's overlay
+  bool overlaid_ = false;                               // tenant_settings_ is in use
+  Status targets_error_;                                // a bad overlay fails every step
 };
 
 }  // namespace matih::runner

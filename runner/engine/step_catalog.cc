@@ -108,7 +108,9 @@ class Loader {
     for (const auto& kv : root["flows"]) {
       std::string tier = kv.first.as<std::string>();
       std::string where = "flows." + tier;
-      if (Status s = CheckKeys(kv.second, {"placement", "phases"}, where); !s.ok()) return s;
+      if (Status s = CheckKeys(kv.second, {"placement", "phases", "placed", "downgrade_from"}, where);
+          !s.ok())
+        return s;
       TierFlow flow;
       flow.placement = kv.second["placement"] ? kv.second["placement"].as<std::string>() : "shared";
       if (flow.placement != "shared" && flow.placement != "dedicated")
@@ -122,8 +124,19 @@ class Loader {
           return Error(where, "phase " + std::to_string(phase) + " listed twice");
         flow.phases.push_back(phase);
       }
+      for (const auto& p : kv.second["placed"]) {
+        int phase = p.as<int>();
+        if (!seen.count(phase))
+          return Error(where, "placed phase " + std::to_string(phase) + " is not in the flow's phases");
+        flow.placed.insert(phase);
+      }
+      for (const auto& t : kv.second["downgrade_from"]) flow.downgrade_from.insert(t.as<std::string>());
       flows[tier] = flow;
     }
+    for (const auto& [tier, flow] : flows)
+      for (const auto& from : flow.downgrade_from)
+        if (!flows.count(from))
+          return Error("flows." + tier, "downgrade_from names tier '" + from + "' without a flow");
 
     RetryPolicy default_retry;
     Millis default_timeout{120'000};

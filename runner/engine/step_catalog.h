@@ -36,6 +36,13 @@ struct CatalogStep {
 struct TierFlow {
   std::string placement;    // shared | dedicated
   std::vector<int> phases;  // in execution order
+  // Phases whose objects live on the tenant's targets (shared servers, or its own from phase 7):
+  // a tier change that moves the tenant re-applies them there and removes them from the old ones
+  // (engine/tier_upgrade.h). Empty: nothing is moved.
+  std::set<int> placed;
+  // Tiers of the other placement whose tenants may change to this tier (a downgrade from
+  // dedicated to shared is refused unless listed here).
+  std::set<std::string> downgrade_from;
 };
 
 // Step numbers a catalog may use: 1-56 are the platform's own steps (DESIGN.md), 1000-1999 are for

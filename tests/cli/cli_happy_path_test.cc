@@ -273,6 +273,19 @@ TEST_F(CliJourneyTest, UpgradeToADedicatedTierAppliesItsExtraStep) {
   EXPECT_TRUE(fs::exists(state_dir_ + "/acme/terraform-apply"));
 }
 
+TEST_F(CliJourneyTest, DowngradeFromADedicatedTierIsRefusedAndChangesNothing) {
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  ASSERT_NO_FATAL_FAILURE(AddActiveTenant("acme", "professional"));
+  CliResult u = Cli({"upgrade", "acme", "--tier", "free"});
+  EXPECT_NE(u.exit_code, 0) << Describe(u);
+  EXPECT_NE(u.err.find("downgrade_from"), std::string::npos) << Describe(u);
+  EXPECT_EQ(TenantStatus("acme"), "ACTIVE");
+  EXPECT_EQ(Query("SELECT tier FROM matih.tenants WHERE slug = 'acme'"), "professional");
+  CliResult show = Cli({"tenants", "show", "acme"});
+  ASSERT_EQ(show.exit_code, 0) << Describe(show);
+  EXPECT_NE(show.out.find("lives on    shared cluster and servers"), std::string::npos) << show.out;
+}
+
 TEST_F(CliJourneyTest, DeleteWithZeroGraceTearsDownAndKeepsTheRow) {
   ASSERT_NO_FATAL_FAILURE(Migrate());
   ASSERT_NO_FATAL_FAILURE(AddActiveTenant("acme"));

@@ -85,6 +85,30 @@ TEST(StepCatalogTest, RefusesUnknownPhaseTierAndBadDuration) {
   EXPECT_NE(timeout.message().find("'soon' is not a duration"), std::string::npos) << timeout.message();
 }
 
+TEST(StepCatalogTest, FlowsNameTheirPlacedPhasesAndAllowedDowngrades) {
+  auto c = StepCatalog::LoadFile(std::string(MATIH_SOURCE_DIR) + "/config/catalog.yaml");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->Flow("professional")->placed, (std::set<int>{2, 3, 4, 5}));
+  EXPECT_EQ(c->Flow("free")->placed, (std::set<int>{2, 3, 4, 5}));
+  EXPECT_TRUE(c->Flow("free")->downgrade_from.empty()) << "the shipped catalog allows no downgrade";
+  const std::string head = "version: 1\nphases: {0: a, 1: b}\nflows:\n";
+  const std::string steps = "steps:\n  - {number: 1, name: x, phase: 0, kind: k, tiers: [free, pro]}\n";
+  auto ok =
+      StepCatalog::LoadString(head +
+                                  "  free: {placement: shared, phases: [0, 1], placed: [1], "
+                                  "downgrade_from: [pro]}\n  pro: {placement: dedicated, phases: [0]}\n" +
+                                  steps,
+                              "t");
+  ASSERT_TRUE(ok.ok()) << ok.status().ToString();
+  EXPECT_EQ(ok->Flow("free")->downgrade_from, (std::set<std::string>{"pro"}));
+  Status outside = Load(head + "  free: {placement: shared, phases: [0], placed: [1]}\n" + steps);
+  EXPECT_NE(outside.message().find("placed phase 1 is not in the flow's phases"), std::string::npos)
+      << outside.message();
+  Status unknown = Load(head + "  free: {placement: shared, phases: [0], downgrade_from: [gold]}\n" + steps);
+  EXPECT_NE(unknown.message().find("downgrade_from names tier 'gold'"), std::string::npos)
+      << unknown.message();
+}
+
 TEST(StepCatalogTest, StepRetryOverridesTheDefaults) {
   auto c = StepCatalog::LoadString(std::string(kHead) +
                                        "  - {number: 1, name: x, phase: 0, kind: k, tiers: [free], "

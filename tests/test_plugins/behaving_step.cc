@@ -9,7 +9,8 @@
 //   fail: "transient" | "permanent"; fail_on: "observe" | "apply" | "remove" (default apply);
 //   fail_times: fail the first N calls of that operation (default: always)
 //   hang_ms: apply sleeps this long, polling the cancel flag; ignore_cancel: true to not poll
-//   output: an output key to set to the file path
+//   output: an output key to set to the file path (or to output_value when given)
+//   dir_setting: the setting naming the folder instead of test.state_dir (test.placed_dir)
 //   require_output: "step:key" that must be present (checks outputs of earlier steps)
 // Kind "test.noop" does no outside work: its only state is its own step output "applied",
 // recorded by the runner, so observe answers IN_SYNC once a run has applied it. The benchmark
@@ -83,7 +84,7 @@ class FileStep final : public matih::Step {
     std::ofstream(file, std::ios::trunc) << Param(params, "value", "ok");
     std::ofstream(file.parent_path() / "journal", std::ios::app) << "apply " << ctx.step_name() << "\n";
     std::string key = Param(params, "output");
-    if (!key.empty()) ctx.set_output(key, file.string());
+    if (!key.empty()) ctx.set_output(key, Param(params, "output_value", file.string()));
   }
 
   void remove(matih::Context& ctx) override {
@@ -97,7 +98,8 @@ class FileStep final : public matih::Step {
 
  private:
   static fs::path Target(matih::Context& ctx) {
-    return fs::path(ctx.required_setting("test.state_dir")) / ctx.slug() / ctx.step_name();
+    const std::string dir = Param(ctx.params_json(), "dir_setting", "test.state_dir");
+    return fs::path(ctx.required_setting(dir)) / ctx.slug() / ctx.step_name();
   }
 
   static std::string Read(const fs::path& p) {
@@ -143,6 +145,7 @@ class NoopStep final : public matih::Step {
 
 MATIH_PLUGIN("matih-test-steps", "0.1.0") {
   plugin.setting("test.state_dir", "folder of the test steps' per-tenant files", MATIH_SETTING_REQUIRED);
+  plugin.setting("test.placed_dir", "folder of the files of steps with dir_setting: test.placed_dir");
   plugin.add<FileStep>("test.file", "Test double: a file per tenant and step, with failures on demand");
   plugin.add<NoopStep>("test.noop", "Test double: no outside work (benchmark)");
 }

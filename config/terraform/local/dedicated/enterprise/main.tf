@@ -15,17 +15,34 @@ variable "cluster_token" {
   type      = string
   sensitive = true
 }
+variable "cache_server_url" {
+  type      = string
+  sensitive = true
+  default   = ""
+}
+variable "cache_password_file" {
+  type    = string
+  default = ""
+}
+variable "database_server_url" {
+  type      = string
+  sensitive = true
+  default   = ""
+}
 
 module "dedicated" {
-  source        = "../../modules/dedicated"
-  tenant_id     = var.tenant_id
-  tenant_slug   = var.tenant_slug
-  tier          = var.tier
-  region        = var.region
-  local_root    = var.local_root
-  cluster_token = var.cluster_token
-  node_count    = 6
-  node_size     = "large"
+  source              = "../../modules/dedicated"
+  tenant_id           = var.tenant_id
+  tenant_slug         = var.tenant_slug
+  tier                = var.tier
+  region              = var.region
+  local_root          = var.local_root
+  cluster_token       = var.cluster_token
+  database_server_url = var.database_server_url
+  cache_server_url    = var.cache_server_url
+  cache_password_file = var.cache_password_file
+  node_count          = 6
+  node_size           = "large"
 }
 
 output "cluster_name" { value = module.dedicated.cluster_name }
@@ -33,6 +50,11 @@ output "cluster_region" { value = module.dedicated.cluster_region }
 output "cluster_endpoint" { value = module.dedicated.cluster_endpoint }
 output "node_count" { value = module.dedicated.node_count }
 output "database_name" { value = module.dedicated.database_name }
+output "targets" { value = module.dedicated.targets }
+output "target_secrets" {
+  sensitive = true
+  value     = module.dedicated.target_secrets
+}
 output "kubeconfig" {
   sensitive = true
   value     = module.dedicated.kubeconfig

@@ -12,6 +12,23 @@ variable "cluster_token" {
   type      = string
   sensitive = true
 }
+variable "cache_server_url" {
+  description = "redis:// URL of the admin login on the Redis given to the tenant (\"\": the runner's data.dedicated.redis_url)"
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+variable "cache_password_file" {
+  description = "file holding the password of that login"
+  type        = string
+  default     = ""
+}
+variable "database_server_url" {
+  description = "admin URL of the PostgreSQL server given to the tenant (\"\": the runner's data.dedicated.database_url)"
+  type        = string
+  sensitive   = true
+  default     = ""
+}
 
 locals {
   cluster_name = "aks-${var.tenant_slug}"
@@ -29,6 +46,10 @@ resource "terraform_data" "cluster" {
   }
   provisioner "local-exec" {
     command = "mkdir -p '${self.input.path}' && printf 'cluster: %s\\nregion: %s\\nnodes: %s\\n' '${self.input.name}' '${self.input.region}' '${self.input.node_count}' > '${self.input.path}/cluster.yaml'"
+  }
+  # The source the dedicated cluster's Flux would sync: a bare repository the runner pushes to.
+  provisioner "local-exec" {
+    command = "git init -q --bare '${self.input.path}/flux-source.git'"
   }
   provisioner "local-exec" {
     when    = destroy
@@ -54,6 +75,21 @@ output "cluster_region" { value = var.region }
 output "cluster_endpoint" { value = "file://${local.gitops_path}" }
 output "node_count" { value = var.node_count }
 output "database_name" { value = terraform_data.database.output.name }
+# The tenant's own [targets] (phases 2-5 use them instead of the shared ones; step 54 records
+# them as outputs target.<key>). Secret ones go through the vault, never through outputs.
+output "targets" {
+  value = merge({
+    "gitops.repository" = "${local.gitops_path}/repo"
+    "gitops.remote"     = "${local.gitops_path}/flux-source.git"
+  }, { for k, v in { "data.dedicated.redis_password_file" = var.cache_password_file } : k => v if v != "" })
+}
+output "target_secrets" {
+  sensitive = true
+  value = { for k, v in {
+    "data.dedicated.database_url" = var.database_server_url
+    "data.dedicated.redis_url"    = var.cache_server_url
+  } : k => v if v != "" }
+}
 output "kubeconfig" {
   sensitive = true
   value = yamlencode({
