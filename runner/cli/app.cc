@@ -32,6 +32,7 @@ Commands:
   upgrade SLUG --tier T           change an active tenant's tier
   history SLUG                    the tenant's audit trail
   audit verify [SLUG]             check the audit hash chains
+  secrets rotate-key --new-key-file F  re-wrap the secret store's data keys under a new master key
 
 Global options (also in the config file, section.key, and as MATIH_SECTION_KEY):
   --config FILE                   INI config file with sections (env MATIH_CONFIG)
@@ -85,6 +86,7 @@ const std::vector<CommandEntry>& Commands() {
       {{"upgrade"}, CmdUpgrade},
       {{"history"}, CmdHistory},
       {{"audit", "verify"}, CmdAuditVerify},
+      {{"secrets", "rotate-key"}, CmdSecretsRotateKey},
   };
   return commands;
 }

@@ -30,6 +30,7 @@ int CmdRetry(CommandContext& ctx, const Args& args);
 int CmdUpgrade(CommandContext& ctx, const Args& args);
 int CmdHistory(CommandContext& ctx, const Args& args);
 int CmdAuditVerify(CommandContext& ctx, const Args& args);
+int CmdSecretsRotateKey(CommandContext& ctx, const Args& args);  // secret_commands.cc
 
 // Parses `args` against `options` (plus --help) and the positional names; prints usage and
 // returns kExitOk through `exit` on --help, kExitUsage on an error naming the problem.
