@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "cli_fixture.h"
@@ -96,6 +97,99 @@ TEST_F(CliSecretsTest, BadUsageExitsTwoAndChangesNothing) {
   EXPECT_EQ(0, help.exit_code);
   EXPECT_NE(std::string::npos, help.out.find("--new-key-file")) << help.out;
   EXPECT_NE(std::string::npos, help.out.find("--old-key-file")) << help.out;
+}
+
+// The real runner with the built plugins: steps 16 and 17 provision a tenant (its data key, its
+// vault entry, the ExternalSecrets in git); the master key is rotated; with the new key file the
+// runner's plan finds every step in sync and a drift run changes nothing.
+class CliVaultJourneyTest : public CliSecretsTest {
+ protected:
+  std::string WriteVaultSetup(const std::string& key_file) {
+    const std::string catalog = WriteFile(
+        "vault-catalog.yaml",
+        "version: 1\n"
+        "phases: {0: validation, 1: control-plane, 3: data-layer, 8: finalization}\n"
+        "flows:\n"
+        "  free:         {placement: shared,    phases: [0, 1, 3, 8]}\n"
+        "  starter:      {placement: shared,    phases: [0, 1, 3, 8]}\n"
+        "  professional: {placement: shared,    phases: [0, 1, 3, 8]}\n"
+        "  enterprise:   {placement: shared,    phases: [0, 1, 3, 8]}\n"
+        "defaults:\n"
+        "  retry: {attempts: 1, initial_backoff: 10ms, max_backoff: 10ms}\n"
+        "  timeout: 10s\n"
+        "steps:\n"
+        "  - {number: 1, name: validate-request, phase: 0, kind: test.file, tiers: [free], params: {value: "
+        "ok}}\n"
+        "  - {number: 2, name: create-tenant-record, phase: 1, kind: test.file, tiers: [free], params: "
+        "{value: ok}}\n"
+        "  - {number: 16, name: create-key-vault, phase: 3, kind: vault.vault, tiers: [free]}\n"
+        "  - {number: 17, name: store-tenant-secrets, phase: 3, kind: vault.tenant_secrets, tiers: [free],\n"
+        "     params: {secrets: [{name: tenant-database, entries: [{key: password, from: matih-data, secret: "
+        "postgres/password}]}]}}\n"
+        "  - {number: 56, name: activate-tenant, phase: 8, kind: test.file, tiers: [free], params: {value: "
+        "ok}}\n");
+    return WriteFile(
+        "vault.conf",
+        "[database]\nurl = " + db_->url() + "\n\n[plugins]\ndir = " + std::string(MATIH_TEST_PLUGIN_DIR) +
+            "/steps\ndir = " + MATIH_PLUGIN_DIR + "\n\n[catalog]\nfile = " + catalog +
+            "\n\n[secrets]\nkey_file = " + key_file + "\n\n[targets]\ntest.state_dir = " + state_dir_ +
+            "\nkubernetes.delivery = gitops\ngitops.repository = " + dir_ +
+            "/gitops\ngitops.branch = main\n");
+  }
+  CliResult With(const std::string& config, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--config", config});
+    return Raw(args);
+  }
+  // slug -> step name -> state, from plan --format json.
+  std::map<std::string, std::string> PlanStates(const std::string& config, const std::string& slug) {
+    CliResult r = With(config, {"plan", slug, "--format", "json"});
+    EXPECT_EQ(0, r.exit_code) << r.err;
+    std::map<std::string, std::string> states;
+    auto j = nlohmann::json::parse(r.out, nullptr, false);
+    if (j.is_discarded()) return states;
+    for (const auto& s : j["tenants"][0]["steps"]) states[s["name"]] = s["state"];
+    return states;
+  }
+};
+
+TEST_F(CliVaultJourneyTest, StepsSixteenAndSeventeenProvisionAndStayInSyncAcrossAKeyRotation) {
+  const std::string config = WriteVaultSetup(key_file_);
+  CliResult add = With(config, {"tenants", "add", "--slug", "vaulted", "--tier", "free", "--admin-email",
+                                "admin@vaulted.example"});
+  ASSERT_EQ(0, add.exit_code) << add.err;
+  const std::string tenant_id = Query("SELECT id FROM matih.tenants WHERE slug = 'vaulted'");
+  {
+    runner::SodiumSecretStore store(db_->url(), Key(key_file_));
+    ASSERT_TRUE(store.Put(tenant_id, "matih-data/postgres/password", "journey-pg-password").ok());
+  }
+  CliResult run = With(config, {"run"});
+  ASSERT_EQ(0, run.exit_code) << run.out << run.err;
+  EXPECT_EQ("ACTIVE", TenantStatus("vaulted"));
+  EXPECT_EQ("1", Query("SELECT count(*) FROM matih.tenant_data_keys WHERE tenant_id = '" + tenant_id + "'"));
+  EXPECT_EQ("2", Query("SELECT count(*) FROM matih.tenant_secrets WHERE tenant_id = '" + tenant_id +
+                       "' AND name LIKE 'matih-vault/%'"));
+  EXPECT_TRUE(fs::exists(dir_ + "/gitops/tenants/vaulted/store-tenant-secrets.yaml"));
+  auto before = PlanStates(config, "vaulted");
+  EXPECT_EQ("in_sync", before["create-key-vault"]);
+  EXPECT_EQ("in_sync", before["store-tenant-secrets"]);
+
+  const std::string new_key = KeyFile("rotated.key", 'e');
+  CliResult rotate = With(config, {"secrets", "rotate-key", "--new-key-file", new_key});
+  ASSERT_EQ(0, rotate.exit_code) << rotate.err;
+  // The old key now opens nothing: the steps fail, they never see "absent" and reissue.
+  auto stale = PlanStates(config, "vaulted");
+  EXPECT_EQ("error", stale["create-key-vault"]);
+  EXPECT_EQ("error", stale["store-tenant-secrets"]);
+
+  const std::string rotated = WriteVaultSetup(new_key);
+  auto after = PlanStates(rotated, "vaulted");
+  EXPECT_EQ("in_sync", after["create-key-vault"]);
+  EXPECT_EQ("in_sync", after["store-tenant-secrets"]);
+  const std::string secrets_before = Secrets();
+  CliResult drift = With(rotated, {"run", "--tenant", "vaulted"});
+  ASSERT_EQ(0, drift.exit_code) << drift.out << drift.err;
+  EXPECT_EQ(secrets_before, Secrets()) << "an in-sync tenant's drift run writes nothing";
+  EXPECT_EQ(std::string::npos, (run.out + run.err + drift.out + drift.err).find("journey-pg-password"));
 }
 
 }  // namespace
