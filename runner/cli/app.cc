@@ -32,7 +32,7 @@ Commands:
   upgrade SLUG --tier T           change an active tenant's tier
   history SLUG                    the tenant's audit trail
   audit verify [SLUG]             check the audit hash chains
-  secrets rotate-key --new-key-file F  re-wrap the secret store's data keys under a new master key
+  secrets rotate-key              re-wrap the secret store's data keys under a new master key
 
 Global options (also in the config file, section.key, and as MATIH_SECTION_KEY):
   --config FILE                   INI config file with sections (env MATIH_CONFIG)
