@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <regex>
 #include <set>
 #include <vector>
@@ -121,14 +122,34 @@ YAML::Node ToYaml(const nlohmann::json& j) {
   return node;
 }
 
-ObjectBatch Render(const Context& ctx, const Plan& plan, VaultBackend& backend) {
+// What each entry should hold: the shared source's value, or nullopt while it does not exist.
+struct EntryState {
+  const Entry* entry;
+  std::optional<std::string> source, stored;
+};
+
+std::vector<EntryState> Inspect(Context& ctx, const Plan& plan, VaultBackend& backend) {
+  std::vector<EntryState> states;
+  for (const Group& g : plan.groups)
+    for (const Entry& e : g.entries)
+      states.push_back({&e, ctx.shared_secret(e.from, e.secret), backend.Get(e.vault_entry)});
+  return states;
+}
+
+// The ExternalSecrets of the entries in `available` (every entry when null): an ExternalSecret
+// naming a vault entry that does not exist would never sync, so entries whose source is not there
+// yet are left out, and groups without any entry with them. nullopt when no object remains.
+std::optional<ObjectBatch> Render(const Context& ctx, const Plan& plan, VaultBackend& backend,
+                                  const std::set<std::string>* available) {
   const std::string slug = ctx.slug(), ns = "tenant-" + slug;
   const std::string managed_by = SettingOr(ctx, "kubernetes.managed_by", "matih-provisioner");
   std::string rendered;
   for (const Group& g : plan.groups) {
     nlohmann::json data = nlohmann::json::array();
     for (const Entry& e : g.entries)
-      data.push_back({{"secretKey", e.key}, {"remoteRef", {{"key", backend.RemoteKey(e.vault_entry)}}}});
+      if (!available || available->count(e.vault_entry))
+        data.push_back({{"secretKey", e.key}, {"remoteRef", {{"key", backend.RemoteKey(e.vault_entry)}}}});
+    if (data.empty()) continue;
     nlohmann::json object = {
         {"apiVersion", "external-secrets.io/v1beta1"},
         {"kind", "ExternalSecret"},
@@ -145,21 +166,16 @@ ObjectBatch Render(const Context& ctx, const Plan& plan, VaultBackend& backend) 
     out << ToYaml(object);
     rendered += "---\n" + std::string(out.c_str()) + "\n";
   }
+  if (rendered.empty()) return std::nullopt;
   return MakeBatch(slug, ctx.step_name(), ctx.run_id(), DeliveryMode::kObject, std::move(rendered));
 }
 
-// What each entry should hold: the shared source's value, or nullopt while it does not exist.
-struct EntryState {
-  const Entry* entry;
-  std::optional<std::string> source, stored;
-};
-
-std::vector<EntryState> Inspect(Context& ctx, const Plan& plan, VaultBackend& backend) {
-  std::vector<EntryState> states;
-  for (const Group& g : plan.groups)
-    for (const Entry& e : g.entries)
-      states.push_back({&e, ctx.shared_secret(e.from, e.secret), backend.Get(e.vault_entry)});
-  return states;
+// The vault entries whose source exists.
+std::set<std::string> Available(const std::vector<EntryState>& states) {
+  std::set<std::string> out;
+  for (const EntryState& s : states)
+    if (s.source) out.insert(s.entry->vault_entry);
+  return out;
 }
 
 }  // namespace
@@ -169,9 +185,10 @@ void TenantSecretsStep::validate_params(std::string_view params_json) { ParsePla
 Observation TenantSecretsStep::observe(Context& ctx) {
   const Plan plan = ParsePlan(ctx.params_json(), &ctx);
   auto backend = BackendFromSettings(ctx);
+  const std::vector<EntryState> states = Inspect(ctx, plan, *backend);
   std::vector<std::string> drift;
   bool any_stored = false;
-  for (const EntryState& s : Inspect(ctx, plan, *backend)) {
+  for (const EntryState& s : states) {
     any_stored |= s.stored.has_value();
     if (s.source && !s.stored)
       drift.push_back(s.entry->vault_entry + " missing");
@@ -180,10 +197,16 @@ Observation TenantSecretsStep::observe(Context& ctx) {
     else if (!s.source && s.stored)
       drift.push_back(s.entry->vault_entry + " has no source any more");
   }
-  Observation objects = DeliveryFromSettings(ctx)->Observe(Render(ctx, plan, *backend));
-  if (objects.state == Observation::State::kAbsent && !any_stored) return Observation::Absent();
-  if (objects.state == Observation::State::kDrifted) drift.push_back(objects.diff);
-  if (objects.state == Observation::State::kAbsent) drift.push_back("ExternalSecret objects absent");
+  const std::set<std::string> available = Available(states);
+  auto delivery = DeliveryFromSettings(ctx);
+  if (auto want = Render(ctx, plan, *backend, &available)) {
+    Observation objects = delivery->Observe(*want);
+    if (objects.state == Observation::State::kAbsent && !any_stored) return Observation::Absent();
+    if (objects.state == Observation::State::kDrifted) drift.push_back(objects.diff);
+    if (objects.state == Observation::State::kAbsent) drift.push_back("ExternalSecret objects absent");
+  } else if (delivery->Observe(*Render(ctx, plan, *backend, nullptr)).state != Observation::State::kAbsent) {
+    drift.push_back("ExternalSecret objects present without any vault entry");
+  }
   if (drift.empty()) return Observation::InSync();
   std::string diff;
   for (const auto& d : drift) diff += (diff.empty() ? "" : "; ") + d;
@@ -193,29 +216,35 @@ Observation TenantSecretsStep::observe(Context& ctx) {
 void TenantSecretsStep::apply(Context& ctx) {
   const Plan plan = ParsePlan(ctx.params_json(), &ctx);
   auto backend = BackendFromSettings(ctx);
-  int stored = 0;
+  const std::vector<EntryState> states = Inspect(ctx, plan, *backend);
   std::string pending;
-  for (const EntryState& s : Inspect(ctx, plan, *backend)) {
+  for (const EntryState& s : states) {
     if (s.source) {
       if (s.stored != s.source) backend->Put(s.entry->vault_entry, *s.source);
-      ++stored;
     } else {
       if (s.stored) backend->Delete(s.entry->vault_entry);
       pending += (pending.empty() ? "" : ",") + s.entry->from + "/" + s.entry->secret;
     }
   }
-  DeliveryFromSettings(ctx)->Apply(Render(ctx, plan, *backend));
+  const std::set<std::string> available = Available(states);
+  auto delivery = DeliveryFromSettings(ctx);
+  auto want = Render(ctx, plan, *backend, &available);
   std::string names;
-  for (const Group& g : plan.groups) names += (names.empty() ? "" : ",") + g.name;
+  if (want) {
+    delivery->Apply(*want);
+    for (const auto& o : want->objects) names += (names.empty() ? "" : ",") + o.name;
+  } else {
+    delivery->Remove(*Render(ctx, plan, *backend, nullptr));
+  }
   ctx.set_output("external_secrets", names);
-  ctx.set_output("entries", std::to_string(stored));
+  ctx.set_output("entries", std::to_string(available.size()));
   ctx.set_output("pending", pending);
 }
 
 void TenantSecretsStep::remove(Context& ctx) {
   const Plan plan = ParsePlan(ctx.params_json(), &ctx);
   auto backend = BackendFromSettings(ctx);
-  DeliveryFromSettings(ctx)->Remove(Render(ctx, plan, *backend));
+  DeliveryFromSettings(ctx)->Remove(*Render(ctx, plan, *backend, nullptr));
   for (const Group& g : plan.groups)
     for (const Entry& e : g.entries) backend->Delete(e.vault_entry);
 }

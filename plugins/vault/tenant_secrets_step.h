@@ -14,11 +14,14 @@
 //                               ExternalSecret's and its target Secret's (DNS label), key the data key
 //                               in that Secret, from/secret the owning plugin and its shared secret.
 // The vault entry of (name, key) is "<name>-<key>". A source that does not exist yet (its step runs
-// later in the flow) is skipped and listed in output `pending`; once it exists, observe reports the
-// entry as drift and the next apply stores it. A source gone while its entry remains is drift too,
-// and apply deletes the entry.
-// observe: ABSENT when no entry is stored and the objects are absent; DRIFTED naming entries
-// (never values) or the objects' diff. Outputs: external_secrets, entries (count), pending. Any thread.
+// later in the flow, or the tier has no such resource) is skipped and listed in output `pending`,
+// and left out of the ExternalSecrets (ESO cannot sync an object naming a missing entry; a group
+// without any entry gets no object); once it exists, observe reports drift and the next apply
+// stores it and adds it to the objects. A source gone while its entry remains is drift too, and
+// apply deletes the entry.
+// observe: ABSENT when entries are due but none is stored and the objects are absent; IN_SYNC when
+// nothing is due and nothing is there; DRIFTED naming entries (never values) or the objects' diff.
+// Outputs: external_secrets (names delivered), entries (count stored), pending. Any thread.
 #pragma once
 
 #include <matih/step.hpp>

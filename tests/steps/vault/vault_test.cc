@@ -301,11 +301,12 @@ TEST_F(Vault, KeyVaultRefusedTokenIsPermanentAndUnreachableIsTransient) {
 // ---- step 17 ----------------------------------------------------------------------------------
 
 TEST_F(Vault, TenantSecretsAreCopiedAndReferencedByExternalSecrets) {
-  EXPECT_EQ(MATIH_STATUS_ABSENT, Observe(kSecrets, a_));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe(kSecrets, a_)) << "no source: nothing is due";
   ASSERT_NO_FATAL_FAILURE(Share(a_, "postgres/password", "pg-password-of-a-123"));
+  EXPECT_EQ(MATIH_STATUS_ABSENT, Observe(kSecrets, a_));
   auto answer = harness_.Apply(kSecrets, a_);
   ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
-  EXPECT_EQ("tenant-database,tenant-cache", answer.outputs["external_secrets"]);
+  EXPECT_EQ("tenant-database", answer.outputs["external_secrets"]);
   EXPECT_EQ("1", answer.outputs["entries"]);
   EXPECT_EQ("matih-data/redis/password", answer.outputs["pending"]);
   EXPECT_EQ("pg-password-of-a-123", Stored(a_, "matih-vault/entries/tenant-database-password").value_or(""));
@@ -319,6 +320,7 @@ TEST_F(Vault, TenantSecretsAreCopiedAndReferencedByExternalSecrets) {
   EXPECT_NE(std::string::npos, file.find("namespace: tenant-" + a_.view.slug)) << file;
   EXPECT_NE(std::string::npos, file.find("kind: ClusterSecretStore")) << file;
   EXPECT_NE(std::string::npos, file.find("refreshInterval: 30m")) << file;
+  EXPECT_EQ(std::string::npos, file.find("tenant-cache")) << "no object names an entry that does not exist";
   EXPECT_EQ(std::string::npos, file.find("pg-password-of-a-123")) << "no value in git";
   EXPECT_EQ(std::string::npos, file.find("kind: Secret\n")) << "no plaintext Secret in git";
   EXPECT_EQ(std::string::npos, Git("log -p --all").find("pg-password-of-a-123"));
@@ -349,6 +351,8 @@ TEST_F(Vault, NewChangedAndVanishedSourcesAreDriftRepairedByApply) {
   ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
   EXPECT_EQ("", answer.outputs["pending"]);
   EXPECT_EQ("redis-password-of-a-456", Stored(a_, "matih-vault/entries/tenant-cache-password").value_or(""));
+  EXPECT_NE(std::string::npos,
+            ReadFile(File(a_)).find("key: tenant-" + a_.view.slug + "/tenant-cache-password"));
 
   // A rotated source, and a hand change in the vault.
   ASSERT_NO_FATAL_FAILURE(Share(a_, "postgres/password", "pg-password-rotated-789"));
@@ -366,6 +370,28 @@ TEST_F(Vault, NewChangedAndVanishedSourcesAreDriftRepairedByApply) {
   EXPECT_EQ(MATIH_STATUS_DRIFTED, Observe(kSecrets, a_));
   Ok(harness_.Apply(kSecrets, a_), "repair");
   EXPECT_FALSE(Stored(a_, "matih-vault/entries/tenant-cache-password"));
+  EXPECT_EQ(std::string::npos, ReadFile(File(a_)).find("tenant-cache"));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe(kSecrets, a_));
+}
+
+TEST_F(Vault, NoSourceYetMeansNoObjectsUntilOneAppears) {
+  auto answer = harness_.Apply(kSecrets, a_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_EQ("", answer.outputs["external_secrets"]);
+  EXPECT_EQ("0", answer.outputs["entries"]);
+  EXPECT_EQ("matih-data/postgres/password,matih-data/redis/password", answer.outputs["pending"]);
+  EXPECT_FALSE(std::filesystem::exists(File(a_)));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe(kSecrets, a_)) << "nothing is due yet";
+  ASSERT_NO_FATAL_FAILURE(Share(a_, "redis/password", "redis-password-of-a-456"));
+  EXPECT_EQ(MATIH_STATUS_ABSENT, Observe(kSecrets, a_));
+  Ok(harness_.Apply(kSecrets, a_), "apply");
+  EXPECT_NE(std::string::npos, ReadFile(File(a_)).find("name: tenant-cache"));
+  EXPECT_EQ(std::string::npos, ReadFile(File(a_)).find("name: tenant-database"));
+  // Its last source gone, the objects go too.
+  ASSERT_TRUE(harness_.secrets().Delete(a_.view.id, "matih-data/redis/password").ok());
+  EXPECT_EQ(MATIH_STATUS_DRIFTED, Observe(kSecrets, a_));
+  Ok(harness_.Apply(kSecrets, a_), "apply");
+  EXPECT_FALSE(std::filesystem::exists(File(a_)));
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, Observe(kSecrets, a_));
 }
 
