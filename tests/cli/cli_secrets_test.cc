@@ -93,6 +93,11 @@ TEST_F(CliSecretsTest, BadUsageExitsTwoAndChangesNothing) {
   CliResult absent = Cli({"secrets", "rotate-key", "--new-key-file", dir_ + "/absent.key"});
   EXPECT_EQ(2, absent.exit_code);
   EXPECT_EQ(before, Secrets());
+  ClosedPort closed;
+  CliResult down =
+      Cli({"--database-url", "postgresql://postgres@127.0.0.1:" + std::to_string(closed.port()) + "/x",
+           "secrets", "rotate-key", "--new-key-file", KeyFile("new.key", 'c')});
+  EXPECT_EQ(4, down.exit_code) << down.err;
   CliResult help = Cli({"secrets", "rotate-key", "--help"});
   EXPECT_EQ(0, help.exit_code);
   EXPECT_NE(std::string::npos, help.out.find("--new-key-file")) << help.out;

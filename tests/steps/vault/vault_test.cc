@@ -290,6 +290,8 @@ TEST_F(Vault, KeyVaultRefusedTokenIsPermanentAndUnreachableIsTransient) {
   harness_.settings()["vault.azure_token"] = "kv-token-1234567890";
   kv_.FailNext(503);
   EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, harness_.Apply(kVault, a_).status);
+  kv_.FailNext(429);
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, harness_.Apply(kVault, a_).status) << "throttled: retry later";
   Ok(harness_.Apply(kVault, a_), "after the outage");
 
   ClosedPort closed;
