@@ -35,6 +35,7 @@ Commands:
   history SLUG | --all [--since D] [--step N] [--event E]
                                   the audit trail of a tenant, or of the fleet, filtered
   audit verify [SLUG]             check the audit hash chains
+  secrets rotate-key              re-wrap the secret store's data keys under a new master key
 
 Global options (also in the config file, section.key, and as MATIH_SECTION_KEY):
   --config FILE                   INI config file with sections (env MATIH_CONFIG)
@@ -90,6 +91,7 @@ const std::vector<CommandEntry>& Commands() {
       {{"history"}, CmdHistory},
       {{"audit", "verify"}, CmdAuditVerify},
       {{"status"}, CmdStatus},
+      {{"secrets", "rotate-key"}, CmdSecretsRotateKey},
   };
   return commands;
 }

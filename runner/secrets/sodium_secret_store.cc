@@ -2,36 +2,19 @@
 
 #include <sodium.h>
 
-#include <algorithm>
-#include <cstdint>
+#include <optional>
 #include <pqxx/pqxx>
 #include <utility>
-#include <vector>
+
+#include "secrets/envelope.h"
 
 namespace matih::runner {
 namespace {
 
-constexpr std::size_t kNonceSize = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
-constexpr std::size_t kTagSize = crypto_aead_xchacha20poly1305_ietf_ABYTES;
 // Values are small (tokens, keys, passwords); a bound keeps a runaway plugin from filling the
 // table and keeps sizes well inside what the AEAD accepts.
 constexpr std::size_t kMaxValueSize = 64 * 1024;
 constexpr std::size_t kMaxNameSize = 256;
-
-// Associated data: binds a ciphertext to its row. Length-prefixed so no two (tenant, name)
-// pairs produce the same bytes.
-std::vector<unsigned char> AssociatedData(const std::string& tenant_id, const std::string& name) {
-  static const char kLabel[] = "matih.tenant-secret.v1";
-  std::vector<unsigned char> ad(kLabel, kLabel + sizeof kLabel - 1);
-  auto append = [&ad](const std::string& part) {
-    auto n = static_cast<std::uint32_t>(part.size());
-    for (int shift = 24; shift >= 0; shift -= 8) ad.push_back(static_cast<unsigned char>(n >> shift));
-    ad.insert(ad.end(), part.begin(), part.end());
-  };
-  append(tenant_id);
-  append(name);
-  return ad;
-}
 
 Status CheckNames(const std::string& tenant_id, const std::string& name) {
   if (tenant_id.empty()) return InvalidArgument("secret store: empty tenant id");
@@ -48,9 +31,10 @@ Status FromDatabaseError(const std::string& what, const std::exception& e) {
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = sql->sqlstate();
-    if (state == "42P01" || state == "3F000") {
-      return FailedPrecondition(
-          what + ": table matih.tenant_secrets is missing; apply the migrations (0002_secrets)");
+    if (state == "42P01" || state == "3F000" || state == "42703") {
+      return FailedPrecondition(what +
+                                ": the secret store's tables are missing or old; apply the migrations "
+                                "(0002_secrets, 0003_secret_envelope): matih-provisioner migrate");
     }
     if (state.rfind("08", 0) == 0 || state.rfind("57", 0) == 0 || state.rfind("53", 0) == 0) {
       return Unavailable(what + ": " + e.what());
@@ -58,6 +42,48 @@ Status FromDatabaseError(const std::string& what, const std::exception& e) {
     if (state.rfind("40", 0) == 0) return Aborted(what + ": " + e.what());
   }
   return Internal(what + ": " + e.what());
+}
+
+// A Status raised inside a transaction, carried out of it by exception so the transaction rolls back.
+struct StoreFailure {
+  Status status;
+};
+
+std::string Bin(const pqxx::field& f) { return pqxx::binarystring(f).str(); }
+pqxx::binarystring Blob(const std::string& s) { return pqxx::binarystring(s.data(), s.size()); }
+
+Status OtherKey(const std::string& what, const std::string& found, const std::string& mine) {
+  return FailedPrecondition(what + ": it was encrypted with another key (key id " + found +
+                            ", this runner's key id " + mine + ")");
+}
+
+// The tenant's data key, unwrapped, with its row locked FOR SHARE until `tx` ends (so the key
+// cannot be destroyed or re-wrapped under the caller). Creates it when absent.
+DataKey DataKeyForWrite(pqxx::work& tx, const SecretKey& master, const std::string& tenant_id,
+                        const std::string& what) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    pqxx::result rows = tx.exec_params(
+        "SELECT key_id, master_key_id, nonce, wrapped_key FROM matih.tenant_data_keys "
+        "WHERE tenant_id = $1 FOR SHARE",
+        tenant_id);
+    if (!rows.empty()) {
+      const std::string master_id = rows[0][1].as<std::string>();
+      if (master_id != master.id()) throw StoreFailure{OtherKey(what, master_id, master.id())};
+      auto key = UnwrapDataKey(master, tenant_id, Bin(rows[0][2]), Bin(rows[0][3]));
+      if (!key.ok()) throw StoreFailure{FailedPrecondition(what + ": " + key.status().message())};
+      if (key->id() != rows[0][0].as<std::string>())
+        throw StoreFailure{Internal(what + ": the tenant's data key row is inconsistent")};
+      return std::move(key).value();
+    }
+    // None yet: make one. A concurrent writer may win the insert; the next read takes theirs.
+    DataKey fresh = DataKey::Generate();
+    Sealed wrapped = WrapDataKey(master, tenant_id, fresh);
+    tx.exec_params(
+        "INSERT INTO matih.tenant_data_keys (tenant_id, key_id, master_key_id, nonce, wrapped_key) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (tenant_id) DO NOTHING",
+        tenant_id, fresh.id(), master.id(), Blob(wrapped.nonce), Blob(wrapped.ciphertext));
+  }
+  throw StoreFailure{Aborted(what + ": the tenant's data key kept changing; try again")};
 }
 
 }  // namespace
@@ -81,28 +107,22 @@ Status SodiumSecretStore::Put(const std::string& tenant_id, const std::string& n
   if (value.size() > kMaxValueSize) {
     return InvalidArgument("secret store: secret '" + name + "' is larger than 64 KiB");
   }
-  unsigned char nonce[kNonceSize];
-  randombytes_buf(nonce, sizeof nonce);
-  std::vector<unsigned char> ad = AssociatedData(tenant_id, name);
-  std::vector<unsigned char> sealed(value.size() + kTagSize);
-  unsigned long long sealed_size = 0;
-  crypto_aead_xchacha20poly1305_ietf_encrypt(sealed.data(), &sealed_size,
-                                             reinterpret_cast<const unsigned char*>(value.data()),
-                                             value.size(), ad.data(), ad.size(), nullptr, nonce, key_.data());
-  sealed.resize(sealed_size);
-
   const std::string what = "secret store: cannot store secret '" + name + "' of tenant " + tenant_id;
   std::lock_guard<std::mutex> lock(mu_);
   try {
     pqxx::work tx(Connection());
+    DataKey key = DataKeyForWrite(tx, key_, tenant_id, what);
+    Sealed sealed = SealValue(key, tenant_id, name, value);
     tx.exec_params(
-        "INSERT INTO matih.tenant_secrets (tenant_id, name, key_id, nonce, ciphertext, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, now()) "
+        "INSERT INTO matih.tenant_secrets (tenant_id, name, key_id, nonce, ciphertext, sealed_by, "
+        "updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, 'data-key', now()) "
         "ON CONFLICT (tenant_id, name) DO UPDATE SET key_id = EXCLUDED.key_id, nonce = EXCLUDED.nonce, "
-        "ciphertext = EXCLUDED.ciphertext, updated_at = now()",
-        tenant_id, name, key_.id(), pqxx::binarystring(nonce, sizeof nonce),
-        pqxx::binarystring(sealed.data(), sealed.size()));
+        "ciphertext = EXCLUDED.ciphertext, sealed_by = 'data-key', updated_at = now()",
+        tenant_id, name, key.id(), Blob(sealed.nonce), Blob(sealed.ciphertext));
     tx.commit();
+  } catch (const StoreFailure& f) {
+    return f.status;
   } catch (const pqxx::broken_connection& e) {
     connection_.reset();
     return FromDatabaseError(what, e);
@@ -115,21 +135,32 @@ Status SodiumSecretStore::Put(const std::string& tenant_id, const std::string& n
 Result<std::string> SodiumSecretStore::Get(const std::string& tenant_id, const std::string& name) {
   if (Status s = CheckNames(tenant_id, name); !s.ok()) return s;
   const std::string what = "secret store: cannot read secret '" + name + "' of tenant " + tenant_id;
-  std::string key_id;
-  std::string nonce;
-  std::string sealed;
+  std::string key_id, sealed_by;
+  Sealed sealed;
+  std::optional<std::string> data_key_id, master_id;
+  std::string wrapped_nonce, wrapped_key;
   {
     std::lock_guard<std::mutex> lock(mu_);
     try {
-      pqxx::work tx(Connection());
+      // One statement, one round trip: the value and its tenant's wrapped data key.
+      pqxx::nontransaction tx(Connection());
       pqxx::result rows = tx.exec_params(
-          "SELECT key_id, nonce, ciphertext FROM matih.tenant_secrets WHERE tenant_id = $1 AND name = $2",
+          "SELECT s.key_id, s.nonce, s.ciphertext, s.sealed_by, d.key_id, d.master_key_id, d.nonce, "
+          "d.wrapped_key FROM matih.tenant_secrets s "
+          "LEFT JOIN matih.tenant_data_keys d ON d.tenant_id = s.tenant_id "
+          "WHERE s.tenant_id = $1 AND s.name = $2",
           tenant_id, name);
-      tx.commit();
       if (rows.empty()) return NotFound("secret '" + name + "' of tenant " + tenant_id + " does not exist");
-      key_id = rows[0][0].as<std::string>();
-      nonce = pqxx::binarystring(rows[0][1]).str();
-      sealed = pqxx::binarystring(rows[0][2]).str();
+      const auto& row = rows[0];
+      key_id = row[0].as<std::string>();
+      sealed = Sealed{Bin(row[1]), Bin(row[2])};
+      sealed_by = row[3].as<std::string>();
+      if (!row[4].is_null()) {
+        data_key_id = row[4].as<std::string>();
+        master_id = row[5].as<std::string>();
+        wrapped_nonce = Bin(row[6]);
+        wrapped_key = Bin(row[7]);
+      }
     } catch (const pqxx::broken_connection& e) {
       connection_.reset();
       return FromDatabaseError(what, e);
@@ -138,29 +169,26 @@ Result<std::string> SodiumSecretStore::Get(const std::string& tenant_id, const s
     }
   }
 
-  if (key_id != key_.id()) {
-    return FailedPrecondition(what + ": it was encrypted with another key (key id " + key_id +
-                              ", this runner's key id " + key_.id() + ")");
-  }
-  if (nonce.size() != kNonceSize || sealed.size() < kTagSize) {
-    return Internal(what + ": the stored row is malformed");
-  }
-  std::vector<unsigned char> ad = AssociatedData(tenant_id, name);
-  // Always on the heap (never in the small-string buffer), so moving the result out leaves no
-  // copy of the plaintext behind on this stack frame.
   std::string plain;
-  plain.reserve(std::max<std::size_t>(sealed.size() - kTagSize, 32));
-  plain.resize(sealed.size() - kTagSize);
-  unsigned long long plain_size = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-          reinterpret_cast<unsigned char*>(plain.data()), &plain_size, nullptr,
-          reinterpret_cast<const unsigned char*>(sealed.data()), sealed.size(), ad.data(), ad.size(),
-          reinterpret_cast<const unsigned char*>(nonce.data()), key_.data()) != 0) {
-    sodium_memzero(plain.data(), plain.size());
+  if (sealed_by == "master") {  // written before envelope encryption
+    if (key_id != key_.id()) return OtherKey(what, key_id, key_.id());
+    if (!OpenLegacy(key_, tenant_id, name, sealed, &plain))
+      return Internal(what +
+                      ": the ciphertext does not authenticate (tampered with, or moved from another row)");
+    return plain;
+  }
+  if (!data_key_id)
+    return Internal(what + ": the tenant's data key is gone (destroyed), so the value is lost");
+  if (*master_id != key_.id()) return OtherKey(what, *master_id, key_.id());
+  auto key = UnwrapDataKey(key_, tenant_id, wrapped_nonce, wrapped_key);
+  if (!key.ok()) return FailedPrecondition(what + ": " + key.status().message());
+  if (key->id() != key_id) {
+    return Internal(what + ": it was sealed with another data key (key id " + key_id + ", the tenant's is " +
+                    key->id() + ")");
+  }
+  if (!OpenValue(*key, tenant_id, name, sealed, &plain))
     return Internal(what +
                     ": the ciphertext does not authenticate (tampered with, or moved from another row)");
-  }
-  plain.resize(plain_size);
   return plain;
 }
 
@@ -170,7 +198,15 @@ Status SodiumSecretStore::Delete(const std::string& tenant_id, const std::string
   std::lock_guard<std::mutex> lock(mu_);
   try {
     pqxx::work tx(Connection());
+    // Lock the data key first: a concurrent Put holds it FOR SHARE while it writes, so the key is
+    // never destroyed under a value being sealed with it.
+    tx.exec_params("SELECT 1 FROM matih.tenant_data_keys WHERE tenant_id = $1 FOR UPDATE", tenant_id);
     tx.exec_params("DELETE FROM matih.tenant_secrets WHERE tenant_id = $1 AND name = $2", tenant_id, name);
+    // The tenant's last secret is gone: destroy its data key (crypto-shredding).
+    tx.exec_params(
+        "DELETE FROM matih.tenant_data_keys WHERE tenant_id = $1 "
+        "AND NOT EXISTS (SELECT 1 FROM matih.tenant_secrets WHERE tenant_id = $1)",
+        tenant_id);
     tx.commit();
   } catch (const pqxx::broken_connection& e) {
     connection_.reset();
@@ -187,7 +223,9 @@ Status SodiumSecretStore::DeleteAll(const std::string& tenant_id) {
   std::lock_guard<std::mutex> lock(mu_);
   try {
     pqxx::work tx(Connection());
+    tx.exec_params("SELECT 1 FROM matih.tenant_data_keys WHERE tenant_id = $1 FOR UPDATE", tenant_id);
     tx.exec_params("DELETE FROM matih.tenant_secrets WHERE tenant_id = $1", tenant_id);
+    tx.exec_params("DELETE FROM matih.tenant_data_keys WHERE tenant_id = $1", tenant_id);
     tx.commit();
   } catch (const pqxx::broken_connection& e) {
     connection_.reset();

@@ -1,11 +1,16 @@
 // SodiumSecretStore: the built-in SecretStore, encrypted with libsodium and kept in PostgreSQL.
 //
-// Each value is sealed with XChaCha20-Poly1305 (IETF AEAD) under the store's key and a fresh
-// random 24-byte nonce, with the tenant id and the secret's name as associated data: a
-// ciphertext copied to another tenant's or another name's row fails to open instead of
-// answering the wrong secret. Rows live in matih.tenant_secrets (migration 0002_secrets), which
-// does not depend on any other table, so the store can be used on its own. Plaintext never
-// reaches the database, a log line or an error message; decrypted buffers are wiped.
+// Envelope encryption (secrets/envelope.h): each tenant has a random data key, stored wrapped by
+// the store's master key in matih.tenant_data_keys (migration 0003_secret_envelope); its values
+// are sealed with XChaCha20-Poly1305 under the data key, a fresh random nonce each, and the tenant
+// id and the secret's name as associated data, so a ciphertext copied to another row fails to open
+// instead of answering the wrong secret. The first Put of a tenant creates its data key; deleting
+// the tenant's last secret (or DeleteAll) destroys it in the same transaction (crypto-shredding).
+// Rows written before envelope encryption (sealed by the master key itself, matih.tenant_secrets
+// of migration 0002_secrets) stay readable and are re-sealed under the data key when next written;
+// `matih-provisioner secrets rotate-key` (secrets/key_rotation.h) migrates those left over.
+// Plaintext and key material never reach the database, a log line or an error message;
+// decrypted buffers are wiped.
 //
 // Owns one database connection, opened on first use and reopened after it breaks.
 // Safe to call from any thread: calls are serialised by a mutex.

@@ -10,14 +10,14 @@ namespace matih::testing {
 
 std::unique_ptr<TestDatabase> CreateSecretsDatabase() {
   auto db = TestDatabase::Create();
-  bool applied = false;
+  int applied = 0;
   for (const runner::Migration& m : runner::EmbeddedMigrations()) {
-    if (m.name == "0002_secrets") {
+    if (m.name == "0002_secrets" || m.name == "0003_secret_envelope") {
       db->Exec(m.sql);
-      applied = true;
+      ++applied;
     }
   }
-  EXPECT_TRUE(applied) << "migration 0002_secrets is not embedded in the runner";
+  EXPECT_EQ(applied, 2) << "migrations 0002_secrets and 0003_secret_envelope are not embedded in the runner";
   return db;
 }
 

@@ -9,7 +9,7 @@
 
 namespace matih::testing {
 
-// A new empty database with migration 0002_secrets applied (and nothing else: the store must
+// A new empty database with migrations 0002_secrets and 0003_secret_envelope applied (and nothing else: the store must
 // work without the core schema).
 std::unique_ptr<TestDatabase> CreateSecretsDatabase();
 // A key of 32 bytes all equal to `fill`.
