@@ -19,14 +19,10 @@ std::atomic<bool> g_stop{false};
 
 extern "C" void OnStopSignal(int) { g_stop = true; }
 
-// Counts of tenants by status, for the tenants gauge.
+// Counts of tenants by status, for the tenants gauge (one GROUP BY; empty when unreadable).
 std::map<std::string, int> CountByStatus(const Database& db) {
-  std::map<std::string, int> counts;
-  for (TenantStatus s : AllTenantStatuses()) counts[ToString(s)] = 0;
-  auto tenants = TenantStore(db).List(std::nullopt);
-  if (tenants.ok())
-    for (const auto& t : *tenants) ++counts[ToString(t.status)];
-  return counts;
+  auto counts = TenantStore(db).CountByStatus();
+  return counts.ok() ? *counts : std::map<std::string, int>{};
 }
 
 }  // namespace
@@ -59,6 +55,7 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   opts.lease = ctx.config().lease;
   opts.heartbeat = ctx.config().heartbeat;
   opts.drift_interval = ctx.config().drift_interval;
+  opts.db_reconnect = ctx.config().db_reconnect;
   // Naming one tenant means "look at it now": its drift pass is due whatever the interval.
   if (opts.slug) opts.drift_interval = Millis(0);
 
@@ -101,6 +98,12 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     });
   auto summary = run.Execute();
   if (!summary.ok()) return ctx.Fail(summary.status());
+  const int code = summary->database_lost   ? kExitDatabase
+                   : summary->failed() > 0  ? kExitTenantFailed
+                   : summary->not_ok() == 0 ? kExitOk
+                                            : kExitError;
+  if (Status s = run.Finish(code); !s.ok())
+    Logger::Error({deps.run_id, "", ""}, "exit code not recorded: " + s.ToString());
 
   bool success = summary->not_ok() == 0;
   metrics.TenantsByStatus(CountByStatus(**db));
@@ -132,8 +135,10 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     ctx.out() << "run " << summary->run_id << ": " << summary->tenants.size() << " tenant(s), "
               << summary->tenants.size() - summary->not_ok() << " ok, " << summary->not_ok() << " not ok\n";
   }
-  if (summary->failed() > 0) return kExitTenantFailed;
-  return success ? kExitOk : kExitError;
+  if (summary->database_lost)
+    ctx.err() << "matih-provisioner: the database was lost for longer than run.db_reconnect ("
+              << FormatDuration(opts.db_reconnect) << "); unfinished tenants are left to their leases\n";
+  return code;
 }
 
 int CmdPlan(CommandContext& ctx, const Args& args) {

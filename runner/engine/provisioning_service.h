@@ -36,17 +36,19 @@ struct ServiceDeps {
   std::string runner;
 };
 
-// The message of the Aborted status a flow ends with when its tenant was cancelled.
+// The message of the Aborted status a flow ends with when its tenant was cancelled
+// (FlowResult::cancelled says so; callers branch on that, never on this text).
 inline constexpr const char* kCancelled = "cancelled: the tenant's lease was lost or the runner is stopping";
-bool IsCancellation(const Status& s);
 
 // How a pass over the steps ended.
 struct FlowResult {
   bool ok = true;
-  Status error;         // the failure that stopped the flow
-  int failed_step = 0;  // its number
-  int applied = 0;      // steps applied (or removed)
-  int drifted = 0;      // steps found drifted or absent on an active tenant
+  bool cancelled = false;       // stopped by the tenant's cancel flag (lease trouble or a stop request)
+  bool session_failed = false;  // a write of the session failed (lease lost, database gone)
+  Status error;                 // the failure that stopped the flow
+  int failed_step = 0;          // its number
+  int applied = 0;              // steps applied (or removed)
+  int drifted = 0;              // steps found drifted or absent on an active tenant
 };
 
 // What plan reports for one step.
