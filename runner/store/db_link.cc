@@ -45,6 +45,9 @@ Status DbLink::Retry(const std::function<Status(pqxx::connection&)>& f) {
   for (;;) {
     Status s = f(*conn_);
     if (s.code() != Code::kUnavailable) return s;
+    // libpqxx 6 reports some statement errors (a bind with the wrong parameter count) as a broken
+    // connection: a connection libpq still holds as open was not lost, so it is not waited for.
+    if (conn_->is_open()) return Status(Code::kInternal, s.message() + " (the connection is still open)");
     // Lost: the connection is unusable; open a new one within the bound and run f again.
     conn_.reset();
     if (until == std::chrono::steady_clock::time_point{}) until = std::chrono::steady_clock::now() + bound_;

@@ -216,7 +216,9 @@ TEST_F(CliLifecycleTest, ADatabaseLostMidRunIsWaitedForOrTheRunExitsFourAndRecor
   std::thread longer([&] {
     WaitFor("SELECT count(*) FROM matih.tenant_steps WHERE status = 'RUNNING' AND step_number = 2", "1");
     relay.Cut();
-    std::this_thread::sleep_for(2500ms);
+    // Back after the run gave up (step 2 ends at 1.2 s, then 1 s of reconnecting), within the
+    // second of reconnecting its end record gets, so that the exit code is recorded.
+    std::this_thread::sleep_for(3000ms);
     relay.Restore();
   });
   CliResult gone = cli_.Run({"--config", impatient, "--database-url", url, "run"}, {}, dir_);
