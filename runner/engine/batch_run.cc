@@ -1,7 +1,9 @@
 #include "engine/batch_run.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -44,6 +46,37 @@ std::string RunnerIdentity() {
   gethostname(host, sizeof host - 1);
   return std::string(host) + ":" + std::to_string(getpid());
 }
+
+namespace {
+
+// Closes the open `runs` rows of earlier runners of this host whose process is gone (a runner
+// that died holding no lease; the others are closed when their leases are taken over). A pid that
+// is alive again (reused) keeps its row open: never close a live run.
+void CloseRunsOfDeadLocalRunners(pqxx::connection& conn, const std::string& self, const std::string& run_id) {
+  const std::string host = self.substr(0, self.rfind(':'));
+  (void)Guard("close runs of dead runners", [&] {
+    pqxx::work tx(conn);
+    for (const auto& r : tx.exec_params(
+             "SELECT id::text, runner FROM matih.runs WHERE finished_at IS NULL AND id::text <> $2 "
+             "AND runner LIKE $1 || ':%'",
+             host, run_id)) {
+      const std::string runner = r[1].as<std::string>();
+      const std::string pid_text = runner.substr(host.size() + 1);
+      if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+      const long pid = std::stol(pid_text);
+      if (pid <= 0 || pid == static_cast<long>(getpid())) continue;
+      if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+      tx.exec_params(
+          "UPDATE matih.runs SET finished_at = now(), closed_reason = 'the runner process (pid ' || $2 || "
+          "') is gone; closed by run ' || $3 WHERE id::text = $1 AND finished_at IS NULL",
+          r[0].as<std::string>(), pid_text, run_id);
+    }
+    tx.commit();
+    return Status::Ok();
+  });
+}
+
+}  // namespace
 
 Result<RunSummary> BatchRun::Execute() {
   const auto started = std::chrono::steady_clock::now();
@@ -93,6 +126,7 @@ Result<RunSummary> BatchRun::Execute() {
       !s.ok())
     return s;
   recorded_ = true;
+  CloseRunsOfDeadLocalRunners(main.conn(), deps_.runner, deps_.run_id);
   const int total = static_cast<int>(claimed.size());
   Logger::Info(log, "claimed " + std::to_string(total) + " tenant(s)");
 

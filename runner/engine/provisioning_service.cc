@@ -148,6 +148,18 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   // step's result), so a runner that dies in this step leaves exactly this step RUNNING.
   const StepStatus before = rec.status;
   const bool early_intent = mode == ConvergeMode::kProvision;
+  if (!early_intent && unflushed_done_) {
+    // The step applied before this one is still RUNNING in the database: record it DONE before
+    // this one is observed, so that a runner dying here leaves no wrong step RUNNING.
+    if (Status s = session_.Flush(); !s.ok()) {
+      result.ok = false;
+      result.session_failed = true;
+      result.error = s;
+      result.failed_step = step.number;
+      return false;
+    }
+  }
+  unflushed_done_ = false;
   if (early_intent) {
     rec.status = StepStatus::kRunning;
     session_.SetStep(rec);
@@ -231,6 +243,7 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   }
   for (const auto& [k, v] : applied.outputs) rec.outputs[k] = v;
   outputs_[step.name] = rec.outputs;
+  unflushed_done_ = true;
   rec.status = StepStatus::kDone;
   rec.last_error.clear();
   session_.SetStep(rec);

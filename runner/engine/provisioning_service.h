@@ -4,7 +4,9 @@
 // outputs; a step the tier does not run is recorded SKIPPED. Before an apply or remove changes
 // anything outside, its intent (RUNNING / REMOVING) is made durable, riding in the same commit as
 // the previous step's result. After a crash the step left RUNNING is observed before anything
-// is applied, so a created object is adopted, never created twice.
+// is applied, so a created object is adopted, never created twice. Onboarding makes the intent
+// durable before the observe too, and a drift pass writes an applied step's result before the
+// next step is observed: the step a dead runner left RUNNING is the one that was running.
 // One instance per worker thread; the catalog, kinds and metrics it is given are shared.
 #pragma once
 
@@ -97,6 +99,7 @@ class ProvisioningService {
   const std::atomic<bool>* cancel_;
   std::chrono::system_clock::time_point deadline_;
   std::set<std::string> services_;  // requested in the tenant's spec, for steps with when_service
+  bool unflushed_done_ = false;     // the last step was applied; its DONE is queued, not written
 };
 
 }  // namespace matih::runner

@@ -2,6 +2,9 @@
 // poison tenants quarantined with the reason, dead runners' runs closed, claim order and its
 // index scans, the provisioning deadline across runs, heartbeat failure cancelling work before
 // the lease ends, and a database lost mid-run (through a TCP relay the test cuts).
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <functional>
 #include <thread>
@@ -44,7 +47,7 @@ class LifecycleTest : public RunnerFixture {
     deps.metrics = &metrics_;
     deps.options = &engine_;
     deps.run_id = NewUuid();
-    deps.runner = "test-runner:" + deps.run_id.substr(0, 8);
+    deps.runner = runner_.empty() ? "test-runner:" + deps.run_id.substr(0, 8) : runner_;
     last_run_id_ = deps.run_id;
     BatchRun run(db, deps, options);
     auto summary = run.Execute();
@@ -55,6 +58,7 @@ class LifecycleTest : public RunnerFixture {
   std::string last_run_id_;
   Status finish_;
   std::function<void()> before_finish_;  // between Execute and Finish
+  std::string runner_;                   // the runner identity of RunOn ("" for a test one)
 };
 
 TEST_F(LifecycleTest, AClaimCountsAnAttemptAndATakeoverCountsACrashAndClosesTheDeadRun) {
@@ -78,6 +82,25 @@ TEST_F(LifecycleTest, AClaimCountsAnAttemptAndATakeoverCountsACrashAndClosesTheD
   EXPECT_EQ(Value("SELECT closed_reason FROM matih.runs WHERE id = '11111111-1111-4111-8111-111111111111'"),
             "the runner was lost; its lease was taken over by run 22222222-2222-4222-8222-222222222222");
   (void)t;
+}
+
+TEST_F(LifecycleTest, ARunOfADeadRunnerOnThisHostThatHeldNoLeaseIsClosedByTheNextRun) {
+  pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);  // a pid that no process has any more
+  const std::string me = RunnerIdentity();
+  const std::string host = me.substr(0, me.rfind(':'));
+  Sql("INSERT INTO matih.runs (id, runner, mode) VALUES ('33333333-3333-4333-8333-333333333333', '" + host +
+      ":" + std::to_string(child) + "', 'all'), ('44444444-4444-4444-8444-444444444444', '" + me +
+      "', 'all')");
+  runner_ = me;  // a run of this process, named as the CLI names it
+  ASSERT_TRUE(RunOn(*database_, {}).ok());
+  EXPECT_NE(Value("SELECT closed_reason FROM matih.runs WHERE id = '33333333-3333-4333-8333-333333333333'")
+                .find("the runner process (pid " + std::to_string(child) + ") is gone"),
+            std::string::npos);
+  // A live runner's run (this process) stays open.
+  EXPECT_EQ(Value("SELECT finished_at FROM matih.runs WHERE id = '44444444-4444-4444-8444-444444444444'"),
+            "");
 }
 
 TEST_F(LifecycleTest, AHeartbeatAfterTheTenantFinishedReportsNoLostLease) {
