@@ -93,6 +93,7 @@ Result<RunSummary> BatchRun::Execute() {
   ClaimOptions claim{deps_.runner,  options_.limit, options_.lease, options_.drift_interval,
                      options_.mode, options_.slug,  deps_.run_id};
   std::vector<ClaimedTenant> claimed;
+  const auto claim_sent = std::chrono::steady_clock::now();  // the leases run from (at most) here
   if (Status s = main.Retry([&](pqxx::connection& c) {
         auto got = ClaimQuery::Claim(c, claim);
         if (!got.ok()) return got.status();
@@ -154,7 +155,7 @@ Result<RunSummary> BatchRun::Execute() {
   const Millis statement_timeout = std::max(Millis(100), std::min(options_.heartbeat, Millis(5'000)));
   std::thread heartbeat([&] {
     std::unique_ptr<pqxx::connection> hb_conn;
-    auto last_ok = std::chrono::steady_clock::now();  // the claim itself set the leases
+    auto last_ok = claim_sent;  // the claim itself set the leases
     auto next_beat = last_ok + options_.heartbeat;
     bool failing = false, expired = false;
     std::unique_lock<std::mutex> lock(mu);
@@ -177,6 +178,7 @@ Result<RunSummary> BatchRun::Execute() {
       }
       if (expired || now < next_beat) continue;
       next_beat = now + (failing ? Millis(200) : options_.heartbeat);
+      const auto sent = now;  // a renewal that succeeds runs its leases from (at most) here
       std::vector<Lease> held;
       std::vector<int> index;
       for (int i = 0; i < total; ++i)
@@ -210,7 +212,7 @@ Result<RunSummary> BatchRun::Execute() {
       }
       if (failing) Logger::Info(log, "heartbeat succeeded again");
       failing = false;
-      last_ok = now;
+      last_ok = sent;
       for (const std::string& id : lost)
         for (int i : index)
           if (claimed[i].lease.tenant_id == id && !finished[i]) {
