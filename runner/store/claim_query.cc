@@ -42,8 +42,7 @@ std::string ClaimSql(const Stage& st) {
     sql +=
         ", attempts = t.attempts + 1, crashes = t.crashes + CASE WHEN due.old_owner IS NULL THEN 0 ELSE 1 "
         "END, "
-        "first_claimed_at = CASE WHEN t.status = 'ACTIVE' THEN t.first_claimed_at "
-        "ELSE COALESCE(t.first_claimed_at, now()) END";
+        "first_claimed_at = COALESCE(t.first_claimed_at, now())";
   sql += " FROM due WHERE t.id = due.due_id RETURNING due.old_owner, due.old_run, ";
   return sql + TenantStore::Columns();
 }

@@ -247,6 +247,14 @@ TEST_F(LifecycleTest, TheProvisioningDeadlineCountsFromTheFirstClaimAcrossRuns) 
   RunOk();
   EXPECT_EQ(Tenant("fresh").status, S::kActive);
   EXPECT_EQ(Value("SELECT first_claimed_at FROM matih.tenants WHERE slug = 'fresh'"), "");
+  // An upgrade's clock starts at its claim; a drift pass starts none.
+  Sql("UPDATE matih.tenants SET last_reconciled_at = now() - interval '2 days' WHERE slug = 'fresh'");
+  ASSERT_EQ(Claim("r:drift", "").size(), 1u);
+  EXPECT_EQ(Value("SELECT first_claimed_at FROM matih.tenants WHERE slug = 'fresh'"), "");
+  Sql("UPDATE matih.tenants SET lease_owner = NULL, lease_expires_at = NULL, generation = generation + 1 "
+      "WHERE slug = 'fresh'");
+  ASSERT_EQ(Claim("r:upgrade", "").size(), 1u);
+  EXPECT_NE(Value("SELECT first_claimed_at FROM matih.tenants WHERE slug = 'fresh'"), "");
 }
 
 TEST_F(LifecycleTest, AHeartbeatThatCannotRenewTheLeaseCancelsTheWorkBeforeTheLeaseEndsAndWritesNothing) {
