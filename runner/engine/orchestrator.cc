@@ -70,12 +70,28 @@ TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
   auto records = LoadRecords(link, t.id);
   Status s = records.status();
   if (records.ok()) {
-    const bool poisoned = CountsAttempts(t.status) && t.attempts > deps_.options->max_tenant_attempts;
-    const std::string crash = poisoned ? CrashReason(t, *records) : "";
+    const bool poisoned = AttemptCounted(t) && t.attempts > deps_.options->max_tenant_attempts;
+    // A drift pass that killed its runner max_attempts times in a row is paused (the tenant stays
+    // ACTIVE), so that it cannot cut every later batch short.
+    const bool drift_poisoned = !poisoned && t.status == S::kActive &&
+                                t.generation == t.observed_generation && claimed.runner_lost &&
+                                t.crashes >= deps_.options->max_tenant_attempts;
+    const std::string crash = poisoned || drift_poisoned ? CrashReason(t, *records) : "";
     ProvisioningService service(deps_, session, t, std::move(*records), cancel);
     if (poisoned) {
       Logger::Error({deps_.run_id, t.slug, ""}, crash + "; the failure policy applies");
       s = Quarantine(session, service, t, crash, out);
+    } else if (drift_poisoned) {
+      const Millis pause = deps_.options->tenant_backoff.max_backoff;
+      const std::string why = "drift pass " + crash + "; next drift pass in " + FormatDuration(pause);
+      Logger::Error({deps_.run_id, t.slug, ""}, why);
+      AuditEvent e;
+      e.event = "drift.paused";
+      e.details = {{"reason", why}};
+      session.Audit(e);
+      out.outcome = "drift_failed";
+      s = session.Update(
+          {.retry_after = pause, .last_error = why, .release_lease = true, .reset_crashes = true});
     } else {
       switch (t.status) {
         case S::kPending:
@@ -158,6 +174,13 @@ Status Orchestrator::Quarantine(TenantSession& session, ProvisioningService& ser
         return s;
       return RollBack(session, service, t, out);
     }
+    case S::kActive:
+      // An upgrade whose claims all died before it was recorded as UPGRADING.
+      if (Status s = session.Update({.status = S::kUpgrading}, "spec generation changed"); !s.ok()) return s;
+      out.outcome = "failed";
+      return session.Update(
+          {.status = S::kFailed, .attempts = attempts, .last_error = reason, .release_lease = true},
+          reason + "; upgrade parked for an operator");
     case S::kPendingDeletion:
       // The deletion crashed before it was recorded as DEPROVISIONING: park it there.
       if (Status s = session.Update({.status = S::kDeprovisioning}, "grace period over"); !s.ok()) return s;
@@ -201,10 +224,14 @@ Status Orchestrator::Reconcile(TenantSession& session, ProvisioningService& serv
     return session.Update({.retry_after = deps_.options->tenant_backoff.Delay(2),
                            .last_error = "drift correction failed at step " +
                                          std::to_string(flow.failed_step) + ": " + flow.error.ToString(),
-                           .release_lease = true});
+                           .release_lease = true,
+                           .reset_crashes = true});
   }
-  TenantUpdate done{
-      .last_error = "", .observed_generation = t.generation, .mark_reconciled = true, .release_lease = true};
+  TenantUpdate done{.last_error = "",
+                    .observed_generation = t.generation,
+                    .mark_reconciled = true,
+                    .release_lease = true,
+                    .reset_crashes = true};
   if (flow.applied > 0) {
     out.outcome = "drift_corrected";
     done.status = S::kActive;

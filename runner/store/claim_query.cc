@@ -14,7 +14,7 @@ constexpr const char* kDueCommon =
 struct Stage {
   const char* where;     // matches the predicate of its partial index
   const char* order_by;  // the order of that index
-  bool counts_attempt;   // onboarding and upgrades count attempts and crashes
+  bool counts_attempt;   // onboarding and upgrades count attempts (every claim counts crashes)
 };
 
 const Stage kStages[] = {
@@ -38,11 +38,9 @@ std::string ClaimSql(const Stage& st) {
   std::string sql = "WITH due AS (" + Select(st) +
                     ") UPDATE matih.tenants t SET lease_owner = $1, lease_epoch = t.lease_epoch + 1, "
                     "lease_expires_at = now() + $4::bigint * interval '1 millisecond', lease_run = $5";
+  sql += ", crashes = t.crashes + CASE WHEN due.old_owner IS NULL THEN 0 ELSE 1 END";
   if (st.counts_attempt)
-    sql +=
-        ", attempts = t.attempts + 1, crashes = t.crashes + CASE WHEN due.old_owner IS NULL THEN 0 ELSE 1 "
-        "END, "
-        "first_claimed_at = COALESCE(t.first_claimed_at, now())";
+    sql += ", attempts = t.attempts + 1, first_claimed_at = COALESCE(t.first_claimed_at, now())";
   sql += " FROM due WHERE t.id = due.due_id RETURNING due.old_owner, due.old_run, ";
   return sql + TenantStore::Columns();
 }

@@ -9,8 +9,9 @@
 //   3. drift: ACTIVE not reconciled within the drift interval, oldest reconciliation first.
 // Each selects FOR UPDATE SKIP LOCKED, so runners claiming at the same moment take disjoint
 // sets, and sets a lease (owner, epoch + 1, expiry, run) in the same statement. Claims 1 and 2
-// count an attempt (so a runner that dies still used one) and, when the previous lease was never
-// released, a crash, and start the provisioning deadline clock (first_claimed_at) once. A
+// count an attempt (so a runner that dies still used one) and start the provisioning deadline
+// clock (first_claimed_at) once; every claim counts a crash when the previous lease was never
+// released. A
 // lease taken over from a dead runner closes that runner's open `runs` row. Due also means not
 // leased (or the lease expired) and the retry time has come. Times come from the database clock.
 #pragma once

@@ -27,6 +27,7 @@ Status TenantSession::Update(const TenantUpdate& u, const std::string& reason) {
   t.mark_reconciled |= u.mark_reconciled;
   t.clear_resume_from |= u.clear_resume_from;
   t.release_lease |= u.release_lease;
+  t.reset_crashes |= u.reset_crashes;
   return Status::Ok();
 }
 
@@ -77,12 +78,12 @@ Status TenantSession::Flush() {
             "resume_from_step = CASE WHEN $8 THEN NULL ELSE resume_from_step END, "
             "first_claimed_at = CASE WHEN $2 IN ('ACTIVE', 'ROLLED_BACK', 'DELETED') THEN NULL "
             "                        ELSE first_claimed_at END, "
-            "crashes = CASE WHEN $2 IN ('ACTIVE', 'ROLLED_BACK', 'DELETED') THEN 0 ELSE crashes END, "
+            "crashes = CASE WHEN $10 OR $2 IN ('ACTIVE', 'ROLLED_BACK', 'DELETED') THEN 0 ELSE crashes END, "
             "lease_owner = CASE WHEN $9 THEN NULL ELSE lease_owner END, "
             "lease_expires_at = CASE WHEN $9 THEN NULL ELSE lease_expires_at END "
             "WHERE id = $1",
             lease_.tenant_id, status, u.attempts, retry_ms, u.last_error, u.observed_generation,
-            u.mark_reconciled, u.clear_resume_from, u.release_lease);
+            u.mark_reconciled, u.clear_resume_from, u.release_lease, u.reset_crashes);
       }
       AuditLog::Append(tx, lease_.tenant_id, run_id_, runner_, events_);
       return Status::Ok();

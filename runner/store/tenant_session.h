@@ -33,6 +33,8 @@ struct TenantUpdate {
   bool mark_reconciled = false;  // last_reconciled_at = now()
   bool clear_resume_from = false;
   bool release_lease = false;
+  bool reset_crashes =
+      false;  // a pass ended with an outcome (statuses ACTIVE, ROLLED_BACK, DELETED reset too)
 };
 
 class TenantSession {

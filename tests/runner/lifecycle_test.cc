@@ -168,6 +168,38 @@ TEST_F(LifecycleTest, AParkedPoisonTenantEndsFailedWithoutCallingTheStepAgain) {
   EXPECT_EQ(Calls("parked", "beta", "apply"), 0);
 }
 
+TEST_F(LifecycleTest, ADriftPassThatKilledItsRunnerMaxAttemptsTimesIsPausedAndTheTenantStaysActive) {
+  engine_.max_tenant_attempts = 2;
+  Add("steady");
+  RunOk();
+  ASSERT_EQ(Tenant("steady").status, S::kActive);
+  const int observes = Calls("steady", "gamma", "observe");
+  // Two drift passes died holding the lease (the second takeover counted the first crash).
+  Sql("UPDATE matih.tenants SET crashes = 1, lease_owner = 'dead:7', lease_expires_at = now() - interval '1 "
+      "second', "
+      "last_reconciled_at = now() - interval '2 days' WHERE slug = 'steady'");
+  RunSummary run = RunOk();
+  ASSERT_EQ(run.tenants.size(), 1u);
+  EXPECT_EQ(run.tenants[0].outcome, "drift_failed");
+  TenantRecord t = Tenant("steady");
+  EXPECT_EQ(t.status, S::kActive);
+  EXPECT_NE(t.last_error.find("drift pass crashed 2 times"), std::string::npos) << t.last_error;
+  EXPECT_EQ(t.crashes, 0);
+  EXPECT_EQ(Calls("steady", "gamma", "observe"), observes) << "the paused pass observed nothing";
+  EXPECT_EQ(CountEvents("steady", "drift.paused"), 1);
+  EXPECT_EQ(
+      Value(
+          "SELECT next_attempt_at > now() + interval '30 minutes' FROM matih.tenants WHERE slug = 'steady'"),
+      "t");
+  // One crash only: the drift pass runs, and its outcome resets the count.
+  Sql("UPDATE matih.tenants SET next_attempt_at = now(), lease_owner = 'dead:8', "
+      "lease_expires_at = now() - interval '1 second', last_reconciled_at = now() - interval '2 days' "
+      "WHERE slug = 'steady'");
+  RunSummary again = RunOk();
+  EXPECT_EQ(again.tenants[0].outcome, "in_sync");
+  EXPECT_EQ(Tenant("steady").crashes, 0);
+}
+
 TEST_F(LifecycleTest, ATransientFailureStillGetsMaxAttemptsRunsBeforeThePolicy) {
   engine_.max_tenant_attempts = 2;
   engine_.tenant_backoff.initial_backoff = Millis(0);
