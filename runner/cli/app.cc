@@ -28,6 +28,7 @@ Commands:
   plan (SLUG|--all)               observe only; show what a run would change
   rollback SLUG                   undo a failed tenant's steps in reverse order
   delete SLUG [--grace D]         schedule teardown after a grace period (row kept)
+  cancel SLUG                     cancel a PENDING tenant before it is provisioned
   suspend SLUG | resume SLUG      suspend an active tenant; reactivate a suspended one
   retry SLUG [--from STEP]        provision a failed or rolled-back tenant again
   upgrade SLUG --tier T           change an active tenant's tier
@@ -84,6 +85,7 @@ const std::vector<CommandEntry>& Commands() {
       {{"plan"}, CmdPlan},
       {{"rollback"}, CmdRollback},
       {{"delete"}, CmdDelete},
+      {{"cancel"}, CmdCancel},
       {{"suspend"}, CmdSuspend},
       {{"resume"}, CmdResume},
       {{"retry"}, CmdRetry},

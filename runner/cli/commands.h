@@ -25,6 +25,7 @@ int CmdRun(CommandContext& ctx, const Args& args);
 int CmdPlan(CommandContext& ctx, const Args& args);
 int CmdRollback(CommandContext& ctx, const Args& args);
 int CmdDelete(CommandContext& ctx, const Args& args);
+int CmdCancel(CommandContext& ctx, const Args& args);
 int CmdSuspend(CommandContext& ctx, const Args& args);
 int CmdResume(CommandContext& ctx, const Args& args);
 int CmdRetry(CommandContext& ctx, const Args& args);

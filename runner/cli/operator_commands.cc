@@ -74,23 +74,53 @@ int CmdDelete(CommandContext& ctx, const Args& args) {
           if (!g.ok()) return g.status();
           grace = *g;
         }
+        if (t.status == S::kPending) {
+          // Never provisioned: nothing to tear down, so no grace period either.
+          TenantChange cancel;
+          cancel.status = S::kDeleted;
+          cancel.audit.event = "operator.cancel";
+          return cancel;
+        }
         auto change = Move(t, S::kPendingDeletion, "operator.delete",
-                           "only an ACTIVE, SUSPENDED, FAILED or ROLLED_BACK tenant can be deleted");
+                           "only a PENDING, ACTIVE, SUSPENDED, FAILED or ROLLED_BACK tenant can be deleted");
         if (!change.ok()) return change;
         change->deletion_grace = std::to_string(grace.count()) + " milliseconds";
         change->audit.details = {{"grace", FormatDuration(grace)}};
         return change;
       },
       [&](const TenantRecord& t) {
+        if (t.status == S::kDeleted)
+          return "tenant " + t.slug + " was PENDING and is cancelled (DELETED); nothing had been provisioned";
         return "tenant " + t.slug + " is PENDING_DELETION; teardown after " + t.deletion_due_at +
                " (cancel with: matih-provisioner resume " + t.slug + ")";
+      });
+}
+
+int CmdCancel(CommandContext& ctx, const Args& args) {
+  return OperatorCommand(
+      ctx, args, "cancel SLUG",
+      "Cancels a PENDING tenant before it is provisioned; the row is kept (DELETED).", {},
+      [](const TenantRecord& t) -> Result<TenantChange> {
+        if (t.status != S::kPending)
+          return FailedPrecondition("tenant '" + t.slug + "' is " + ToString(t.status) +
+                                    "; only a PENDING tenant can be cancelled (use delete for the others)");
+        TenantChange change;
+        change.status = S::kDeleted;
+        change.audit.event = "operator.cancel";
+        return change;
+      },
+      [](const TenantRecord& t) {
+        return "tenant " + t.slug + " is cancelled (DELETED); nothing had been provisioned";
       });
 }
 
 int CmdSuspend(CommandContext& ctx, const Args& args) {
   return OperatorCommand(
       ctx, args, "suspend SLUG", "Suspends an ACTIVE tenant: no drift correction until it is resumed.", {},
-      [](const TenantRecord& t) {
+      [](const TenantRecord& t) -> Result<TenantChange> {
+        if (t.status != S::kActive)
+          return FailedPrecondition("tenant '" + t.slug + "' is " + ToString(t.status) +
+                                    "; only an ACTIVE tenant can be suspended");
         return Move(t, S::kSuspended, "operator.suspend", "only an ACTIVE tenant can be suspended");
       },
       [](const TenantRecord& t) { return "tenant " + t.slug + " is SUSPENDED"; });
@@ -106,12 +136,20 @@ int CmdResume(CommandContext& ctx, const Args& args) {
                                     "; only a SUSPENDED tenant (or one PENDING_DELETION) can be resumed");
         TenantChange change;
         change.status = S::kActive;
-        change.reconcile_now = true;  // checked for drift on the next run
+        if (t.status == S::kPendingDeletion) {
+          // Back to where `delete` found it: a FAILED tenant never becomes ACTIVE unprovisioned.
+          // (Rows deleted before the status was kept were ACTIVE or SUSPENDED: ACTIVE.)
+          change.status = ParseTenantStatus(t.status_before_deletion).value_or(S::kActive);
+          change.audit.details = {{"back_to", ToString(*change.status)}};
+        }
+        change.reconcile_now = *change.status == S::kActive;  // checked for drift on the next run
         change.audit.event = t.status == S::kSuspended ? "operator.resume" : "operator.cancel_deletion";
         return change;
       },
       [](const TenantRecord& t) {
-        return "tenant " + t.slug + " is ACTIVE; the next run checks it for drift";
+        if (t.status == S::kActive)
+          return "tenant " + t.slug + " is ACTIVE; the next run checks it for drift";
+        return "tenant " + t.slug + " is " + ToString(t.status) + " again, as before its deletion";
       });
 }
 

@@ -66,6 +66,7 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   opts.lease = ctx.config().lease;
   opts.heartbeat = ctx.config().heartbeat;
   opts.drift_interval = ctx.config().drift_interval;
+  opts.db_reconnect = ctx.config().db_reconnect;
   // Naming one tenant means "look at it now": its drift pass is due whatever the interval.
   if (opts.slug) opts.drift_interval = Millis(0);
 
@@ -108,11 +109,14 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     });
   auto summary = run.Execute();
   if (!summary.ok()) return ctx.Fail(summary.status());
+  const int code = summary->database_lost   ? kExitDatabase
+                   : summary->failed() > 0  ? kExitTenantFailed
+                   : summary->not_ok() == 0 ? kExitOk
+                                            : kExitError;
+  if (Status s = run.Finish(code); !s.ok())
+    Logger::Error({deps.run_id, "", ""}, "exit code not recorded: " + s.ToString());
 
-  bool success = summary->not_ok() == 0;
-  const int exit_code = summary->failed() > 0 ? kExitTenantFailed : success ? kExitOk : kExitError;
-  if (Status s = FleetStatusQuery::RecordExitCode(**db, summary->run_id, exit_code); !s.ok())
-    Logger::Warn({deps.run_id, "", ""}, "exit code not recorded: " + s.message());
+  const bool success = code == kExitOk;
   SetTenantGauges(**db, metrics);
   metrics.RunFinished(summary->seconds, success);
   if (!ctx.config().metrics_pushgateway.empty())
@@ -142,7 +146,10 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     ctx.out() << "run " << summary->run_id << ": " << summary->tenants.size() << " tenant(s), "
               << summary->tenants.size() - summary->not_ok() << " ok, " << summary->not_ok() << " not ok\n";
   }
-  return exit_code;
+  if (summary->database_lost)
+    ctx.err() << "matih-provisioner: the database was lost for longer than run.db_reconnect ("
+              << FormatDuration(opts.db_reconnect) << "); unfinished tenants are left to their leases\n";
+  return code;
 }
 
 int CmdPlan(CommandContext& ctx, const Args& args) {

@@ -172,6 +172,8 @@ const std::vector<Key>& AllKeys() {
        Duration(&RunnerConfig::heartbeat, "run.heartbeat")},
       {"run.drift_interval", false, "how often an ACTIVE tenant is checked for drift",
        Duration(&RunnerConfig::drift_interval, "run.drift_interval")},
+      {"run.db_reconnect", false, "how long a run reconnects to a lost database before giving up (exit 4)",
+       Duration(&RunnerConfig::db_reconnect, "run.db_reconnect")},
       {"run.deadline", false, "deadline of one tenant's provisioning",
        [](RunnerConfig& c, const std::string& v, const std::string& where) {
          auto d = ParseDuration(v, "run.deadline");

@@ -44,6 +44,7 @@ struct RunnerConfig {
   Millis lease{60'000};
   Millis heartbeat{15'000};
   Millis drift_interval{86'400'000};
+  Millis db_reconnect{30'000};  // how long a run waits for a lost database before giving up (exit 4)
   Millis grace_period{7LL * 86'400'000};  // default deletion grace
 
   std::vector<std::string> regions{"eastus"};

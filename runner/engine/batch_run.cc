@@ -1,7 +1,9 @@
 #include "engine/batch_run.h"
 
+#include <signal.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
@@ -10,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "store/db_link.h"
 #include "telemetry/logger.h"
 
 namespace matih::runner {
@@ -44,38 +47,97 @@ std::string RunnerIdentity() {
   return std::string(host) + ":" + std::to_string(getpid());
 }
 
+namespace {
+
+// Closes the open `runs` rows of earlier runners of this host whose process is gone (a runner
+// that died holding no lease; the others are closed when their leases are taken over). A pid that
+// is alive again (reused) keeps its row open: never close a live run.
+void CloseRunsOfDeadLocalRunners(pqxx::connection& conn, const std::string& self, const std::string& run_id) {
+  const std::string host = self.substr(0, self.rfind(':'));
+  (void)Guard("close runs of dead runners", [&] {
+    pqxx::work tx(conn);
+    for (const auto& r : tx.exec_params(
+             "SELECT id::text, runner FROM matih.runs WHERE finished_at IS NULL AND id::text <> $2 "
+             "AND runner LIKE $1 || ':%'",
+             host, run_id)) {
+      const std::string runner = r[1].as<std::string>();
+      const std::string pid_text = runner.substr(host.size() + 1);
+      if (pid_text.empty() || pid_text.find_first_not_of("0123456789") != std::string::npos) continue;
+      const long pid = std::stol(pid_text);
+      if (pid <= 0 || pid == static_cast<long>(getpid())) continue;
+      if (kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;
+      tx.exec_params(
+          "UPDATE matih.runs SET finished_at = now(), closed_reason = 'the runner process (pid ' || $2 || "
+          "') is gone; closed by run ' || $3 WHERE id::text = $1 AND finished_at IS NULL",
+          r[0].as<std::string>(), pid_text, run_id);
+    }
+    tx.commit();
+    return Status::Ok();
+  });
+}
+
+}  // namespace
+
 Result<RunSummary> BatchRun::Execute() {
   const auto started = std::chrono::steady_clock::now();
   RunSummary summary;
   summary.run_id = deps_.run_id;
   const LogFields log{deps_.run_id, "", ""};
 
-  auto conn = db_.Connect();
-  if (!conn.ok()) return conn.status();
+  std::atomic<bool> db_gone{false};  // a link gave up on the database: the run winds down
+  DbLink main(db_, options_.db_reconnect);
+  if (Status s = main.OpenOnce(); !s.ok()) return s;
   const char* mode = options_.mode == ClaimMode::kPendingOnly ? "pending"
                      : options_.mode == ClaimMode::kDriftOnly ? "drift"
                                                               : "all";
-  if (Status s = Guard("record run",
-                       [&] {
-                         pqxx::work tx(**conn);
-                         tx.exec_params("INSERT INTO matih.runs (id, runner, mode) VALUES ($1, $2, $3)",
-                                        deps_.run_id, deps_.runner, mode);
-                         tx.commit();
-                         return Status::Ok();
-                       });
+  ClaimOptions claim{deps_.runner,  options_.limit, options_.lease, options_.drift_interval,
+                     options_.mode, options_.slug,  deps_.run_id};
+  std::vector<ClaimedTenant> claimed;
+  const auto claim_sent = std::chrono::steady_clock::now();  // the leases run from (at most) here
+  if (Status s = main.Retry([&](pqxx::connection& c) {
+        auto got = ClaimQuery::Claim(c, claim);
+        if (!got.ok()) return got.status();
+        claimed = std::move(*got);
+        return Status::Ok();
+      });
       !s.ok())
     return s;
-
-  ClaimOptions claim{deps_.runner,  options_.limit, options_.lease, options_.drift_interval,
-                     options_.mode, options_.slug};
-  auto claimed = ClaimQuery::Claim(**conn, claim);
-  if (!claimed.ok()) return claimed.status();
-  const int total = static_cast<int>(claimed->size());
+  if (options_.slug && claimed.empty()) {
+    // Nothing was claimed and nothing is recorded: say why.
+    std::string why;
+    Status s = main.Retry([&](pqxx::connection& c) {
+      auto w = ClaimQuery::WhyNotDue(c, claim);
+      if (!w.ok()) return w.status();
+      why = *w;
+      return Status::Ok();
+    });
+    if (!s.ok()) return s;
+    return FailedPrecondition("tenant '" + *options_.slug + "' cannot be claimed now: " + why);
+  }
+  if (Status s = main.Retry([&](pqxx::connection& c) {
+        return Guard("record run", [&] {
+          pqxx::work tx(c);
+          tx.exec_params(
+              "INSERT INTO matih.runs (id, runner, mode) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+              deps_.run_id, deps_.runner, mode);
+          tx.commit();
+          return Status::Ok();
+        });
+      });
+      !s.ok())
+    return s;
+  recorded_ = true;
+  CloseRunsOfDeadLocalRunners(main.conn(), deps_.runner, deps_.run_id);
+  const int total = static_cast<int>(claimed.size());
   Logger::Info(log, "claimed " + std::to_string(total) + " tenant(s)");
 
-  // One cancel flag per tenant: raised when its lease is lost or the runner is asked to stop.
-  std::vector<std::unique_ptr<std::atomic<bool>>> cancel;
-  for (int i = 0; i < total; ++i) cancel.push_back(std::make_unique<std::atomic<bool>>(false));
+  // One cancel flag per tenant: raised when its lease is lost or cannot be renewed in time
+  // (then `trouble` too: nothing more may be written), or when the runner is asked to stop.
+  std::vector<std::unique_ptr<std::atomic<bool>>> cancel, trouble;
+  for (int i = 0; i < total; ++i) {
+    cancel.push_back(std::make_unique<std::atomic<bool>>(false));
+    trouble.push_back(std::make_unique<std::atomic<bool>>(false));
+  }
 
   std::mutex mu;
   std::condition_variable cv;
@@ -86,45 +148,84 @@ Result<RunSummary> BatchRun::Execute() {
   bool all_done = total == 0;
   summary.tenants.resize(total);
 
-  // Extends the leases every `heartbeat`, and passes a stop request on to the tenants within a
-  // fraction of a second.
+  // Extends the leases every `heartbeat` (again every 200 ms after a failure), and passes a stop
+  // request on to the tenants within a fraction of a second. When no heartbeat has succeeded
+  // for lease - margin, the lease may be about to expire: every unfinished tenant is cancelled.
+  const Millis margin = std::min(options_.lease / 2, std::max(options_.heartbeat, options_.lease / 5));
+  const Millis statement_timeout = std::max(Millis(100), std::min(options_.heartbeat, Millis(5'000)));
   std::thread heartbeat([&] {
-    auto hb_conn = db_.Connect();
-    auto next_beat = std::chrono::steady_clock::now() + options_.heartbeat;
+    std::unique_ptr<pqxx::connection> hb_conn;
+    auto last_ok = claim_sent;  // the claim itself set the leases
+    auto next_beat = last_ok + options_.heartbeat;
+    bool failing = false, expired = false;
     std::unique_lock<std::mutex> lock(mu);
     while (!all_done) {
-      cv.wait_for(lock, Millis(200), [&] { return all_done; });
+      cv.wait_for(lock, Millis(100), [&] { return all_done; });
       if (all_done) break;
       if (stop_ && stop_->load())
         for (auto& c : cancel) c->store(true);
-      if (std::chrono::steady_clock::now() < next_beat) continue;
-      next_beat = std::chrono::steady_clock::now() + options_.heartbeat;
+      const auto now = std::chrono::steady_clock::now();
+      if (!expired && now >= last_ok + options_.lease - margin) {
+        expired = true;
+        Logger::Error(log, "no heartbeat succeeded for " +
+                               FormatDuration(std::chrono::duration_cast<Millis>(now - last_ok)) +
+                               "; the leases may expire: cancelling the work on every unfinished tenant");
+        for (int i = 0; i < total; ++i)
+          if (!finished[i]) {
+            trouble[i]->store(true);
+            cancel[i]->store(true);
+          }
+      }
+      if (expired || now < next_beat) continue;
+      next_beat = now + (failing ? Millis(200) : options_.heartbeat);
+      const auto sent = now;  // a renewal that succeeds runs its leases from (at most) here
       std::vector<Lease> held;
+      std::vector<int> index;
       for (int i = 0; i < total; ++i)
-        if (!finished[i]) held.push_back((*claimed)[i].lease);
-      lock.unlock();
-      if (!hb_conn.ok()) hb_conn = db_.Connect();
-      if (hb_conn.ok()) {
-        auto lost = ClaimQuery::Heartbeat(**hb_conn, held, options_.lease);
-        if (!lost.ok()) {
-          Logger::Warn(log, "heartbeat failed: " + lost.status().ToString());
-          if (lost.status().code() == Code::kUnavailable) hb_conn = db_.Connect();
-        } else {
-          for (const std::string& id : *lost)
-            for (int i = 0; i < total; ++i)
-              if ((*claimed)[i].lease.tenant_id == id) {
-                Logger::Warn({deps_.run_id, (*claimed)[i].tenant.slug, ""},
-                             "lease lost; stopping work on this tenant");
-                cancel[i]->store(true);
-              }
+        if (!finished[i]) {
+          held.push_back(claimed[i].lease);
+          index.push_back(i);
         }
+      lock.unlock();
+      Status st = Status::Ok();
+      if (!hb_conn) {
+        auto c = db_.Connect();
+        if (c.ok())
+          hb_conn = std::move(*c);
+        else
+          st = c.status();
+      }
+      std::vector<std::string> lost;
+      if (hb_conn) {
+        auto r = ClaimQuery::Heartbeat(*hb_conn, held, options_.lease, statement_timeout);
+        if (r.ok())
+          lost = std::move(*r);
+        else
+          st = r.status();
+        if (st.code() == Code::kUnavailable) hb_conn.reset();
       }
       lock.lock();
+      if (!st.ok()) {
+        if (!failing) Logger::Warn(log, "heartbeat failed: " + st.ToString() + "; retrying");
+        failing = true;
+        continue;
+      }
+      if (failing) Logger::Info(log, "heartbeat succeeded again");
+      failing = false;
+      last_ok = sent;
+      for (const std::string& id : lost)
+        for (int i : index)
+          if (claimed[i].lease.tenant_id == id && !finished[i]) {
+            Logger::Warn({deps_.run_id, claimed[i].tenant.slug, ""},
+                         "lease lost; stopping work on this tenant");
+            trouble[i]->store(true);
+            cancel[i]->store(true);
+          }
     }
   });
 
   auto worker = [&] {
-    auto wconn = db_.Connect();
+    DbLink link(db_, options_.db_reconnect, &db_gone);
     Orchestrator orchestrator(deps_);
     for (;;) {
       int i;
@@ -134,28 +235,29 @@ Result<RunSummary> BatchRun::Execute() {
         i = queue.front();
         queue.pop_front();
       }
-      const ClaimedTenant& c = (*claimed)[i];
+      const ClaimedTenant& c = claimed[i];
       TenantOutcome outcome;
-      if (!wconn.ok()) wconn = db_.Connect();
-      if (!wconn.ok()) {
-        outcome.slug = c.tenant.slug;
-        outcome.final_status = c.tenant.status;
-        outcome.outcome = "error";
-        outcome.error = wconn.status().ToString();
-      } else if (stop_ && stop_->load()) {
-        outcome.slug = c.tenant.slug;
-        outcome.final_status = c.tenant.status;
+      outcome.slug = c.tenant.slug;
+      outcome.final_status = c.tenant.status;
+      if (db_gone.load()) {
+        outcome.outcome = "not_started";  // left to its lease: a later run takes it
+        outcome.database_lost = true;
+        outcome.error = "not started: the database was lost";
+      } else if ((stop_ && stop_->load()) || trouble[i]->load()) {
         outcome.outcome = "not_started";  // its lease expires and a later run takes it
+      } else if (Status s = link.Open(); !s.ok()) {
+        outcome.outcome = "error";
+        outcome.error = s.ToString();
+        outcome.database_lost = s.code() == Code::kUnavailable;
       } else {
-        outcome = orchestrator.Process(**wconn, c, cancel[i].get());
-        if (outcome.outcome == "error" && outcome.error.find("database connection lost") != std::string::npos)
-          wconn = db_.Connect();
+        outcome = orchestrator.Process(link, c, cancel[i].get(), trouble[i].get());
       }
       std::lock_guard<std::mutex> lock(mu);
       summary.tenants[i] = outcome;
       finished[i] = true;
       ++done;
       if (!outcome.ok()) ++failures;
+      if (outcome.database_lost) summary.database_lost = true;
       if (progress_) progress_(done, total, failures);
     }
   };
@@ -172,20 +274,40 @@ Result<RunSummary> BatchRun::Execute() {
 
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   int ok = total - summary.not_ok();
-  (void)Guard("record run end", [&] {
-    pqxx::work tx(**conn);
-    tx.exec_params(
-        "UPDATE matih.runs SET finished_at = now(), tenants_claimed = $2, tenants_ok = $3, tenants_failed = "
-        "$4 "
-        "WHERE id = $1",
-        deps_.run_id, total, ok, summary.not_ok());
-    tx.commit();
-    return Status::Ok();
+  Status recorded = main.Retry([&](pqxx::connection& c) {
+    return Guard("record run end", [&] {
+      pqxx::work tx(c);
+      tx.exec_params(
+          "UPDATE matih.runs SET finished_at = now(), tenants_claimed = $2, tenants_ok = $3, "
+          "tenants_failed = $4 WHERE id = $1",
+          deps_.run_id, total, ok, summary.not_ok());
+      tx.commit();
+      return Status::Ok();
+    });
   });
+  if (!recorded.ok()) {
+    Logger::Error(log, "run end not recorded: " + recorded.ToString());
+    if (recorded.code() == Code::kUnavailable) summary.database_lost = true;
+  }
   Logger::Info(log, "run finished: " + std::to_string(total) + " tenant(s), " + std::to_string(ok) + " ok, " +
                         std::to_string(summary.not_ok()) + " not ok, in " +
                         FormatDuration(Millis(static_cast<long long>(summary.seconds * 1000))));
   return summary;
+}
+
+Status BatchRun::Finish(int exit_code) {
+  if (!recorded_) return Status::Ok();
+  DbLink link(db_, options_.db_reconnect);
+  return link.Retry([&](pqxx::connection& c) {
+    return Guard("record run exit code", [&] {
+      pqxx::work tx(c);
+      tx.exec_params(
+          "UPDATE matih.runs SET exit_code = $2, finished_at = COALESCE(finished_at, now()) WHERE id = $1",
+          deps_.run_id, exit_code);
+      tx.commit();
+      return Status::Ok();
+    });
+  });
 }
 
 }  // namespace matih::runner

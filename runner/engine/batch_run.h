@@ -1,9 +1,12 @@
 // BatchRun: one pass of `matih-provisioner run`.
 //
-// Claims up to `limit` due tenants in one statement, works them on `workers` threads (each with
-// its own database connection), keeps their leases alive with a heartbeat thread, and cancels a
-// tenant whose lease was lost. Records the run in matih.runs and reports each tenant's outcome.
-// Call Execute once, from one thread.
+// Claims up to `limit` due tenants (store/claim_query.h), works them on `workers` threads (each
+// with its own database link, reopened within `db_reconnect` when lost), keeps their leases alive
+// with a heartbeat thread, and cancels a tenant whose lease was lost -- or could not be renewed
+// before `lease - margin`, so that no work goes on past a lease another runner may take. Records
+// the run in matih.runs (with its exit code, through Finish) and reports each tenant's outcome.
+// A run of one named tenant that cannot claim it says why and records no run.
+// Call Execute once, then Finish once, from one thread.
 #pragma once
 
 #include <atomic>
@@ -26,14 +29,16 @@ struct RunOptions {
   Millis lease{60'000};
   Millis heartbeat{15'000};
   Millis drift_interval{86'400'000};
+  Millis db_reconnect{30'000};  // how long a lost database is waited for before giving up
 };
 
 struct RunSummary {
   std::string run_id;
   std::vector<TenantOutcome> tenants;
   double seconds = 0;
-  int failed() const;  // ended FAILED or ROLLED_BACK
-  int not_ok() const;  // anything but a good outcome
+  bool database_lost = false;  // some tenant's writes could not reach the database (exit 4)
+  int failed() const;          // ended FAILED or ROLLED_BACK
+  int not_ok() const;          // anything but a good outcome
 };
 
 class BatchRun {
@@ -46,7 +51,11 @@ class BatchRun {
   // Setting this stops the run at the next step boundary (signals).
   void SetStopFlag(const std::atomic<bool>* stop) { stop_ = stop; }
 
+  // FailedPrecondition (nothing recorded) when a named tenant cannot be claimed now, naming why;
+  // Unavailable when the database cannot be reached within db_reconnect.
   Result<RunSummary> Execute();
+  // Records the command's exit code on the run's row (reconnecting within db_reconnect).
+  Status Finish(int exit_code);
 
  private:
   const Database& db_;
@@ -54,6 +63,7 @@ class BatchRun {
   RunOptions options_;
   std::function<void(int, int, int)> progress_;
   const std::atomic<bool>* stop_ = nullptr;
+  bool recorded_ = false;  // the run's row exists
 };
 
 // A random RFC 4122 version 4 UUID.

@@ -11,62 +11,117 @@ namespace {
 
 using S = TenantStatus;
 
-Result<std::map<int, StepRecord>> LoadRecords(pqxx::connection& conn, const std::string& tenant_id) {
+Result<std::map<int, StepRecord>> LoadRecords(DbLink& link, const std::string& tenant_id) {
   std::map<int, StepRecord> records;
-  Status s = Guard("read step records", [&] {
-    pqxx::nontransaction tx(conn);
-    for (auto& rec : TenantStore::ReadSteps(tx, tenant_id)) records[rec.number] = std::move(rec);
-    return Status::Ok();
+  Status s = link.Retry([&](pqxx::connection& conn) {
+    return Guard("read step records", [&] {
+      records.clear();
+      pqxx::nontransaction tx(conn);
+      for (auto& rec : TenantStore::ReadSteps(tx, tenant_id)) records[rec.number] = std::move(rec);
+      return Status::Ok();
+    });
   });
   if (!s.ok()) return s;
   return records;
 }
 
+// Statuses whose work counts attempts; a tenant in one of them past run.max_attempts at its claim
+// used up its attempts without an outcome: its runner died every time.
+bool CountsAttempts(TenantStatus s) {
+  return s == S::kPending || s == S::kProvisioning || s == S::kUpgrading || s == S::kRollingBack ||
+         s == S::kDeprovisioning || s == S::kPendingDeletion;
+}
+
+// Whether this claim counted an attempt (store/claim_query.h: onboarding and upgrades do).
+bool AttemptCounted(const TenantRecord& t) {
+  return CountsAttempts(t.status) || (t.status == S::kActive && t.generation != t.observed_generation);
+}
+
+// "crashed 3 times in step 3 gamma: the runner was lost": the step left RUNNING (or REMOVING)
+// is the one that was running when the runner died.
+std::string CrashReason(const TenantRecord& t, const std::map<int, StepRecord>& records) {
+  std::string where;
+  for (const auto& [number, rec] : records)
+    if (rec.status == StepStatus::kRunning || rec.status == StepStatus::kRemoving) {
+      where = " in step " + std::to_string(number) + " " + rec.name;
+      break;
+    }
+  return "crashed " + std::to_string(std::max(t.crashes, 1)) + " time" + (t.crashes == 1 ? "" : "s") + where +
+         ": the runner was lost (" + std::to_string(t.attempts - 1) + " attempts used, run.max_attempts " +
+         "reached)";
+}
+
 }  // namespace
 
-TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant& claimed,
-                                    const std::atomic<bool>* cancel) {
+TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
+                                    const std::atomic<bool>* cancel, const std::atomic<bool>* lease_trouble) {
   const TenantRecord& t = claimed.tenant;
+  lease_trouble_ = lease_trouble;
   TenantOutcome out;
   out.slug = t.slug;
   out.final_status = t.status;
-  TenantSession session(conn, claimed.lease, t.status, deps_.run_id, deps_.runner);
+  TenantSession session(link, claimed.lease, t.status, deps_.run_id, deps_.runner);
   AuditEvent claim;
   claim.event = "tenant.claimed";
   claim.details = {
       {"status", ToString(t.status)}, {"epoch", claimed.lease.epoch}, {"generation", t.generation}};
+  if (claimed.runner_lost) claim.details["previous_runner_lost"] = true;
   session.Audit(claim);
 
-  auto records = LoadRecords(conn, t.id);
+  auto records = LoadRecords(link, t.id);
   Status s = records.status();
   if (records.ok()) {
+    const bool poisoned = AttemptCounted(t) && t.attempts > deps_.options->max_tenant_attempts;
+    // A drift pass that killed its runner max_attempts times in a row is paused (the tenant stays
+    // ACTIVE), so that it cannot cut every later batch short.
+    const bool drift_poisoned = !poisoned && t.status == S::kActive &&
+                                t.generation == t.observed_generation && claimed.runner_lost &&
+                                t.crashes >= deps_.options->max_tenant_attempts;
+    const std::string crash = poisoned || drift_poisoned ? CrashReason(t, *records) : "";
     ProvisioningService service(deps_, session, t, std::move(*records), cancel);
-    switch (t.status) {
-      case S::kPending:
-        s = session.Update({.status = S::kProvisioning}, "claimed for provisioning");
-        if (s.ok()) s = Provision(session, service, t, ConvergeMode::kProvision, out);
-        break;
-      case S::kProvisioning: s = Provision(session, service, t, ConvergeMode::kProvision, out); break;
-      case S::kUpgrading: s = Provision(session, service, t, ConvergeMode::kReconcile, out); break;
-      case S::kActive:
-        if (t.generation != t.observed_generation) {
-          s = session.Update({.status = S::kUpgrading}, "spec generation " + std::to_string(t.generation) +
-                                                            " differs from observed " +
-                                                            std::to_string(t.observed_generation));
-          if (s.ok()) s = Provision(session, service, t, ConvergeMode::kReconcile, out);
-        } else {
-          s = Reconcile(session, service, t, out);
-        }
-        break;
-      case S::kRollingBack: s = RollBack(session, service, out); break;
-      case S::kPendingDeletion:
-        s = session.Update({.status = S::kDeprovisioning}, "grace period over");
-        if (s.ok()) s = Deprovision(session, service, t, out);
-        break;
-      case S::kDeprovisioning: s = Deprovision(session, service, t, out); break;
-      default:
-        s = FailedPrecondition(std::string("a tenant in status ") + ToString(t.status) + " is never claimed");
-        break;
+    if (poisoned) {
+      Logger::Error({deps_.run_id, t.slug, ""}, crash + "; the failure policy applies");
+      s = Quarantine(session, service, t, crash, out);
+    } else if (drift_poisoned) {
+      const Millis pause = deps_.options->tenant_backoff.max_backoff;
+      const std::string why = "drift pass " + crash + "; next drift pass in " + FormatDuration(pause);
+      Logger::Error({deps_.run_id, t.slug, ""}, why);
+      AuditEvent e;
+      e.event = "drift.paused";
+      e.details = {{"reason", why}};
+      session.Audit(e);
+      out.outcome = "drift_failed";
+      s = session.Update(
+          {.retry_after = pause, .last_error = why, .release_lease = true, .reset_crashes = true});
+    } else {
+      switch (t.status) {
+        case S::kPending:
+          s = session.Update({.status = S::kProvisioning}, "claimed for provisioning");
+          if (s.ok()) s = Provision(session, service, t, ConvergeMode::kProvision, out);
+          break;
+        case S::kProvisioning: s = Provision(session, service, t, ConvergeMode::kProvision, out); break;
+        case S::kUpgrading: s = Provision(session, service, t, ConvergeMode::kReconcile, out); break;
+        case S::kActive:
+          if (t.generation != t.observed_generation) {
+            s = session.Update({.status = S::kUpgrading}, "spec generation " + std::to_string(t.generation) +
+                                                              " differs from observed " +
+                                                              std::to_string(t.observed_generation));
+            if (s.ok()) s = Provision(session, service, t, ConvergeMode::kReconcile, out);
+          } else {
+            s = Reconcile(session, service, t, out);
+          }
+          break;
+        case S::kRollingBack: s = RollBack(session, service, t, out); break;
+        case S::kPendingDeletion:
+          s = session.Update({.status = S::kDeprovisioning}, "grace period over");
+          if (s.ok()) s = Deprovision(session, service, t, out);
+          break;
+        case S::kDeprovisioning: s = Deprovision(session, service, t, out); break;
+        default:
+          s = FailedPrecondition(std::string("a tenant in status ") + ToString(t.status) +
+                                 " is never claimed");
+          break;
+      }
     }
   }
   if (s.ok()) s = session.Flush();
@@ -74,11 +129,13 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
   out.final_status = session.status();
   if (!s.ok()) {
     out.error = s.ToString();
-    out.outcome =
-        s.code() == Code::kAborted && s.message().rfind("lease lost", 0) == 0 ? "lease_lost" : "error";
-    if (out.outcome == "error") {
+    const bool lease_lost = session.lease_lost() || (lease_trouble && lease_trouble->load());
+    out.database_lost = !lease_lost && s.code() == Code::kUnavailable;
+    out.outcome = lease_lost ? "lease_lost" : "error";
+    if (out.outcome == "error" && !out.database_lost) {
       // Try to leave the tenant for a later run instead of holding the lease until it expires.
-      TenantSession release(conn, claimed.lease, session.status(), deps_.run_id, deps_.runner);
+      // (Writes that could not reach the database are left to the lease.)
+      TenantSession release(link, claimed.lease, session.status(), deps_.run_id, deps_.runner);
       AuditEvent e;
       e.event = "run.error";
       e.details = {{"error", out.error}};
@@ -97,13 +154,54 @@ TenantOutcome Orchestrator::Process(pqxx::connection& conn, const ClaimedTenant&
   return out;
 }
 
+Status Orchestrator::Quarantine(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
+                                const std::string& reason, TenantOutcome& out) {
+  const int attempts = t.attempts - 1;  // this claim is not an attempt: it only applies the policy
+  switch (t.status) {
+    case S::kPending:
+    case S::kProvisioning: {
+      if (t.status == S::kPending)
+        if (Status s = session.Update({.status = S::kProvisioning}, "claimed for provisioning"); !s.ok())
+          return s;
+      if (deps_.options->failure_policy == FailurePolicy::kPark) {
+        out.outcome = "failed";
+        return session.Update(
+            {.status = S::kFailed, .attempts = attempts, .last_error = reason, .release_lease = true},
+            reason + "; parked for an operator");
+      }
+      if (Status s = session.Update({.status = S::kRollingBack, .attempts = attempts, .last_error = reason},
+                                    reason + "; rolling back");
+          !s.ok())
+        return s;
+      return RollBack(session, service, t, out);
+    }
+    case S::kActive:
+      // An upgrade whose claims all died before it was recorded as UPGRADING.
+      if (Status s = session.Update({.status = S::kUpgrading}, "spec generation changed"); !s.ok()) return s;
+      out.outcome = "failed";
+      return session.Update(
+          {.status = S::kFailed, .attempts = attempts, .last_error = reason, .release_lease = true},
+          reason + "; upgrade parked for an operator");
+    case S::kPendingDeletion:
+      // The deletion crashed before it was recorded as DEPROVISIONING: park it there.
+      if (Status s = session.Update({.status = S::kDeprovisioning}, "grace period over"); !s.ok()) return s;
+      [[fallthrough]];
+    default:  // UPGRADING, ROLLING_BACK, DEPROVISIONING: parked for an operator
+      out.outcome = "failed";
+      return session.Update(
+          {.status = S::kFailed, .attempts = attempts, .last_error = reason, .release_lease = true},
+          reason + "; parked for an operator");
+  }
+}
+
 Status Orchestrator::Provision(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                                ConvergeMode mode, TenantOutcome& out) {
   FlowResult flow = service.Converge(mode);
   // A tier change that moved objects: only now are they removed from where they were.
   if (flow.ok) flow = TierUpgrade::RemoveLeftBehind(service, true);
   if (!flow.ok) {
-    if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
+    if (flow.session_failed) return flow.error;
+    if (flow.cancelled) return HandBack(session, t, flow, out);
     return OnFailure(session, service, t, flow, out);
   }
   const bool upgrade = session.status() == S::kUpgrading;
@@ -122,16 +220,21 @@ Status Orchestrator::Reconcile(TenantSession& session, ProvisioningService& serv
                                TenantOutcome& out) {
   FlowResult flow = service.Converge(ConvergeMode::kReconcile);
   if (!flow.ok) {
-    if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
+    if (flow.session_failed) return flow.error;
+    if (flow.cancelled) return HandBack(session, t, flow, out);
     // An ACTIVE tenant stays ACTIVE; the failed step is recorded and retried after a backoff.
     out.outcome = "drift_failed";
     return session.Update({.retry_after = deps_.options->tenant_backoff.Delay(2),
                            .last_error = "drift correction failed at step " +
                                          std::to_string(flow.failed_step) + ": " + flow.error.ToString(),
-                           .release_lease = true});
+                           .release_lease = true,
+                           .reset_crashes = true});
   }
-  TenantUpdate done{
-      .last_error = "", .observed_generation = t.generation, .mark_reconciled = true, .release_lease = true};
+  TenantUpdate done{.last_error = "",
+                    .observed_generation = t.generation,
+                    .mark_reconciled = true,
+                    .release_lease = true,
+                    .reset_crashes = true};
   if (flow.applied > 0) {
     out.outcome = "drift_corrected";
     done.status = S::kActive;
@@ -141,18 +244,22 @@ Status Orchestrator::Reconcile(TenantSession& session, ProvisioningService& serv
   return session.Update(done);
 }
 
-Status Orchestrator::HandBack(TenantSession& session, const FlowResult& flow, TenantOutcome& out) {
-  // A lost lease: nothing more may be written. A stop request: give the tenant back as it is,
-  // due at once, so the next run resumes it (the in-flight step is observed again first).
-  if (!IsCancellation(flow.error)) return flow.error;
+Status Orchestrator::HandBack(TenantSession& session, const TenantRecord& t, const FlowResult& flow,
+                              TenantOutcome& out) {
+  // A lost lease (or a heartbeat that could not renew it): nothing more may be written; the
+  // lease expires and the next claim takes the tenant. A stop request: give the tenant back as
+  // it is, due at once, its attempt not counted, so the next run resumes it (the in-flight step
+  // is observed again first).
+  if (lease_trouble_ && lease_trouble_->load()) return Aborted("lease lost: " + flow.error.message());
   out.outcome = "retry_later";
-  return session.Update(
-      {.retry_after = Millis(0), .last_error = flow.error.ToString(), .release_lease = true});
+  TenantUpdate back{.retry_after = Millis(0), .last_error = flow.error.ToString(), .release_lease = true};
+  if (AttemptCounted(t) && t.attempts > 0) back.attempts = t.attempts - 1;
+  return session.Update(back);
 }
 
 Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                                const FlowResult& flow, TenantOutcome& out) {
-  const int attempts = t.attempts + 1;
+  const int attempts = AttemptCounted(t) ? t.attempts : t.attempts + 1;  // counted at the claim
   const std::string error = "step " + std::to_string(flow.failed_step) + ": " + flow.error.ToString();
   if (session.status() == S::kUpgrading) {
     out.outcome = "failed";
@@ -183,14 +290,16 @@ Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& serv
                                 why + "; rolling back");
       !s.ok())
     return s;
-  return RollBack(session, service, out);
+  return RollBack(session, service, t, out);
 }
 
-Status Orchestrator::RollBack(TenantSession& session, ProvisioningService& service, TenantOutcome& out) {
+Status Orchestrator::RollBack(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
+                              TenantOutcome& out) {
   if (deps_.metrics) deps_.metrics->Rollback();
   FlowResult flow = service.RemoveAll();
   if (!flow.ok) {
-    if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
+    if (flow.session_failed) return flow.error;
+    if (flow.cancelled) return HandBack(session, t, flow, out);
     out.outcome = "failed";
     return session.Update({.status = S::kFailed,
                            .last_error = "rollback stopped at step " + std::to_string(flow.failed_step) +
@@ -207,7 +316,8 @@ Status Orchestrator::Deprovision(TenantSession& session, ProvisioningService& se
                                  TenantOutcome& out) {
   FlowResult flow = service.RemoveAll();
   if (!flow.ok) {
-    if (flow.error.code() == Code::kAborted) return HandBack(session, flow, out);
+    if (flow.session_failed) return flow.error;
+    if (flow.cancelled) return HandBack(session, t, flow, out);
     out.outcome = "failed";
     return session.Update({.status = S::kFailed,
                            .last_error = "deprovisioning stopped at step " +

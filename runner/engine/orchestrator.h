@@ -4,7 +4,9 @@
 // deprovision), hands the steps to a ProvisioningService, and moves the tenant to where the
 // outcome says: ACTIVE; back to PROVISIONING with a tenant-level backoff after a transient
 // failure; the failure policy (rollback or park) after a permanent one or too many attempts.
-// Every move goes through the session, so it is fenced by the lease and audited.
+// Every move goes through the session, so it is fenced by the lease and audited. Attempts are
+// counted when the tenant is claimed (store/claim_query.h), so a runner that dies uses one too;
+// a tenant claimed past run.max_attempts is quarantined with the failure policy and the reason.
 // One instance per worker thread.
 #pragma once
 
@@ -20,10 +22,11 @@ struct TenantOutcome {
   std::string slug;
   TenantStatus final_status = TenantStatus::kPending;
   // active | drift_corrected | in_sync | retry_later | failed | rolled_back | deleted |
-  // drift_failed | lease_lost | error
+  // drift_failed | lease_lost | not_started | error
   std::string outcome;
   std::string error;
   int commits = 0;
+  bool database_lost = false;  // its writes could not reach the database (left to its lease)
   bool bad_end() const { return StateMachine::IsBadEnd(final_status) && outcome != "lease_lost"; }
   bool ok() const {
     return outcome == "active" || outcome == "drift_corrected" || outcome == "in_sync" ||
@@ -35,23 +38,32 @@ class Orchestrator {
  public:
   explicit Orchestrator(ServiceDeps deps) : deps_(std::move(deps)) {}
 
-  // Works one claimed tenant to the end of this run. `conn` belongs to the calling thread.
-  TenantOutcome Process(pqxx::connection& conn, const ClaimedTenant& claimed,
-                        const std::atomic<bool>* cancel);
+  // Works one claimed tenant to the end of this run on the calling thread's link. `cancel`
+  // stops the work at the next call boundary (and cancels the call in flight); `lease_trouble`,
+  // raised with it when the heartbeat could not renew the lease in time, also means nothing more
+  // may be written for the tenant.
+  TenantOutcome Process(DbLink& link, const ClaimedTenant& claimed, const std::atomic<bool>* cancel,
+                        const std::atomic<bool>* lease_trouble = nullptr);
 
  private:
   Status Provision(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                    ConvergeMode mode, TenantOutcome& out);
   Status Reconcile(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                    TenantOutcome& out);
-  Status RollBack(TenantSession& session, ProvisioningService& service, TenantOutcome& out);
+  Status RollBack(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
+                  TenantOutcome& out);
   Status Deprovision(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                      TenantOutcome& out);
-  Status HandBack(TenantSession& session, const FlowResult& flow, TenantOutcome& out);
+  Status HandBack(TenantSession& session, const TenantRecord& t, const FlowResult& flow, TenantOutcome& out);
   Status OnFailure(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
                    const FlowResult& flow, TenantOutcome& out);
+  // The tenant used up run.max_attempts without an outcome (its runner died each time): the
+  // failure policy applies, with `reason` naming the step that was running.
+  Status Quarantine(TenantSession& session, ProvisioningService& service, const TenantRecord& t,
+                    const std::string& reason, TenantOutcome& out);
 
   ServiceDeps deps_;
+  const std::atomic<bool>* lease_trouble_ = nullptr;
 };
 
 }  // namespace matih::runner

@@ -23,10 +23,6 @@ bool LeftSomethingBehind(StepStatus s) {
 
 }  // namespace
 
-bool IsCancellation(const Status& s) {
-  return s.code() == Code::kAborted && s.message().rfind("cancelled:", 0) == 0;
-}
-
 ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& session, const TenantRecord& tenant,
                                          std::map<int, StepRecord> records, const std::atomic<bool>* cancel)
     : deps_(std::move(deps)),
@@ -36,7 +32,10 @@ ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& sessio
       cancel_(cancel) {
   for (const auto& [number, rec] : records_)
     if (!rec.outputs.empty()) outputs_[rec.name] = rec.outputs;
-  deadline_ = std::chrono::system_clock::now() + deps_.options->provisioning_deadline;
+  // run.deadline counts from the provisioning's first claim (kept in the database, across
+  // runs); a drift pass, never claimed for provisioning, counts from now.
+  deadline_ = std::chrono::system_clock::now() + deps_.options->provisioning_deadline -
+              Millis(tenant_.first_claim_age_ms.value_or(0));
   // The spec was validated when it was stored; a spec without a list requests no service.
   auto spec = nlohmann::json::parse(tenant_.spec_json, nullptr, false);
   if (spec.is_object() && spec.contains("services") && spec["services"].is_array())
@@ -126,6 +125,7 @@ ExecutorHooks ProvisioningService::Hooks(const CatalogStep& step, const StepKind
 bool ProvisioningService::Interrupted(FlowResult& result, const CatalogStep& step) {
   // Not the step's fault: the step stays as its intent says, and is observed again next time.
   result.ok = false;
+  result.cancelled = true;
   result.error = Aborted(std::string(kCancelled) + " during step " + step.name);
   result.failed_step = step.number;
   return false;
@@ -172,6 +172,35 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
                                             FormatDuration(deps_.options->provisioning_deadline) + " passed"),
         "timeout");
 
+  // Onboarding: the intent is durable before the step is even observed (riding with the previous
+  // step's result), so a runner that dies in this step leaves exactly this step RUNNING.
+  const StepStatus before = rec.status;
+  const bool early_intent = mode == ConvergeMode::kProvision;
+  if (!early_intent && unflushed_done_) {
+    // The step applied before this one is still RUNNING in the database: record it DONE before
+    // this one is observed, so that a runner dying here leaves no wrong step RUNNING.
+    if (Status s = session_.Flush(); !s.ok()) {
+      result.ok = false;
+      result.session_failed = true;
+      result.error = s;
+      result.failed_step = step.number;
+      return false;
+    }
+  }
+  unflushed_done_ = false;
+  if (early_intent) {
+    rec.status = StepStatus::kRunning;
+    session_.SetStep(rec);
+    session_.Audit(StepEvent("step.started", step, kind));
+    if (Status s = session_.Flush(); !s.ok()) {
+      result.ok = false;
+      result.session_failed = true;
+      result.error = s;
+      result.failed_step = step.number;
+      return false;
+    }
+  }
+
   ExecutorHooks hooks = Hooks(step, *kind);
   int calls = 0;
   StepAnswer seen = StepExecutor::CallWithRetry(*kind, StepOp::kObserve, MakeCall(step, false), step.timeout,
@@ -188,9 +217,9 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     if (placed) rec.outputs[TierUpgrade::kPlacementKey] = placement;
     if (!seen.outputs.empty() || placed) outputs_[step.name] = rec.outputs;
     if (!seen.outputs.empty()) RefreshTargets();
-    if (rec.status != StepStatus::kDone || !seen.outputs.empty() || placed) {
+    if (before != StepStatus::kDone || rec.status != StepStatus::kDone || !seen.outputs.empty() || placed) {
       // Known in sync for the first time (adopted after a crash, or made by hand): record it.
-      bool adopted = rec.status == StepStatus::kRunning;
+      bool adopted = before == StepStatus::kRunning;
       rec.status = StepStatus::kDone;
       rec.last_error.clear();
       rec.diff.clear();
@@ -224,11 +253,14 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   rec.attempts += 1;
   rec.diff = seen.message;
   session_.SetStep(rec);
-  AuditEvent start = StepEvent("step.started", step, kind);
-  start.details["found"] = found;
-  session_.Audit(start);
-  if (Status s = session_.Flush(); !s.ok()) {
+  if (!early_intent) {
+    AuditEvent start = StepEvent("step.started", step, kind);
+    start.details["found"] = found;
+    session_.Audit(start);
+  }
+  if (Status s = early_intent ? Status::Ok() : session_.Flush(); !s.ok()) {
     result.ok = false;
+    result.session_failed = true;
     result.error = s;
     result.failed_step = step.number;
     return false;
@@ -248,11 +280,13 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   if (!placement.empty()) rec.outputs[TierUpgrade::kPlacementKey] = placement;
   outputs_[step.name] = rec.outputs;
   if (!applied.outputs.empty()) RefreshTargets();
+  unflushed_done_ = true;
   rec.status = StepStatus::kDone;
   rec.last_error.clear();
   session_.SetStep(rec);
   AuditEvent done = StepEvent(drift ? "drift.corrected" : "step.finished", step, kind);
   done.details["result"] = "applied";
+  done.details["found"] = found;
   done.details["calls"] = calls;
   if (drift && !seen.message.empty()) done.details["diff"] = seen.message;
   session_.Audit(done);
@@ -274,6 +308,7 @@ FlowResult ProvisioningService::Converge(ConvergeMode mode) {
   for (const CatalogStep* step : deps_.catalog->Ordered(tenant_.tier)) {
     if (Cancelled()) {
       result.ok = false;
+      result.cancelled = true;
       result.error = Aborted(kCancelled);
       break;
     }
@@ -311,6 +346,7 @@ bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result
   session_.Audit(StepEvent("step.removing", step, kind));
   if (Status s = session_.Flush(); !s.ok()) {
     result.ok = false;
+    result.session_failed = true;
     result.error = s;
     result.failed_step = step.number;
     return false;
@@ -355,6 +391,7 @@ FlowResult ProvisioningService::RemoveAll() {
   for (const CatalogStep* step : ordered) {
     if (Cancelled()) {
       result.ok = false;
+      result.cancelled = true;
       result.error = Aborted(kCancelled);
       break;
     }

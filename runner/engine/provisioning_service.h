@@ -4,7 +4,9 @@
 // outputs; a step the tier does not run is recorded SKIPPED. Before an apply or remove changes
 // anything outside, its intent (RUNNING / REMOVING) is made durable, riding in the same commit as
 // the previous step's result. After a crash the step left RUNNING is observed before anything
-// is applied, so a created object is adopted, never created twice.
+// is applied, so a created object is adopted, never created twice. Onboarding makes the intent
+// durable before the observe too, and a drift pass writes an applied step's result before the
+// next step is observed: the step a dead runner left RUNNING is the one that was running.
 // One instance per worker thread; the catalog, kinds and metrics it is given are shared.
 #pragma once
 
@@ -36,17 +38,19 @@ struct ServiceDeps {
   std::string runner;
 };
 
-// The message of the Aborted status a flow ends with when its tenant was cancelled.
+// The message of the Aborted status a flow ends with when its tenant was cancelled
+// (FlowResult::cancelled says so; callers branch on that, never on this text).
 inline constexpr const char* kCancelled = "cancelled: the tenant's lease was lost or the runner is stopping";
-bool IsCancellation(const Status& s);
 
 // How a pass over the steps ended.
 struct FlowResult {
   bool ok = true;
-  Status error;         // the failure that stopped the flow
-  int failed_step = 0;  // its number
-  int applied = 0;      // steps applied (or removed)
-  int drifted = 0;      // steps found drifted or absent on an active tenant
+  bool cancelled = false;       // stopped by the tenant's cancel flag (lease trouble or a stop request)
+  bool session_failed = false;  // a write of the session failed (lease lost, database gone)
+  Status error;                 // the failure that stopped the flow
+  int failed_step = 0;          // its number
+  int applied = 0;              // steps applied (or removed)
+  int drifted = 0;              // steps found drifted or absent on an active tenant
 };
 
 // What plan reports for one step.
@@ -102,6 +106,7 @@ class ProvisioningService {
   std::map<std::string, std::string> tenant_settings_;  // [targets] with the tenant's overlay
   bool overlaid_ = false;                               // tenant_settings_ is in use
   Status targets_error_;                                // a bad overlay fails every step
+  bool unflushed_done_ = false;     // the last step was applied; its DONE is queued, not written
 };
 
 }  // namespace matih::runner

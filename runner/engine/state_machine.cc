@@ -48,20 +48,34 @@ std::vector<TenantStatus> AllTenantStatuses() {
 
 const std::vector<std::pair<TenantStatus, TenantStatus>>& StateMachine::Transitions() {
   static const std::vector<std::pair<S, S>> table = {
-      {S::kPending, S::kProvisioning},       {S::kProvisioning, S::kActive},
-      {S::kProvisioning, S::kFailed},        {S::kProvisioning, S::kRollingBack},
+      {S::kPending, S::kProvisioning},
+      {S::kProvisioning, S::kActive},
+      {S::kProvisioning, S::kFailed},
+      {S::kProvisioning, S::kRollingBack},
       {S::kFailed, S::kProvisioning},  // retry
       {S::kFailed, S::kRollingBack},   // rollback
-      {S::kFailed, S::kPendingDeletion},     {S::kRollingBack, S::kRolledBack},
-      {S::kRollingBack, S::kFailed},         {S::kRolledBack, S::kProvisioning},  // retry
-      {S::kRolledBack, S::kPendingDeletion}, {S::kActive, S::kActive},            // drift corrected
-      {S::kActive, S::kUpgrading},                                                // tier or spec change
-      {S::kActive, S::kSuspended},           {S::kActive, S::kPendingDeletion},
-      {S::kUpgrading, S::kActive},           {S::kUpgrading, S::kFailed},
+      {S::kFailed, S::kPendingDeletion},
+      {S::kRollingBack, S::kRolledBack},
+      {S::kRollingBack, S::kFailed},
+      {S::kRolledBack, S::kProvisioning},  // retry
+      {S::kRolledBack, S::kPendingDeletion},
+      {S::kActive, S::kActive},     // drift corrected
+      {S::kActive, S::kUpgrading},  // tier or spec change
+      {S::kActive, S::kSuspended},
+      {S::kActive, S::kPendingDeletion},
+      {S::kUpgrading, S::kActive},
+      {S::kUpgrading, S::kFailed},
       {S::kSuspended, S::kActive},  // only a suspended tenant is reactivated
-      {S::kSuspended, S::kPendingDeletion},  {S::kPendingDeletion, S::kDeprovisioning},  // grace period over
-      {S::kPendingDeletion, S::kActive},                                                 // deletion cancelled
-      {S::kDeprovisioning, S::kDeleted},     {S::kDeprovisioning, S::kFailed},
+      {S::kSuspended, S::kPendingDeletion},
+      {S::kPendingDeletion, S::kDeprovisioning},  // grace period over
+      {S::kPendingDeletion, S::kActive},          // deletion cancelled
+      {S::kDeprovisioning, S::kDeleted},
+      {S::kDeprovisioning, S::kFailed},
+      // A cancelled deletion returns the tenant to the status it had before `delete`.
+      {S::kPendingDeletion, S::kFailed},
+      {S::kPendingDeletion, S::kRolledBack},
+      {S::kPendingDeletion, S::kSuspended},
+      {S::kPending, S::kDeleted},  // a PENDING tenant cancelled before it was provisioned
   };
   return table;
 }

@@ -1,7 +1,7 @@
 // AuditSearch: the fleet's audit trail filtered — every tenant or one, since a time, for one
 // step, for one event (or an event prefix) — for `history --all` ("what changed last night").
 //
-// Reads through the indexes of 0006_fleet_status.sql (created_at; event, created_at), newest
+// Reads through the indexes of 0005_fleet_status.sql (created_at; event, created_at), newest
 // first up to a limit, and counts what the limit left out, so an operator knows the answer is
 // partial. Rows are the same AuditRow the per-tenant history reads, plus the tenant's slug.
 // Safe from any thread; each call opens its own connection.

@@ -170,15 +170,4 @@ Result<FleetStatusQuery::Gauges> FleetStatusQuery::ReadGauges(const Database& db
   return g;
 }
 
-Status FleetStatusQuery::RecordExitCode(const Database& db, const std::string& run_id, int exit_code) {
-  auto conn = db.Connect();
-  if (!conn.ok()) return conn.status();
-  return Guard("record the run's exit code", [&] {
-    pqxx::work tx(**conn);
-    tx.exec_params("UPDATE matih.runs SET exit_code = $2 WHERE id = $1::uuid", run_id, exit_code);
-    tx.commit();
-    return Status::Ok();
-  });
-}
-
 }  // namespace matih::runner

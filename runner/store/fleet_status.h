@@ -2,7 +2,7 @@
 // gauges.
 //
 // Every figure is an aggregate (GROUP BY, count, min) or a short LIMITed list read through an
-// index (0006_fleet_status.sql), never a load of every tenant, so the read stays well under a
+// index (0005_fleet_status.sql), never a load of every tenant, so the read stays well under a
 // second at 100,000 tenants. All parts are read in one read-only REPEATABLE READ transaction:
 // one consistent snapshot, so the counts and the lists agree. Times are the database's, as ISO
 // text in UTC. Safe from any thread; each call opens its own connection.
@@ -112,9 +112,6 @@ class FleetStatusQuery {
     std::optional<double> oldest_pending_created;
   };
   static Result<Gauges> ReadGauges(const Database& db);
-
-  // Stores the exit code of run `run_id` (matih.runs.exit_code), which `status` shows.
-  static Status RecordExitCode(const Database& db, const std::string& run_id, int exit_code);
 };
 
 }  // namespace matih::runner

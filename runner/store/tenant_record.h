@@ -31,6 +31,11 @@ struct TenantRecord {
   std::string last_reconciled_at;
   std::string deletion_due_at;
   std::optional<int> resume_from_step;
+  int crashes = 0;  // claims whose runner died holding the lease (since the last success)
+  // How long ago (database clock) the current provisioning was first claimed; unset when it
+  // was not (run.deadline counts from there, across runs).
+  std::optional<int64_t> first_claim_age_ms;
+  std::string status_before_deletion;  // what `resume` of a PENDING_DELETION tenant returns to
   std::string created_at;
   std::string updated_at;
 

@@ -27,59 +27,70 @@ Status TenantSession::Update(const TenantUpdate& u, const std::string& reason) {
   t.mark_reconciled |= u.mark_reconciled;
   t.clear_resume_from |= u.clear_resume_from;
   t.release_lease |= u.release_lease;
+  t.reset_crashes |= u.reset_crashes;
   return Status::Ok();
 }
 
 Status TenantSession::Flush() {
   if (!HasPending()) return Status::Ok();
-  Status s = Database::InTransaction(conn_, [&](pqxx::work& tx) -> Status {
-    auto fence = tx.exec_params(
-        "SELECT 1 FROM matih.tenants WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 FOR UPDATE",
-        lease_.tenant_id, lease_.owner, lease_.epoch);
-    if (fence.empty())
-      return Aborted("lease lost: another runner or an operator took tenant " + lease_.tenant_id);
-    for (const auto& [number, r] : steps_) {
-      nlohmann::json outputs(r.outputs);
-      tx.exec_params(
-          "INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase, status, attempts, "
-          "outputs, "
-          "last_error, diff, started_at, finished_at, observed_at) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, NULLIF($8, ''), NULLIF($9, ''), "
-          "  CASE WHEN $5 IN ('RUNNING', 'REMOVING') THEN now() END, "
-          "  CASE WHEN $5 IN ('DONE', 'FAILED', 'REMOVED', 'SKIPPED') THEN now() END, now()) "
-          "ON CONFLICT (tenant_id, step_number) DO UPDATE SET step_name = EXCLUDED.step_name, "
-          "  phase = EXCLUDED.phase, status = EXCLUDED.status, attempts = EXCLUDED.attempts, "
-          "  outputs = EXCLUDED.outputs, last_error = EXCLUDED.last_error, diff = EXCLUDED.diff, "
-          "  started_at = COALESCE(EXCLUDED.started_at, matih.tenant_steps.started_at), "
-          "  finished_at = CASE WHEN EXCLUDED.status IN ('RUNNING', 'REMOVING', 'PENDING') THEN NULL "
-          "                     ELSE COALESCE(EXCLUDED.finished_at, matih.tenant_steps.finished_at) END, "
-          "  observed_at = now()",
-          lease_.tenant_id, number, r.name, r.phase, ToString(r.status), r.attempts, outputs.dump(),
-          r.last_error, r.diff);
-    }
-    if (tenant_) {
-      const TenantUpdate& u = *tenant_;
-      std::optional<std::string> status;
-      if (u.status) status = ToString(*u.status);
-      std::optional<long long> retry_ms;
-      if (u.retry_after) retry_ms = u.retry_after->count();
-      tx.exec_params(
-          "UPDATE matih.tenants SET status = COALESCE($2, status), attempts = COALESCE($3, attempts), "
-          "next_attempt_at = CASE WHEN $4::bigint IS NULL THEN next_attempt_at "
-          "                       ELSE now() + $4::bigint * interval '1 millisecond' END, "
-          "last_error = CASE WHEN $5::text IS NULL THEN last_error ELSE NULLIF($5, '') END, "
-          "observed_generation = COALESCE($6, observed_generation), "
-          "last_reconciled_at = CASE WHEN $7 THEN now() ELSE last_reconciled_at END, "
-          "resume_from_step = CASE WHEN $8 THEN NULL ELSE resume_from_step END, "
-          "lease_owner = CASE WHEN $9 THEN NULL ELSE lease_owner END, "
-          "lease_expires_at = CASE WHEN $9 THEN NULL ELSE lease_expires_at END "
-          "WHERE id = $1",
-          lease_.tenant_id, status, u.attempts, retry_ms, u.last_error, u.observed_generation,
-          u.mark_reconciled, u.clear_resume_from, u.release_lease);
-    }
-    AuditLog::Append(tx, lease_.tenant_id, run_id_, runner_, events_);
-    return Status::Ok();
-  });
+  bool fenced_out = false;
+  auto flush = [&](pqxx::connection& conn) {
+    return Database::InTransaction(conn, [&](pqxx::work& tx) -> Status {
+      auto fence = tx.exec_params(
+          "SELECT 1 FROM matih.tenants WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 FOR UPDATE",
+          lease_.tenant_id, lease_.owner, lease_.epoch);
+      if (fence.empty()) {
+        fenced_out = true;
+        return Aborted("lease lost: another runner or an operator took tenant " + lease_.tenant_id);
+      }
+      for (const auto& [number, r] : steps_) {
+        nlohmann::json outputs(r.outputs);
+        tx.exec_params(
+            "INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase, status, attempts, "
+            "outputs, "
+            "last_error, diff, started_at, finished_at, observed_at) "
+            "VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, NULLIF($8, ''), NULLIF($9, ''), "
+            "  CASE WHEN $5 IN ('RUNNING', 'REMOVING') THEN now() END, "
+            "  CASE WHEN $5 IN ('DONE', 'FAILED', 'REMOVED', 'SKIPPED') THEN now() END, now()) "
+            "ON CONFLICT (tenant_id, step_number) DO UPDATE SET step_name = EXCLUDED.step_name, "
+            "  phase = EXCLUDED.phase, status = EXCLUDED.status, attempts = EXCLUDED.attempts, "
+            "  outputs = EXCLUDED.outputs, last_error = EXCLUDED.last_error, diff = EXCLUDED.diff, "
+            "  started_at = COALESCE(EXCLUDED.started_at, matih.tenant_steps.started_at), "
+            "  finished_at = CASE WHEN EXCLUDED.status IN ('RUNNING', 'REMOVING', 'PENDING') THEN NULL "
+            "                     ELSE COALESCE(EXCLUDED.finished_at, matih.tenant_steps.finished_at) END, "
+            "  observed_at = now()",
+            lease_.tenant_id, number, r.name, r.phase, ToString(r.status), r.attempts, outputs.dump(),
+            r.last_error, r.diff);
+      }
+      if (tenant_) {
+        const TenantUpdate& u = *tenant_;
+        std::optional<std::string> status;
+        if (u.status) status = ToString(*u.status);
+        std::optional<long long> retry_ms;
+        if (u.retry_after) retry_ms = u.retry_after->count();
+        tx.exec_params(
+            "UPDATE matih.tenants SET status = COALESCE($2, status), attempts = COALESCE($3, attempts), "
+            "next_attempt_at = CASE WHEN $4::bigint IS NULL THEN next_attempt_at "
+            "                       ELSE now() + $4::bigint * interval '1 millisecond' END, "
+            "last_error = CASE WHEN $5::text IS NULL THEN last_error ELSE NULLIF($5, '') END, "
+            "observed_generation = COALESCE($6, observed_generation), "
+            "last_reconciled_at = CASE WHEN $7 THEN now() ELSE last_reconciled_at END, "
+            "resume_from_step = CASE WHEN $8 THEN NULL ELSE resume_from_step END, "
+            "first_claimed_at = CASE WHEN $2 IN ('ACTIVE', 'ROLLED_BACK', 'DELETED') THEN NULL "
+            "                        ELSE first_claimed_at END, "
+            "crashes = CASE WHEN $10 OR $2 IN ('ACTIVE', 'ROLLED_BACK', 'DELETED') THEN 0 ELSE crashes END, "
+            "lease_owner = CASE WHEN $9 THEN NULL ELSE lease_owner END, "
+            "lease_expires_at = CASE WHEN $9 THEN NULL ELSE lease_expires_at END "
+            "WHERE id = $1",
+            lease_.tenant_id, status, u.attempts, retry_ms, u.last_error, u.observed_generation,
+            u.mark_reconciled, u.clear_resume_from, u.release_lease, u.reset_crashes);
+      }
+      AuditLog::Append(tx, lease_.tenant_id, run_id_, runner_, events_);
+      return Status::Ok();
+    });
+  };
+  Status s = link_ ? link_->Retry(flush) : flush(*conn_);
+  if (fenced_out && !s.ok()) lease_lost_ = true;
   if (s.ok()) {
     ++commits_;
     steps_.clear();

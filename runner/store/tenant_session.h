@@ -2,11 +2,12 @@
 //
 // Writes are queued and land together in Flush(): one transaction that first checks the lease
 // (owner and epoch) with the tenant row locked, then writes step records, the tenant row and the
-// audit events. A runner whose lease was taken over gets Aborted("lease lost") and nothing of the
-// batch is written. Batching is what keeps the commit count low: an applied step costs one
-// commit (its intent rides with the previous step's result), a drift pass over an in-sync tenant
-// costs one commit in all.
-// Not thread-safe: one session belongs to the worker thread working that tenant.
+// audit events. A runner whose lease was taken over gets Aborted("lease lost"), lease_lost(),
+// and nothing of the batch is written. With a DbLink, a connection lost mid-flush is reopened
+// (within run.db_reconnect) and the whole transaction runs again. Batching is what keeps the commit count
+// low: an applied step costs one commit (its intent rides with the previous step's result), a drift pass over
+// an in-sync tenant costs one commit in all. Not thread-safe: one session belongs to the worker thread
+// working that tenant.
 #pragma once
 
 #include <map>
@@ -18,6 +19,7 @@
 #include "common/status.h"
 #include "store/audit_log.h"
 #include "store/claim_query.h"
+#include "store/db_link.h"
 #include "store/tenant_record.h"
 
 namespace matih::runner {
@@ -31,13 +33,24 @@ struct TenantUpdate {
   bool mark_reconciled = false;  // last_reconciled_at = now()
   bool clear_resume_from = false;
   bool release_lease = false;
+  bool reset_crashes =
+      false;  // a pass ended with an outcome (statuses ACTIVE, ROLLED_BACK, DELETED reset too)
 };
 
 class TenantSession {
  public:
   TenantSession(pqxx::connection& conn, Lease lease, TenantStatus status, std::string run_id,
                 std::string runner)
-      : conn_(conn),
+      : conn_(&conn),
+        lease_(std::move(lease)),
+        status_(status),
+        run_id_(std::move(run_id)),
+        runner_(std::move(runner)) {}
+  // A session whose flushes survive a lost connection: the link reconnects within its bound
+  // and the fenced transaction is run again.
+  TenantSession(DbLink& link, Lease lease, TenantStatus status, std::string run_id, std::string runner)
+      : conn_(nullptr),
+        link_(&link),
         lease_(std::move(lease)),
         status_(status),
         run_id_(std::move(run_id)),
@@ -54,12 +67,15 @@ class TenantSession {
   Status Update(const TenantUpdate& update, const std::string& reason = "");
   bool HasPending() const { return !steps_.empty() || !events_.empty() || tenant_.has_value(); }
 
-  // Writes what is queued in one fenced transaction.
+  // Writes what is queued in one fenced transaction. Aborted when the lease was lost (then
+  // lease_lost() is true and nothing was written); Unavailable when the database is gone.
   Status Flush();
+  bool lease_lost() const { return lease_lost_; }
   int commits() const { return commits_; }
 
  private:
-  pqxx::connection& conn_;
+  pqxx::connection* conn_;
+  DbLink* link_ = nullptr;
   Lease lease_;
   TenantStatus status_;
   std::string run_id_;
@@ -68,6 +84,7 @@ class TenantSession {
   std::vector<AuditEvent> events_;
   std::optional<TenantUpdate> tenant_{};
   int commits_ = 0;
+  bool lease_lost_ = false;
 };
 
 }  // namespace matih::runner

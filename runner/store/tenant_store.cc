@@ -15,7 +15,8 @@ const char* TenantStore::Columns() {
          "lease_epoch, lease_expires_at::text AS lease_expires_at, last_reconciled_at::text AS "
          "last_reconciled_at, "
          "deletion_due_at::text AS deletion_due_at, resume_from_step, created_at::text AS created_at, "
-         "updated_at::text AS updated_at";
+         "updated_at::text AS updated_at, crashes, status_before_deletion, "
+         "(EXTRACT(EPOCH FROM (now() - first_claimed_at)) * 1000)::bigint AS first_claim_age_ms";
 }
 
 TenantRecord TenantStore::FromRow(const pqxx::row& r) {
@@ -40,6 +41,9 @@ TenantRecord TenantStore::FromRow(const pqxx::row& r) {
   if (!r["resume_from_step"].is_null()) t.resume_from_step = r["resume_from_step"].as<int>();
   t.created_at = Text(r["created_at"]);
   t.updated_at = Text(r["updated_at"]);
+  t.crashes = r["crashes"].as<int>();
+  t.status_before_deletion = Text(r["status_before_deletion"]);
+  if (!r["first_claim_age_ms"].is_null()) t.first_claim_age_ms = r["first_claim_age_ms"].as<int64_t>();
   return t;
 }
 
@@ -102,6 +106,21 @@ Result<std::vector<TenantRecord>> TenantStore::List(std::optional<TenantStatus> 
   });
   if (!s.ok()) return s;
   return out;
+}
+
+Result<std::map<std::string, int>> TenantStore::CountByStatus() const {
+  auto conn = db_.Connect();
+  if (!conn.ok()) return conn.status();
+  std::map<std::string, int> counts;
+  for (TenantStatus st : AllTenantStatuses()) counts[ToString(st)] = 0;
+  Status s = Guard("count tenants", [&] {
+    pqxx::nontransaction tx(**conn);
+    for (const auto& r : tx.exec("SELECT status, count(*) FROM matih.tenants GROUP BY status"))
+      counts[r[0].as<std::string>()] = r[1].as<int>();
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return counts;
 }
 
 std::vector<StepRecord> TenantStore::ReadSteps(pqxx::transaction_base& tx, const std::string& tenant_id) {
@@ -167,6 +186,10 @@ Result<TenantRecord> TenantStore::Command(
     tx.exec_params(
         "UPDATE matih.tenants SET status = $2, tier = COALESCE($3, tier), "
         "generation = generation + $4, attempts = CASE WHEN $5 THEN 0 ELSE attempts END, "
+        "crashes = CASE WHEN $5 THEN 0 ELSE crashes END, "
+        "first_claimed_at = CASE WHEN $5 THEN NULL ELSE first_claimed_at END, "
+        "status_before_deletion = CASE WHEN $2 <> 'PENDING_DELETION' THEN NULL "
+        "  WHEN status <> 'PENDING_DELETION' THEN status ELSE status_before_deletion END, "
         "next_attempt_at = now(), last_error = CASE WHEN $5 THEN NULL ELSE last_error END, "
         "resume_from_step = $6, "
         "deletion_due_at = CASE WHEN $7::text IS NULL THEN deletion_due_at ELSE now() + $7::interval END, "

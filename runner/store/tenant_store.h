@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -50,6 +51,8 @@ class TenantStore {
   Result<TenantRecord> Get(const std::string& slug) const;
   Result<std::vector<TenantRecord>> List(std::optional<TenantStatus> status) const;
   Result<std::vector<StepRecord>> Steps(const std::string& tenant_id) const;
+  // The number of tenants in each status (every status present, 0 when none), by GROUP BY.
+  Result<std::map<std::string, int>> CountByStatus() const;
 
   // Runs an operator command: `decide` sees the locked row and returns the change or an error.
   Result<TenantRecord> Command(const std::string& slug, const std::string& actor,

@@ -134,7 +134,8 @@ INSTANTIATE_TEST_SUITE_P(
         UsageCase{"ResumeActiveTenant", {"resume", "active-co"}, {"'active-co' is ACTIVE"}},
         UsageCase{"RetryActiveTenant", {"retry", "active-co"}, {"'active-co' is ACTIVE"}},
         UsageCase{"RollbackActiveTenant", {"rollback", "active-co"}, {"'active-co' is ACTIVE"}},
-        UsageCase{"DeletePendingTenant", {"delete", "pending-co"}, {"'pending-co' is PENDING"}},
+        // (delete of a PENDING tenant cancels it: cli_lifecycle_test.cc)
+        UsageCase{"CancelActiveTenant", {"cancel", "active-co"}, {"only a PENDING tenant can be cancelled"}},
         UsageCase{"UpgradePendingTenant",
                   {"upgrade", "pending-co", "--tier", "starter"},
                   {"'pending-co' is PENDING"}},

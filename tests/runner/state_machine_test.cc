@@ -13,18 +13,33 @@ using S = TenantStatus;
 
 TEST(StateMachineTest, AllowsEveryTransitionOfTheDesignTable) {
   const std::pair<S, S> legal[] = {
-      {S::kPending, S::kProvisioning},       {S::kProvisioning, S::kActive},
-      {S::kProvisioning, S::kFailed},        {S::kProvisioning, S::kRollingBack},
-      {S::kFailed, S::kProvisioning},        {S::kFailed, S::kRollingBack},
-      {S::kFailed, S::kPendingDeletion},     {S::kRollingBack, S::kRolledBack},
-      {S::kRollingBack, S::kFailed},         {S::kRolledBack, S::kProvisioning},
-      {S::kRolledBack, S::kPendingDeletion}, {S::kActive, S::kActive},
-      {S::kActive, S::kUpgrading},           {S::kActive, S::kSuspended},
-      {S::kActive, S::kPendingDeletion},     {S::kUpgrading, S::kActive},
-      {S::kUpgrading, S::kFailed},           {S::kSuspended, S::kActive},
-      {S::kSuspended, S::kPendingDeletion},  {S::kPendingDeletion, S::kDeprovisioning},
-      {S::kPendingDeletion, S::kActive},     {S::kDeprovisioning, S::kDeleted},
+      {S::kPending, S::kProvisioning},
+      {S::kProvisioning, S::kActive},
+      {S::kProvisioning, S::kFailed},
+      {S::kProvisioning, S::kRollingBack},
+      {S::kFailed, S::kProvisioning},
+      {S::kFailed, S::kRollingBack},
+      {S::kFailed, S::kPendingDeletion},
+      {S::kRollingBack, S::kRolledBack},
+      {S::kRollingBack, S::kFailed},
+      {S::kRolledBack, S::kProvisioning},
+      {S::kRolledBack, S::kPendingDeletion},
+      {S::kActive, S::kActive},
+      {S::kActive, S::kUpgrading},
+      {S::kActive, S::kSuspended},
+      {S::kActive, S::kPendingDeletion},
+      {S::kUpgrading, S::kActive},
+      {S::kUpgrading, S::kFailed},
+      {S::kSuspended, S::kActive},
+      {S::kSuspended, S::kPendingDeletion},
+      {S::kPendingDeletion, S::kDeprovisioning},
+      {S::kPendingDeletion, S::kActive},
+      {S::kDeprovisioning, S::kDeleted},
       {S::kDeprovisioning, S::kFailed},
+      {S::kPendingDeletion, S::kFailed},
+      {S::kPendingDeletion, S::kRolledBack},
+      {S::kPendingDeletion, S::kSuspended},
+      {S::kPending, S::kDeleted},
   };
   for (const auto& [from, to] : legal)
     EXPECT_TRUE(StateMachine::Allowed(from, to)) << ToString(from) << "->" << ToString(to);
@@ -42,12 +57,12 @@ TEST(StateMachineTest, RefusesEveryOtherTransitionWithAMessageNamingBoth) {
       EXPECT_NE(s.message().find(std::string(ToString(from)) + " -> " + ToString(to)), std::string::npos);
       ++refused;
     }
-  EXPECT_EQ(refused, 11 * 11 - 23);
+  EXPECT_EQ(refused, 11 * 11 - 27);
 }
 
-TEST(StateMachineTest, OnlyAnActiveTenantCanBeSuspended) {
+TEST(StateMachineTest, OnlyAnActiveTenantOrACancelledDeletionCanBecomeSuspended) {
   for (S from : AllTenantStatuses())
-    EXPECT_EQ(StateMachine::Allowed(from, S::kSuspended), from == S::kActive);
+    EXPECT_EQ(StateMachine::Allowed(from, S::kSuspended), from == S::kActive || from == S::kPendingDeletion);
 }
 
 TEST(StateMachineTest, StatusNamesRoundTrip) {
