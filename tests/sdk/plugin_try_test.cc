@@ -99,12 +99,13 @@ TEST_F(PluginsTry, BuiltInCompliancePoliciesViaGitOpsOnALocalRepositoryIsIdempot
 }
 
 TEST_F(PluginsTry, BuiltInValidationKindRefusingTheTenantIsAFailureNamingWhy) {
-  // No region in the spec's region list: apply refuses, and try says so with exit 1.
+  // No region in the spec's region list: the first observe already refuses (step 1 judges a
+  // never-validated request in observe too), and try says so with exit 1.
   auto r = Try(ValidationDir(),
                {"--kind", "tenant.validate", "--setting", "tenant.regions=mars", "--setting",
                 std::string("tenant.service_catalog=") + MATIH_SOURCE_DIR + "/config/service-catalog.yaml"});
   EXPECT_EQ(r.exit_code, 1) << Describe(r);
-  EXPECT_NE(r.err.find("apply #2 failed with INVALID_ARGUMENT"), std::string::npos) << Describe(r);
+  EXPECT_NE(r.err.find("observe #1 failed with INVALID_ARGUMENT"), std::string::npos) << Describe(r);
   EXPECT_NE(r.err.find("region"), std::string::npos) << Describe(r);
 }
 

@@ -312,14 +312,15 @@ TEST_F(KubernetesApi, DriftOfASecretNeverShowsItsValues) {
   std::ofstream(templates / "secret.yaml") << "apiVersion: v1\nkind: Secret\nmetadata:\n  name: tenant-db\n"
                                               "  namespace: \"{{namespace}}\"\nstringData:\n"
                                               "  password: template-value-4711\n";
-  harness_.SetParams("create-namespace",
+  Apply("create-namespace");  // the Secret's namespace
+  harness_.SetParams("create-resource-quota",
                      R"({"template": "secret.yaml", "templates_dir": ")" + templates.string() + R"("})");
-  Apply("create-namespace");
+  Apply("create-resource-quota");
   const std::string path = Ns() + "/secrets/tenant-db";
   ASSERT_TRUE(server_.Get(path).has_value());
   server_.Edit(path, "kubectl-edit", {{"stringData", {{"password", "hand-set-value-0815"}}}});
 
-  auto observed = harness_.Observe("create-namespace", tenant_);
+  auto observed = harness_.Observe("create-resource-quota", tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
   EXPECT_NE(std::string::npos, observed.message.find("stringData.password: differs (value not shown)"))
       << observed.message;
