@@ -3,8 +3,6 @@
 #include <sodium.h>
 
 #include <array>
-#include <mutex>
-#include <set>
 #include <stdexcept>
 #include <vector>
 
@@ -77,35 +75,6 @@ bool FromBase64(std::string_view text, std::vector<unsigned char>& out) {
   return true;
 }
 
-// Verifier and password pairs already found to match, as SHA-256(verifier NUL password): a drift
-// pass checks every tenant's role against its stored password, and 4096 HMAC rounds per check
-// were the plugin's largest CPU cost. Only matches are remembered (a mismatch is recomputed every
-// time); the verifier carries a random salt and the passwords are long random strings, so a
-// digest reveals nothing usable. Bounded: cleared when full. Guarded by MatchedMutex().
-using PairDigest = std::array<unsigned char, crypto_hash_sha256_BYTES>;
-constexpr size_t kMaxMatched = 1 << 16;
-
-std::mutex& MatchedMutex() {
-  static auto* mu = new std::mutex();
-  return *mu;
-}
-std::set<PairDigest>& Matched() {
-  static auto* matched = new std::set<PairDigest>();
-  return *matched;
-}
-
-PairDigest DigestOfPair(std::string_view verifier, std::string_view password) {
-  crypto_hash_sha256_state state;
-  crypto_hash_sha256_init(&state);
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(verifier.data()), verifier.size());
-  const unsigned char nul = 0;
-  crypto_hash_sha256_update(&state, &nul, 1);
-  crypto_hash_sha256_update(&state, reinterpret_cast<const unsigned char*>(password.data()), password.size());
-  PairDigest out;
-  crypto_hash_sha256_final(&state, out.data());
-  return out;
-}
-
 }  // namespace
 
 std::string ScramSha256Verifier(std::string_view password) {
@@ -120,11 +89,6 @@ std::string ScramSha256Verifier(std::string_view password) {
 
 bool ScramVerifierMatches(std::string_view verifier, std::string_view password) {
   EnsureSodium();
-  const PairDigest pair = DigestOfPair(verifier, password);
-  {
-    std::lock_guard<std::mutex> lock(MatchedMutex());
-    if (Matched().count(pair)) return true;
-  }
   static constexpr std::string_view kPrefix = "SCRAM-SHA-256$";
   if (verifier.substr(0, kPrefix.size()) != kPrefix) return false;
   verifier.remove_prefix(kPrefix.size());
@@ -146,11 +110,7 @@ bool ScramVerifierMatches(std::string_view verifier, std::string_view password) 
   Keys keys = KeysOf(password, salt, iterations);
   const bool stored_ok = sodium_memcmp(keys.stored_key.data(), stored_key.data(), stored_key.size()) == 0;
   const bool server_ok = sodium_memcmp(keys.server_key.data(), server_key.data(), server_key.size()) == 0;
-  if (!(stored_ok && server_ok)) return false;
-  std::lock_guard<std::mutex> lock(MatchedMutex());
-  if (Matched().size() >= kMaxMatched) Matched().clear();
-  Matched().insert(pair);
-  return true;
+  return stored_ok && server_ok;
 }
 
 }  // namespace matih::plugins::data

@@ -16,8 +16,7 @@ namespace matih::plugins::data {
 // A verifier of `password` with a fresh random 16-byte salt and 4096 iterations.
 std::string ScramSha256Verifier(std::string_view password);
 // True when `verifier` (a stored rolpassword) was made from `password`; false for any other
-// text, including an MD5 hash or a malformed verifier. Compares in constant time. A pair found to
-// match is remembered (as a digest) for the life of the process, so checking it again is cheap.
+// text, including an MD5 hash or a malformed verifier. Compares in constant time.
 bool ScramVerifierMatches(std::string_view verifier, std::string_view password);
 
 }  // namespace matih::plugins::data
