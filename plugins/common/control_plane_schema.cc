@@ -105,11 +105,16 @@ std::set<std::string>& ReadyUrls() {
 
 }  // namespace
 
+// The two lookups below run on every observe of every control-plane step: a lone catalog read needs
+// no transaction block, so each is one round trip instead of three (BEGIN, SELECT, COMMIT).
 bool ControlPlaneSchemaExists(PgSession& session) {
-  return session.Transact("look for the control-plane schema", [](pqxx::work& tx) {
+  try {
+    pqxx::nontransaction tx(session.connection());
     // The last table EnsureControlPlaneSchema creates.
     return !tx.exec1("SELECT to_regclass('control_plane.capacity_reservations')")[0].is_null();
-  });
+  } catch (...) {
+    RethrowAsStepError("look for the control-plane schema");
+  }
 }
 
 void EnterControlPlaneRole(pqxx::work& tx) { tx.exec("SET LOCAL ROLE matih_control_plane"); }
@@ -134,9 +139,12 @@ void EnsureControlPlaneTables(PgSession& session, const std::string& url, const 
 }
 
 bool ControlPlaneTableExists(PgSession& session, const std::string& qualified_table) {
-  return session.Transact("look for " + qualified_table, [&qualified_table](pqxx::work& tx) {
+  try {
+    pqxx::nontransaction tx(session.connection());
     return !tx.exec1("SELECT to_regclass(" + tx.quote(qualified_table) + ")")[0].is_null();
-  });
+  } catch (...) {
+    RethrowAsStepError("look for " + qualified_table);
+  }
 }
 
 void EnsureControlPlaneSchema(PgSession& session, const std::string& url) {

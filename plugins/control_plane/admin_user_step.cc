@@ -29,7 +29,7 @@ Observation AdminUserStep::observe(Context& ctx) {
   const std::string key = LoadHashKey(ctx);
   auto existing = OpenExistingControlPlane(ctx);
   if (!existing) return Observation::Absent();
-  auto& session = *existing;
+  auto& session = **existing;
   const std::string tenant = ctx.tenant_id();
   return session.Transact("read the admin user", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -52,7 +52,8 @@ void AdminUserStep::apply(Context& ctx) {
   const std::string key = LoadHashKey(ctx);
   const std::string ttl_hours = std::to_string(
       ParseCount("controlplane.invite_ttl_hours", SettingOr(ctx, "controlplane.invite_ttl_hours", "168")));
-  auto session = OpenControlPlane(ctx);
+  auto lease = OpenControlPlane(ctx);
+  auto& session = *lease;
   const std::string tenant = ctx.tenant_id();
   const std::string user_id = session.Transact("write the admin user", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -90,7 +91,7 @@ void AdminUserStep::apply(Context& ctx) {
 void AdminUserStep::remove(Context& ctx) {
   auto existing = OpenExistingControlPlane(ctx);
   if (!existing) return;  // nothing was ever created
-  auto& session = *existing;
+  auto& session = **existing;
   const std::string tenant = ctx.tenant_id();
   session.Transact("delete the admin user", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

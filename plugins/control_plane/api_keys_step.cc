@@ -62,7 +62,7 @@ Observation ApiKeysStep::observe(Context& ctx) {
   const std::string hash_key = LoadHashKey(ctx);
   auto existing = OpenExistingControlPlane(ctx);
   if (!existing) return Observation::Absent();
-  auto& session = *existing;
+  auto& session = **existing;
   const std::string tenant = ctx.tenant_id();
   const auto stored = session.Transact("read the API keys", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -80,7 +80,8 @@ Observation ApiKeysStep::observe(Context& ctx) {
 void ApiKeysStep::apply(Context& ctx) {
   const auto names = KeyNames(ctx.params_json());
   const std::string hash_key = LoadHashKey(ctx);
-  auto session = OpenControlPlane(ctx);
+  auto lease = OpenControlPlane(ctx);
+  auto& session = *lease;
   const std::string tenant = ctx.tenant_id();
   int issued = 0;
   session.Transact("issue API keys", [&](pqxx::work& tx) {
@@ -118,7 +119,7 @@ void ApiKeysStep::apply(Context& ctx) {
 void ApiKeysStep::remove(Context& ctx) {
   auto existing = OpenExistingControlPlane(ctx);
   if (!existing) return;  // nothing was ever created
-  auto& session = *existing;
+  auto& session = **existing;
   const std::string tenant = ctx.tenant_id();
   session.Transact("revoke API keys", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

@@ -5,17 +5,27 @@
 
 namespace matih::plugins {
 
-PgSession OpenControlPlane(const Context& ctx) {
-  const std::string url = ctx.required_setting("controlplane.database_url");
-  PgSession session(url);
-  EnsureControlPlaneSchema(session, url);
-  return session;
+namespace {
+
+// Lives as long as the process: leases may be returned during static destruction otherwise.
+PgPool& Pool() {
+  static auto* pool = new PgPool();
+  return *pool;
 }
 
-std::optional<PgSession> OpenExistingControlPlane(const Context& ctx) {
-  std::optional<PgSession> session(std::in_place, ctx.required_setting("controlplane.database_url"));
-  if (!ControlPlaneSchemaExists(*session)) return std::nullopt;
-  return session;
+}  // namespace
+
+PgPool::Lease OpenControlPlane(const Context& ctx) {
+  const std::string url = ctx.required_setting("controlplane.database_url");
+  PgPool::Lease lease = Pool().Acquire(url);
+  EnsureControlPlaneSchema(*lease, url);
+  return lease;
+}
+
+std::optional<PgPool::Lease> OpenExistingControlPlane(const Context& ctx) {
+  std::optional<PgPool::Lease> lease(Pool().Acquire(ctx.required_setting("controlplane.database_url")));
+  if (!ControlPlaneSchemaExists(**lease)) return std::nullopt;
+  return lease;
 }
 
 std::string LoadHashKey(const Context& ctx) {

@@ -7,7 +7,8 @@
 //   controlplane.hash_key_file   required for invite tokens and API keys: a file with at least 32
 //                                bytes, the HMAC-SHA256 key of the stored hashes; the platform's
 //                                API gateway verifies keys with the same file
-// Safe to call from any thread.
+// Sessions come from one PgPool per process (plugins/support/pg_pool), so a step call reuses an
+// idle connection instead of opening one. Safe to call from any thread.
 #pragma once
 
 #include <matih/step.hpp>
@@ -15,13 +16,14 @@
 #include <string>
 
 #include "common/pg_session.h"
+#include "pg_pool/pg_pool.h"
 
 namespace matih::plugins {
 
-// A connected session with the control-plane schema ensured (apply).
-PgSession OpenControlPlane(const Context& ctx);
-// A connected session when the schema exists, else nullopt; creates nothing (observe, remove).
-std::optional<PgSession> OpenExistingControlPlane(const Context& ctx);
+// A pooled session with the control-plane schema ensured (apply); `*lease` is the PgSession.
+PgPool::Lease OpenControlPlane(const Context& ctx);
+// A pooled session when the schema exists, else nullopt; creates nothing (observe, remove).
+std::optional<PgPool::Lease> OpenExistingControlPlane(const Context& ctx);
 
 // The hash key; PermanentError naming the setting (never the key) when missing or too short.
 std::string LoadHashKey(const Context& ctx);

@@ -78,7 +78,7 @@ Observation DefaultRolesStep::observe(Context& ctx) {
   const Desired want = Parse(ctx.params_json());
   auto existing = OpenExistingControlPlane(ctx);
   if (!existing) return Observation::Absent();
-  auto& session = *existing;
+  auto& session = **existing;
   const std::string tenant = ctx.tenant_id();
   return session.Transact("read the default roles", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -106,7 +106,8 @@ Observation DefaultRolesStep::observe(Context& ctx) {
 
 void DefaultRolesStep::apply(Context& ctx) {
   const Desired want = Parse(ctx.params_json());
-  auto session = OpenControlPlane(ctx);
+  auto lease = OpenControlPlane(ctx);
+  auto& session = *lease;
   const std::string tenant = ctx.tenant_id();
   session.Transact("write the default roles", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -144,7 +145,7 @@ void DefaultRolesStep::apply(Context& ctx) {
 void DefaultRolesStep::remove(Context& ctx) {
   auto existing = OpenExistingControlPlane(ctx);
   if (!existing) return;  // nothing was ever created
-  auto& session = *existing;
+  auto& session = **existing;
   const std::string tenant = ctx.tenant_id();
   session.Transact("delete the default roles", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

@@ -24,7 +24,7 @@ Observation TenantRecordStep::observe(Context& ctx) {
   const TenantRow want = Desired(ctx);
   auto existing = OpenExistingControlPlane(ctx);
   if (!existing) return Observation::Absent();
-  auto& session = *existing;
+  auto& session = **existing;
   const std::string id = ctx.tenant_id();
   return session.Transact("read the tenant record", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -45,7 +45,8 @@ Observation TenantRecordStep::observe(Context& ctx) {
 
 void TenantRecordStep::apply(Context& ctx) {
   const TenantRow want = Desired(ctx);
-  auto session = OpenControlPlane(ctx);
+  auto lease = OpenControlPlane(ctx);
+  auto& session = *lease;
   const std::string id = ctx.tenant_id();
   session.Transact("write the tenant record", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
@@ -68,7 +69,7 @@ void TenantRecordStep::apply(Context& ctx) {
 void TenantRecordStep::remove(Context& ctx) {
   auto existing = OpenExistingControlPlane(ctx);
   if (!existing) return;  // nothing was ever created
-  auto& session = *existing;
+  auto& session = **existing;
   const std::string id = ctx.tenant_id();
   session.Transact("delete the tenant record", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);

@@ -72,47 +72,61 @@ std::string TsvDefinition(pqxx::transaction_base& tx, const std::string& languag
          ", title), 'A') || setweight(to_tsvector(" + config + ", body), 'B')) STORED";
 }
 
+// Everything in one round trip (observe runs for every tenant on every drift pass): the schema's
+// owner on every row (NULL rows when the schema is missing), then per wanted table in params
+// order its owner, the wanted columns it lacks, and what its tsv column and index are.
 SearchState ReadTables(pqxx::transaction_base& tx, const SearchParams& params) {
   SearchState state;
   state.database_exists = true;
-  auto schema =
-      tx.exec_params("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = $1", params.schema);
-  if (schema.empty()) return state;
+  // Plain lowercase identifiers only (ParseParams), so a text[] literal needs no quoting.
+  std::string tables = "{", columns = "{";
+  for (const auto& name : params.tables) tables += (tables.size() > 1 ? "," : "") + name;
+  for (const auto& column : kColumns) columns += (columns.size() > 1 ? "," : "") + std::string(column[0]);
+  tables += "}";
+  columns += "}";
+  auto rows = tx.exec_params(
+      "SELECT s.owner, c.oid IS NOT NULL, pg_get_userbyid(c.relowner), "
+      "  ARRAY(SELECT w.col FROM unnest($3::text[]) WITH ORDINALITY AS w(col, ord) "
+      "        WHERE NOT EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid "
+      "                          AND a.attname = w.col AND NOT a.attisdropped) ORDER BY w.ord), "
+      "  v.present IS NOT NULL, v.ok, v.gin "
+      "FROM (SELECT pg_get_userbyid(nspowner) AS owner, oid FROM pg_namespace WHERE nspname = $1) s "
+      "CROSS JOIN unnest($2::text[]) WITH ORDINALITY AS t(name, ord) "
+      "LEFT JOIN pg_class c ON c.relnamespace = s.oid AND c.relname = t.name AND c.relkind = 'r' "
+      "LEFT JOIN LATERAL ("
+      "  SELECT true AS present, "
+      "    a.attgenerated = 's' AND format_type(a.atttypid, a.atttypmod) = 'tsvector' AND "
+      "    pg_get_expr(d.adbin, d.adrelid) = format('(setweight(to_tsvector(%L::regconfig, title), "
+      "''A''::\"char\") || "
+      "setweight(to_tsvector(%L::regconfig, body), ''B''::\"char\"))', $4::text, $4::text) AS ok, "
+      "    EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON "
+      "      am.oid = ic.relam WHERE i.indrelid = a.attrelid AND am.amname = 'gin' AND i.indnatts = 1 AND "
+      "      i.indkey[0] = a.attnum) AS gin "
+      "  FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
+      "  WHERE a.attrelid = c.oid AND a.attname = 'tsv' AND NOT a.attisdropped) v ON true "
+      "ORDER BY t.ord",
+      params.schema, tables, columns, params.language);
+  if (rows.empty()) return state;  // no such schema
   state.schema_exists = true;
-  state.schema_owner = schema[0][0].as<std::string>();
-  for (const auto& name : params.tables) {
+  state.schema_owner = rows[0][0].as<std::string>();
+  for (const auto& row : rows) {
     TableState table;
-    auto rel = tx.exec_params(
-        "SELECT c.oid, pg_get_userbyid(c.relowner) FROM pg_class c JOIN pg_namespace n ON n.oid = "
-        "c.relnamespace "
-        "WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind = 'r'",
-        params.schema, name);
-    if (!rel.empty()) {
-      table.exists = true;
-      const std::string oid = rel[0][0].as<std::string>();
-      table.owner = rel[0][1].as<std::string>();
-      for (const auto& column : kColumns)
-        if (tx.exec_params(
-                  "SELECT 1 FROM pg_attribute WHERE attrelid = $1::oid AND attname = $2 AND NOT attisdropped",
-                  oid, column[0])
-                .empty())
-          table.missing_columns.push_back(column[0]);
-      auto tsv = tx.exec_params(
-          "SELECT a.attgenerated = 's' AND format_type(a.atttypid, a.atttypmod) = 'tsvector' AND "
-          "pg_get_expr(d.adbin, d.adrelid) = format('(setweight(to_tsvector(%L::regconfig, title), "
-          "''A''::\"char\") || "
-          "setweight(to_tsvector(%L::regconfig, body), ''B''::\"char\"))', $2::text, $2::text), "
-          "EXISTS (SELECT 1 FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_am am ON "
-          "am.oid = "
-          "ic.relam WHERE i.indrelid = a.attrelid AND am.amname = 'gin' AND i.indnatts = 1 AND i.indkey[0] = "
-          "a.attnum) "
-          "FROM pg_attribute a LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum "
-          "WHERE a.attrelid = $1::oid AND a.attname = 'tsv' AND NOT a.attisdropped",
-          oid, params.language);
-      if (!tsv.empty()) {
-        table.tsv_exists = true;
-        table.tsv_ok = !tsv[0][0].is_null() && tsv[0][0].as<bool>();
-        table.gin_index = tsv[0][1].as<bool>();
+    table.exists = row[1].as<bool>();
+    if (table.exists) {
+      table.owner = row[2].as<std::string>();
+      // A text[] of plain identifiers: "{a,b}".
+      std::string missing = row[3].as<std::string>();
+      missing = missing.substr(1, missing.size() - 2);
+      for (size_t at = 0; !missing.empty();) {
+        const size_t comma = missing.find(',', at);
+        table.missing_columns.push_back(missing.substr(at, comma - at));
+        if (comma == std::string::npos) break;
+        at = comma + 1;
+      }
+      table.tsv_exists = row[4].as<bool>();
+      if (table.tsv_exists) {
+        table.tsv_ok = !row[5].is_null() && row[5].as<bool>();
+        table.gin_index = row[6].as<bool>();
       }
     }
     state.tables.push_back(table);

@@ -1,6 +1,9 @@
 #include "observability/prometheus_api.h"
 
+#include <ctime>
 #include <matih/step.hpp>
+#include <mutex>
+#include <optional>
 
 #include "common/http_client.h"
 
@@ -37,14 +40,70 @@ std::set<std::string> PrometheusApi::ActiveTargets(const std::string& label, con
   return out;
 }
 
-std::map<std::string, std::vector<std::string>> PrometheusApi::RuleGroups(const std::string& file) const {
+// The loaded rule groups of every file, as of one configuration of one Prometheus. Prometheus only
+// changes its rule groups when it (re)loads its configuration, which /api/v1/status/runtimeinfo
+// dates (startTime, lastConfigTime): while that date stays the same, the groups fetched before
+// are still the ones loaded, so a drift pass asks for the small runtimeinfo instead of the whole
+// /api/v1/rules (which grows with the number of tenants) for every tenant. lastConfigTime has
+// whole seconds only: a fetch counts as current only when it started at least one second after
+// the stamp, so a second reload within the same second can never hide behind it.
+namespace {
+
+using Groups = std::map<std::string, std::vector<std::string>>;
+
+struct RulesSnapshot {
+  std::string stamp;                    // startTime + lastConfigTime
+  std::map<std::string, Groups> files;  // rule file -> its groups
+};
+
+std::mutex& SnapshotMutex() {
+  static auto* mu = new std::mutex();
+  return *mu;
+}
+// Per Prometheus base URL; guarded by SnapshotMutex().
+std::map<std::string, RulesSnapshot>& Snapshots() {
+  static auto* snapshots = new std::map<std::string, RulesSnapshot>();
+  return *snapshots;
+}
+
+// Seconds since the epoch of an RFC 3339 UTC time ("2026-12-01T17:56:27Z", fraction ignored);
+// nullopt when it does not parse.
+std::optional<std::time_t> ParseUtc(const std::string& text) {
+  std::tm tm{};
+  const char* end = strptime(text.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (end == nullptr) return std::nullopt;
+  return timegm(&tm);
+}
+
+}  // namespace
+
+Groups PrometheusApi::RuleGroups(const std::string& file) const {
+  const auto info = GetData("/api/v1/status/runtimeinfo");
+  const std::string config_time = info.value("lastConfigTime", "");
+  const std::string stamp = info.value("startTime", "") + " " + config_time;
+  {
+    std::lock_guard<std::mutex> lock(SnapshotMutex());
+    auto it = Snapshots().find(base_);
+    if (it != Snapshots().end() && it->second.stamp == stamp) {
+      auto groups = it->second.files.find(file);
+      return groups == it->second.files.end() ? Groups{} : groups->second;
+    }
+  }
+  const std::time_t fetched_at = std::time(nullptr);
   const auto data = GetData("/api/v1/rules");
-  std::map<std::string, std::vector<std::string>> out;
+  RulesSnapshot snapshot;
   for (const auto& group : data.value("groups", nlohmann::json::array())) {
-    if (group.value("file", "") != file) continue;
-    auto& names = out[group.value("name", "")];
+    auto& names = snapshot.files[group.value("file", "")][group.value("name", "")];
     for (const auto& rule : group.value("rules", nlohmann::json::array()))
       names.push_back(rule.value("name", ""));
+  }
+  auto found = snapshot.files.find(file);
+  Groups out = found == snapshot.files.end() ? Groups{} : found->second;
+  const auto configured = ParseUtc(config_time);
+  if (configured && fetched_at >= *configured + 1) {
+    snapshot.stamp = stamp;
+    std::lock_guard<std::mutex> lock(SnapshotMutex());
+    Snapshots()[base_] = std::move(snapshot);
   }
   return out;
 }

@@ -4,7 +4,8 @@
 // Errors: Prometheus unreachable, not ready (503) or answering 5xx -> TransientError; any other
 // unexpected answer -> PermanentError naming the URL. A failed reload (Prometheus keeps the old
 // rules and answers 500) is PermanentError with its words. Bodies are parsed strictly.
-// Stateless apart from its URL; safe from any thread.
+// Holds only its URL (the rule-group snapshot is process-wide, behind a mutex); safe from any
+// thread.
 #pragma once
 
 #include <chrono>
@@ -21,7 +22,8 @@ class PrometheusApi {
 
   // The addresses (label instance) of the active targets whose label `label` is `value`.
   std::set<std::string> ActiveTargets(const std::string& label, const std::string& value) const;
-  // The loaded rule groups of rule file `file`: group name -> its rule names, in order.
+  // The loaded rule groups of rule file `file`: group name -> its rule names, in order. Served
+  // from a per-process snapshot of all files while Prometheus has not reloaded since it was taken.
   std::map<std::string, std::vector<std::string>> RuleGroups(const std::string& file) const;
   // POST /-/reload; returns when Prometheus has reloaded (it answers after the reload).
   void Reload() const;

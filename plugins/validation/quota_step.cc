@@ -7,9 +7,17 @@
 #include "common/pg_session.h"
 #include "common/settings.h"
 #include "common/tenant_spec.h"
+#include "pg_pool/pg_pool.h"
 
 namespace matih::plugins {
 namespace {
+
+// One pool per process for the control-plane database; never destroyed (leases may outlive
+// static destruction order).
+PgPool& ConnectionPool() {
+  static auto* pool = new PgPool();
+  return *pool;
+}
 
 const char* DefaultPlacement(const std::string& tier) {
   return (tier == "professional" || tier == "enterprise") ? "dedicated" : "shared";
@@ -77,7 +85,8 @@ std::vector<CheckQuotasStep::Pool> CheckQuotasStep::PoolsFor(const Context& ctx)
 
 Observation CheckQuotasStep::observe(Context& ctx) {
   const std::string url = ctx.required_setting("controlplane.database_url");
-  PgSession session(url);
+  auto lease = ConnectionPool().Acquire(url);  // a kept connection, not one per call
+  PgSession& session = *lease;
   if (!ControlPlaneSchemaExists(session)) return Observation::Absent();
   const auto reserved = ReservedPools(session, ctx.tenant_id());
   if (reserved.empty()) return Observation::Absent();
@@ -95,7 +104,8 @@ void CheckQuotasStep::apply(Context& ctx) {
   const std::string url = ctx.required_setting("controlplane.database_url");
   const auto pools = PoolsFor(ctx);
   const std::string tenant_id = ctx.tenant_id();
-  PgSession session(url);
+  auto lease = ConnectionPool().Acquire(url);  // a kept connection, not one per call
+  PgSession& session = *lease;
   EnsureControlPlaneSchema(session, url);
   std::set<std::string> names;
   for (const auto& pool : pools) names.insert(pool.name);
@@ -135,7 +145,8 @@ void CheckQuotasStep::apply(Context& ctx) {
 
 void CheckQuotasStep::remove(Context& ctx) {
   const std::string url = ctx.required_setting("controlplane.database_url");
-  PgSession session(url);
+  auto lease = ConnectionPool().Acquire(url);  // a kept connection, not one per call
+  PgSession& session = *lease;
   if (!ControlPlaneSchemaExists(session)) return;  // nothing was ever reserved
   const std::string tenant_id = ctx.tenant_id();
   session.Transact("release capacity", [&](pqxx::work& tx) {
