@@ -32,6 +32,10 @@ int OperatorCommand(CommandContext& ctx, const Args& args, const std::string& us
   return kExitOk;
 }
 
+// FAILED after having been converged once (an ACTIVE tenant whose upgrade or spec change failed):
+// it still works where it was, so it must never be torn down by a retry.
+bool FailedUpgrade(const TenantRecord& t) { return t.status == S::kFailed && t.observed_generation > 0; }
+
 Result<TenantChange> Move(const TenantRecord& t, S to, const std::string& event, const std::string& hint) {
   if (!StateMachine::Allowed(t.status, to))
     return FailedPrecondition("tenant '" + t.slug + "' is " + ToString(t.status) + "; " + hint);
@@ -160,12 +164,22 @@ int CmdRetry(CommandContext& ctx, const Args& args) {
                       "start again at this step (number or name); earlier DONE steps are kept");
   return OperatorCommand(
       ctx, args, "retry SLUG [--from STEP]",
-      "Provisions a FAILED or ROLLED_BACK tenant again on the next run.", extra,
+      "Provisions a FAILED or ROLLED_BACK tenant again on the next run; a tenant that failed in an "
+      "upgrade resumes the upgrade (UPGRADING), never a rollback.",
+      extra,
       [&](const TenantRecord& t) -> Result<TenantChange> {
         if (t.status != S::kFailed && t.status != S::kRolledBack)
           return FailedPrecondition("tenant '" + t.slug + "' is " + ToString(t.status) +
                                     "; only a FAILED or ROLLED_BACK tenant can be retried");
-        auto change = Move(t, S::kProvisioning, "operator.retry", "");
+        // A FAILED tenant that was converged before (ACTIVE once) failed in an upgrade or a spec
+        // change: it keeps working where it is, so retry resumes the upgrade, which observes every
+        // step and applies what drifted, and which a failure parks again instead of rolling back.
+        const bool upgrade = FailedUpgrade(t);
+        if (upgrade && !from.empty())
+          return InvalidArgument(
+              "--from: tenant '" + t.slug +
+              "' failed in an upgrade; retry resumes the upgrade, which observes every step");
+        auto change = Move(t, upgrade ? S::kUpgrading : S::kProvisioning, "operator.retry", "");
         if (!change.ok()) return change;
         change->reset_attempts = true;
         if (!from.empty()) {
@@ -181,6 +195,8 @@ int CmdRetry(CommandContext& ctx, const Args& args) {
         return change;
       },
       [](const TenantRecord& t) {
+        if (t.status == S::kUpgrading)
+          return "tenant " + t.slug + " is UPGRADING again; the next run resumes its upgrade";
         return "tenant " + t.slug + " is PROVISIONING; the next run continues it";
       });
 }
@@ -191,12 +207,18 @@ int CmdUpgrade(CommandContext& ctx, const Args& args) {
   extra.add_options()("tier", po::value(&tier)->required(), "the new tier");
   return OperatorCommand(
       ctx, args, "upgrade SLUG --tier T",
-      "Changes an ACTIVE tenant's tier; the next run converges it (UPGRADING).", extra,
+      "Changes an ACTIVE tenant's tier (or a tenant whose upgrade failed: on, or back to its old tier); the "
+      "next run converges it (UPGRADING).",
+      extra,
       [&](const TenantRecord& t) -> Result<TenantChange> {
         auto catalog = ctx.catalog();
         if (!catalog.ok()) return catalog.status();
         if (!(*catalog)->Flow(tier)) return InvalidArgument("tier '" + tier + "' has no flow in the catalog");
         if (tier == t.tier) return InvalidArgument("tenant '" + t.slug + "' is already " + tier);
+        // An ACTIVE tenant, or one whose upgrade failed (it can go on, or go back to its old tier).
+        if (t.status == S::kFailed && !FailedUpgrade(t))
+          return FailedPrecondition("tenant '" + t.slug +
+                                    "' is FAILED and was never provisioned; retry it or roll it back");
         const TierFlow* from = (*catalog)->Flow(t.tier);
         const TierFlow* to = (*catalog)->Flow(tier);
         if (from && from->placement == "dedicated" && to->placement == "shared" &&
@@ -205,7 +227,8 @@ int CmdUpgrade(CommandContext& ctx, const Args& args) {
                                     "); moving it back to the shared tier " + tier +
                                     " is refused (the catalog's flows." + tier +
                                     ".downgrade_from does not list " + t.tier + ")");
-        auto change = Move(t, S::kUpgrading, "operator.upgrade", "only an ACTIVE tenant can change tier");
+        auto change = Move(t, S::kUpgrading, "operator.upgrade",
+                           "only an ACTIVE tenant, or one whose upgrade failed, can change tier");
         if (!change.ok()) return change;
         // The tenant under its new tier must pass step 1 now: an upgrade the next run would refuse
         // (enterprise without quotas) is refused here, and nothing is written.
