@@ -32,7 +32,7 @@ int CmdRetry(CommandContext& ctx, const Args& args);
 int CmdUpgrade(CommandContext& ctx, const Args& args);
 int CmdHistory(CommandContext& ctx, const Args& args);
 int CmdAuditVerify(CommandContext& ctx, const Args& args);
-int CmdStatus(CommandContext& ctx, const Args& args);  // status_commands.cc
+int CmdStatus(CommandContext& ctx, const Args& args);            // status_commands.cc
 int CmdSecretsRotateKey(CommandContext& ctx, const Args& args);  // secret_commands.cc
 
 // Parses `args` against `options` (plus --help) and the positional names; prints usage and

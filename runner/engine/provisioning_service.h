@@ -106,7 +106,7 @@ class ProvisioningService {
   std::map<std::string, std::string> tenant_settings_;  // [targets] with the tenant's overlay
   bool overlaid_ = false;                               // tenant_settings_ is in use
   Status targets_error_;                                // a bad overlay fails every step
-  bool unflushed_done_ = false;     // the last step was applied; its DONE is queued, not written
+  bool unflushed_done_ = false;  // the last step was applied; its DONE is queued, not written
 };
 
 }  // namespace matih::runner
