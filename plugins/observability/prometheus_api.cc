@@ -108,9 +108,16 @@ Groups PrometheusApi::RuleGroups(const std::string& file) const {
   return out;
 }
 
+// Prometheus expands its rule_files globs, then reads each file: when another runner thread or
+// host adds or deletes a tenant's rule file in between, the reload answers 500 "no such file or
+// directory" although nothing is wrong with the configuration. That race is transient (the next
+// reload reads a settled directory); any other refusal is a broken configuration, permanent.
 void PrometheusApi::Reload() const {
   const std::string url = base_ + "/-/reload";
   const auto response = Call("POST", url);
+  if (response.status == 500 && response.body.find("no such file or directory") != std::string::npos)
+    throw TransientError("Prometheus reload raced with a rule file being changed (" + url +
+                         " answered 500): " + response.body.substr(0, 300));
   if (response.status != 200)
     throw PermanentError("Prometheus refused to reload (" + url + " answered " +
                          std::to_string(response.status) + "): " + response.body.substr(0, 300));

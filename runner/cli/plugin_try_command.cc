@@ -4,6 +4,8 @@
 //
 // The kind is loaded by the same PluginHost as `run` (permission checks, SHA-256 pins), and its
 // calls go through the same host services, so what passes here passes in a run. Main thread only.
+#include <matih/status_name.h>
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -59,24 +61,8 @@ class MemorySecretStore final : public SecretStore {
 
 // The ABI's own name of a status, as plugin authors know it from step_abi.h.
 std::string StatusName(matih_status s) {
-  switch (s) {
-    case MATIH_STATUS_OK: return "OK";
-    case MATIH_STATUS_IN_SYNC: return "IN_SYNC";
-    case MATIH_STATUS_DRIFTED: return "DRIFTED";
-    case MATIH_STATUS_ABSENT: return "ABSENT";
-    case MATIH_STATUS_UNAVAILABLE: return "UNAVAILABLE";
-    case MATIH_STATUS_ABORTED: return "ABORTED";
-    case MATIH_STATUS_DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case MATIH_STATUS_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case MATIH_STATUS_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case MATIH_STATUS_PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case MATIH_STATUS_NOT_FOUND: return "NOT_FOUND";
-    case MATIH_STATUS_RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case MATIH_STATUS_CANCELLED: return "CANCELLED";
-    case MATIH_STATUS_INTERNAL: return "INTERNAL";
-    case MATIH_STATUS_UNIMPLEMENTED: return "UNIMPLEMENTED";
-    default: return "status " + std::to_string(s);
-  }
+  const std::string name = matih_status_name(s);
+  return name == "UNKNOWN" ? "status " + std::to_string(s) : name;
 }
 
 struct TryStep {

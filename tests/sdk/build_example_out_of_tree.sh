@@ -23,7 +23,7 @@ prefix=$work/sdk
 
 say "installing the SDK (component dev) into $prefix"
 cmake --install "$build_dir" --component dev --prefix "$prefix" >"$work/install.log"
-for f in include/matih/step_abi.h include/matih/step.hpp include/matih/testing.hpp share/cmake/MatihStepSdk/MatihStepSdkConfig.cmake \
+for f in include/matih/step_abi.h include/matih/step.hpp include/matih/status_name.h include/matih/testing.hpp share/cmake/MatihStepSdk/MatihStepSdkConfig.cmake \
          share/cmake/MatihStepSdk/MatihStepSdkConfigVersion.cmake share/pkgconfig/matih-step-sdk.pc; do
   [[ -f $prefix/$f ]] || { say "the installed SDK lacks $f"; exit 1; }
 done

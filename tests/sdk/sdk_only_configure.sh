@@ -50,7 +50,7 @@ stripped cmake --build "$work/build" >"$work/build.log" 2>&1 || fail "SDK-only b
 stripped cmake --install "$work/build" --prefix "$work/prefix" >"$work/install.log" 2>&1 ||
   fail "SDK-only install failed: $(tail -20 "$work/install.log")"
 
-for f in include/matih/step_abi.h include/matih/step.hpp include/matih/testing.hpp \
+for f in include/matih/step_abi.h include/matih/step.hpp include/matih/status_name.h include/matih/testing.hpp \
          share/cmake/MatihStepSdk/MatihStepSdkConfig.cmake share/cmake/MatihStepSdk/MatihStepSdkConfigVersion.cmake \
          share/cmake/MatihStepSdk/MatihStepSdkTargets.cmake share/cmake/MatihStepSdk/matih_step_plugin.map \
          share/pkgconfig/matih-step-sdk.pc share/doc/matih-provisioner-dev/README.md \

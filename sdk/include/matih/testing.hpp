@@ -30,6 +30,7 @@
 #ifndef MATIH_TESTING_HPP_
 #define MATIH_TESTING_HPP_
 
+#include <matih/status_name.h>
 #include <matih/step.hpp>
 
 #include <atomic>
@@ -63,26 +64,7 @@ extern "C" MATIH_PLUGIN_EXPORT const matih_plugin* matih_step_plugin_init(uint32
 namespace matih::testing {
 
 // The name of a status code: "IN_SYNC", "UNAVAILABLE", ...
-inline const char* StatusName(matih_status s) {
-  switch (s) {
-    case MATIH_STATUS_OK: return "OK";
-    case MATIH_STATUS_IN_SYNC: return "IN_SYNC";
-    case MATIH_STATUS_DRIFTED: return "DRIFTED";
-    case MATIH_STATUS_ABSENT: return "ABSENT";
-    case MATIH_STATUS_UNAVAILABLE: return "UNAVAILABLE";
-    case MATIH_STATUS_ABORTED: return "ABORTED";
-    case MATIH_STATUS_DEADLINE_EXCEEDED: return "DEADLINE_EXCEEDED";
-    case MATIH_STATUS_INVALID_ARGUMENT: return "INVALID_ARGUMENT";
-    case MATIH_STATUS_FAILED_PRECONDITION: return "FAILED_PRECONDITION";
-    case MATIH_STATUS_PERMISSION_DENIED: return "PERMISSION_DENIED";
-    case MATIH_STATUS_NOT_FOUND: return "NOT_FOUND";
-    case MATIH_STATUS_RESOURCE_EXHAUSTED: return "RESOURCE_EXHAUSTED";
-    case MATIH_STATUS_CANCELLED: return "CANCELLED";
-    case MATIH_STATUS_INTERNAL: return "INTERNAL";
-    case MATIH_STATUS_UNIMPLEMENTED: return "UNIMPLEMENTED";
-    default: return "UNKNOWN";
-  }
-}
+inline const char* StatusName(matih_status s) { return matih_status_name(s); }
 
 // What one call answered, after the runner's normalisation.
 struct Answer {
