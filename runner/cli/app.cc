@@ -21,6 +21,7 @@ Usage: matih-provisioner [GLOBAL OPTIONS] COMMAND [ARGS] [--help]
 Commands:
   migrate                         bring the database schema up to date
   tenants add|list|show           add a tenant; list them; show one with its steps
+  tenants import FILE|-           add many tenants at once (JSON lines or CSV): all, or none
   steps list                      the step catalog and the plugin serving each step
   plugins verify                  load every plugin and report what it exports
   plugins try --kind K            observe/apply/observe/remove/observe one kind on a scratch tenant
@@ -76,6 +77,7 @@ const std::vector<CommandEntry>& Commands() {
   static const std::vector<CommandEntry> commands = {
       {{"migrate"}, CmdMigrate},
       {{"tenants", "add"}, CmdTenantsAdd},
+      {{"tenants", "import"}, CmdTenantsImport},
       {{"tenants", "list"}, CmdTenantsList},
       {{"tenants", "show"}, CmdTenantsShow},
       {{"steps", "list"}, CmdStepsList},

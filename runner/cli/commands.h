@@ -16,6 +16,7 @@ using Args = std::vector<std::string>;
 
 int CmdMigrate(CommandContext& ctx, const Args& args);
 int CmdTenantsAdd(CommandContext& ctx, const Args& args);
+int CmdTenantsImport(CommandContext& ctx, const Args& args);
 int CmdTenantsList(CommandContext& ctx, const Args& args);
 int CmdTenantsShow(CommandContext& ctx, const Args& args);
 int CmdStepsList(CommandContext& ctx, const Args& args);

@@ -1,11 +1,16 @@
-// tenants add | list | show, and history (one tenant's audit trail, or the fleet's, filtered).
+// tenants add | import | list | show, and history (one tenant's audit trail, or the fleet's, filtered).
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
+#include <map>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "cli/table.h"
+#include "cli/tenant_import_file.h"
 #include "common/duration.h"
 #include "engine/tenant_request.h"
 #include "store/audit_log.h"
@@ -73,6 +78,124 @@ int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
   if (!added.ok()) return ctx.Fail(added.status());
   ctx.out() << "added tenant " << added->slug << " (" << added->tier << ", " << added->region
             << ") as PENDING; id " << added->id << "\n";
+  return kExitOk;
+}
+
+int CmdTenantsImport(CommandContext& ctx, const Args& args) {
+  std::string path, file_format, format = "table";
+  bool skip_invalid = false;
+  po::options_description o("Options");
+  o.add_options()("file", po::value(&path)->required(), "the file to import; - for standard input")(
+      "file-format", po::value(&file_format), "jsonl | csv (default: csv for a *.csv file, else jsonl)")(
+      "skip-invalid", po::bool_switch(&skip_invalid),
+      "import the valid lines and report the others, instead of importing nothing")(
+      "format", po::value(&format), "the report: table | json");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  po::variables_map vm;
+  int exit = 0;
+  if (!ParseArgs(
+          ctx, "tenants import FILE|- [--file-format jsonl|csv] [--skip-invalid] [--format table|json]",
+          "Adds many PENDING tenants at once. Every line is checked as `tenants add` checks it "
+          "(the same validator and step 1), then all of them are added in one transaction, or none: "
+          "any bad line is listed with its number and nothing is written (exit 2), unless "
+          "--skip-invalid. JSON lines: {\"slug\", \"tier\", \"admin_email\", \"region\"?, \"spec\"?}; CSV: a "
+          "header line naming the columns slug,tier,admin_email[,region][,spec].",
+          o, pos, args, vm, exit))
+    return exit;
+  if (!CheckFormat(ctx, format, exit)) return exit;
+  auto file_kind =
+      ParseImportFormat(!file_format.empty()                                               ? file_format
+                        : path.size() > 4 && path.compare(path.size() - 4, 4, ".csv") == 0 ? "csv"
+                                                                                           : "jsonl");
+  if (!file_kind.ok()) return ctx.Fail(file_kind.status());
+  auto catalog = ctx.catalog();
+  if (!catalog.ok()) return ctx.Fail(catalog.status());
+
+  Result<ImportFile> file = InvalidArgument("no input");
+  if (path == "-") {
+    file = ReadImportFile(std::cin, *file_kind, ctx.config().default_region);
+  } else {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+      return ctx.Fail(InvalidArgument("import file " + path + " is a directory"));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return ctx.Fail(InvalidArgument("cannot read import file " + path));
+    file = ReadImportFile(in, *file_kind, ctx.config().default_region);
+  }
+  if (!file.ok()) return ctx.Fail(file.status());
+
+  // Judge every line as `tenants add` would; a line is bad for its first problem.
+  TenantRequestValidator validator((*catalog)->Tiers(), ctx.config().regions);
+  std::vector<ImportProblem> problems = file->problems;
+  std::vector<NewTenant> good;
+  std::vector<int> good_lines;
+  std::map<std::string, int> first_line;
+  for (const auto& [line, req] : file->tenants) {
+    std::string spec;
+    if (Status s = validator.Check(req, spec); !s.ok()) {
+      problems.push_back({line, s.message()});
+      continue;
+    }
+    if (auto [it, fresh] = first_line.emplace(req.slug, line); !fresh) {
+      problems.push_back({line, "slug '" + req.slug + "' is on line " + std::to_string(it->second) + " too"});
+      continue;
+    }
+    Status s = ctx.CheckWithStep1({kUnsavedTenantId, req.slug, req.tier, req.region, spec});
+    if (s.code() == Code::kInvalidArgument) {
+      problems.push_back({line, s.message()});
+      continue;
+    }
+    if (!s.ok()) return ctx.Fail(s);  // step 1 could not judge (unreachable, not loaded)
+    good.push_back({req.slug, req.tier, req.region, req.admin_email, spec});
+    good_lines.push_back(line);
+  }
+  auto db = ctx.database();
+  if (!db.ok()) return ctx.Fail(db.status());
+  TenantStore store(**db);
+  std::vector<std::string> slugs;
+  for (const auto& t : good) slugs.push_back(t.slug);
+  auto existing = store.Existing(slugs);
+  if (!existing.ok()) return ctx.Fail(existing.status());
+  if (!existing->empty()) {
+    const std::set<std::string> taken(existing->begin(), existing->end());
+    std::vector<NewTenant> kept;
+    for (size_t i = 0; i < good.size(); ++i) {
+      if (taken.count(good[i].slug))
+        problems.push_back({good_lines[i], "tenant '" + good[i].slug + "' exists already"});
+      else
+        kept.push_back(std::move(good[i]));
+    }
+    good = std::move(kept);
+  }
+  std::sort(problems.begin(), problems.end(),
+            [](const ImportProblem& a, const ImportProblem& b) { return a.line < b.line; });
+
+  const bool refused = !problems.empty() && !skip_invalid;
+  size_t imported = 0;
+  if (!refused) {
+    std::vector<std::tuple<int, std::string, int>> steps;
+    for (const auto& s : (*catalog)->steps()) steps.emplace_back(s.number, s.name, s.phase);
+    auto added = store.AddMany(good, steps, ctx.actor());
+    if (!added.ok()) return ctx.Fail(added.status());
+    imported = *added;
+  }
+  if (format == "json") {
+    nlohmann::json bad = nlohmann::json::array();
+    for (const auto& p : problems) bad.push_back({{"line", p.line}, {"problem", p.what}});
+    ctx.out() << nlohmann::json{{"imported", imported}, {"invalid", bad}}.dump(2) << "\n";
+  } else {
+    for (const auto& p : problems) ctx.err() << "line " << p.line << ": " << p.what << "\n";
+  }
+  if (refused)
+    return ctx.Fail(InvalidArgument("nothing imported: " + std::to_string(problems.size()) + " of " +
+                                    std::to_string(problems.size() + good.size()) +
+                                    " lines are invalid (listed above; --skip-invalid imports the others)"));
+  if (format != "json") {
+    ctx.out() << "imported " << imported << (imported == 1 ? " tenant" : " tenants") << " as PENDING";
+    if (!problems.empty()) ctx.out() << "; skipped " << problems.size() << " invalid (listed on stderr)";
+    ctx.out() << "\n";
+  }
   return kExitOk;
 }
 

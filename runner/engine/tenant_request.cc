@@ -6,21 +6,6 @@
 namespace matih::runner {
 namespace {
 
-// A value as a message shows it: at most 60 bytes, control characters and non-ASCII bytes as
-// \xNN, so a hostile argument cannot rewrite the operator's terminal or a log line.
-std::string Shown(const std::string& s) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < 60; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x7f)
-      out += std::string("\\x") + kHex[c >> 4] + kHex[c & 0xf];
-    else
-      out += static_cast<char>(c);
-  }
-  return s.size() > 60 ? out + "..." : out;
-}
-
 struct TooDeep {};
 
 bool HasNul(const nlohmann::json& j) {
@@ -36,6 +21,19 @@ bool HasNul(const nlohmann::json& j) {
 }
 
 }  // namespace
+
+std::string ShownInMessage(const std::string& s) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (size_t i = 0; i < s.size() && i < 60; ++i) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c >= 0x7f)
+      out += std::string("\\x") + kHex[c >> 4] + kHex[c & 0xf];
+    else
+      out += static_cast<char>(c);
+  }
+  return s.size() > 60 ? out + "..." : out;
+}
 
 bool TenantRequestValidator::IsDnsLabel(const std::string& s) {
   // RFC 1035: a letter first, letters, digits and hyphens, no hyphen last. Lowercase only.
@@ -61,22 +59,22 @@ bool TenantRequestValidator::IsEmail(const std::string& e) {
 Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_out) const {
   std::vector<std::string> problems;
   if (!IsDnsLabel(r.slug))
-    problems.push_back("slug '" + Shown(r.slug) +
+    problems.push_back("slug '" + ShownInMessage(r.slug) +
                        "' must be a lowercase RFC 1035 label: a letter first, then letters, digits " +
                        "or hyphens, no hyphen last, at most " + std::to_string(kMaxSlug) + " characters");
   if (std::find(tiers_.begin(), tiers_.end(), r.tier) == tiers_.end()) {
     std::string known;
     for (const auto& t : tiers_) known += (known.empty() ? "" : ", ") + t;
-    problems.push_back("tier '" + Shown(r.tier) + "' is not one of " + known);
+    problems.push_back("tier '" + ShownInMessage(r.tier) + "' is not one of " + known);
   }
   if (std::find(regions_.begin(), regions_.end(), r.region) == regions_.end()) {
     std::string known;
     for (const auto& t : regions_) known += (known.empty() ? "" : ", ") + t;
-    problems.push_back("region '" + Shown(r.region) + "' is not one of the configured regions (" + known +
-                       ")");
+    problems.push_back("region '" + ShownInMessage(r.region) + "' is not one of the configured regions (" +
+                       known + ")");
   }
   if (!IsEmail(r.admin_email))
-    problems.push_back("admin e-mail '" + Shown(r.admin_email) + "' is not a valid address");
+    problems.push_back("admin e-mail '" + ShownInMessage(r.admin_email) + "' is not a valid address");
   nlohmann::json spec = nlohmann::json::object();
   if (r.spec_json.size() > kMaxSpecBytes) {
     problems.push_back("spec is " + std::to_string(r.spec_json.size()) + " bytes; the limit is " +

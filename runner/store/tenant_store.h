@@ -48,6 +48,14 @@ class TenantStore {
   Result<TenantRecord> Add(const NewTenant& tenant,
                            const std::vector<std::tuple<int, std::string, int>>& steps,
                            const std::string& actor);
+  // Adds every tenant of `tenants` as `Add` does, in one transaction and a fixed number of
+  // statements whatever their count: all of them, or none (InvalidArgument naming the slugs that
+  // exist already). Returns the number added.
+  Result<size_t> AddMany(const std::vector<NewTenant>& tenants,
+                         const std::vector<std::tuple<int, std::string, int>>& steps,
+                         const std::string& actor);
+  // Which of `slugs` exist already.
+  Result<std::vector<std::string>> Existing(const std::vector<std::string>& slugs) const;
   Result<TenantRecord> Get(const std::string& slug) const;
   Result<std::vector<TenantRecord>> List(std::optional<TenantStatus> status) const;
   Result<std::vector<StepRecord>> Steps(const std::string& tenant_id) const;
