@@ -1,5 +1,6 @@
 // tenants add | import | list | show, and history (one tenant's audit trail, or the fleet's, filtered).
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -7,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "cli/commands.h"
 #include "cli/table.h"
@@ -125,11 +127,13 @@ int CmdTenantsImport(CommandContext& ctx, const Args& args) {
   }
   if (!file.ok()) return ctx.Fail(file.status());
 
-  // Judge every line as `tenants add` would; a line is bad for its first problem.
+  // Judge every line as `tenants add` would; a line is bad for its first problem. The runner's
+  // own checks first, then step 1 on the lines that passed them, from run.workers threads at once
+  // (each call of a kind is independent; in process isolation each thread has its own worker).
   TenantRequestValidator validator((*catalog)->Tiers(), ctx.config().regions);
   std::vector<ImportProblem> problems = file->problems;
-  std::vector<NewTenant> good;
-  std::vector<int> good_lines;
+  std::vector<NewTenant> candidates;
+  std::vector<int> candidate_lines;
   std::map<std::string, int> first_line;
   for (const auto& [line, req] : file->tenants) {
     std::string spec;
@@ -141,14 +145,37 @@ int CmdTenantsImport(CommandContext& ctx, const Args& args) {
       problems.push_back({line, "slug '" + req.slug + "' is on line " + std::to_string(it->second) + " too"});
       continue;
     }
-    Status s = ctx.CheckWithStep1({kUnsavedTenantId, req.slug, req.tier, req.region, spec});
-    if (s.code() == Code::kInvalidArgument) {
-      problems.push_back({line, s.message()});
+    candidates.push_back({req.slug, req.tier, req.region, req.admin_email, spec});
+    candidate_lines.push_back(line);
+  }
+  auto host = ctx.plugins(true);
+  if (!host.ok()) return ctx.Fail(host.status());
+  std::vector<Status> verdicts(candidates.size());
+  {
+    std::atomic<size_t> next{0};
+    auto judge = [&] {
+      for (size_t i = next++; i < candidates.size(); i = next++) {
+        const NewTenant& t = candidates[i];
+        verdicts[i] = CheckWithStep1(**catalog, **host, ctx.config().engine,
+                                     {kUnsavedTenantId, t.slug, t.tier, t.region, t.spec_json});
+      }
+    };
+    const size_t threads = std::min<size_t>(std::max(1, ctx.config().run_workers), candidates.size());
+    std::vector<std::thread> pool;
+    for (size_t i = 1; i < threads; ++i) pool.emplace_back(judge);
+    judge();
+    for (auto& t : pool) t.join();
+  }
+  std::vector<NewTenant> good;
+  std::vector<int> good_lines;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (verdicts[i].code() == Code::kInvalidArgument) {
+      problems.push_back({candidate_lines[i], verdicts[i].message()});
       continue;
     }
-    if (!s.ok()) return ctx.Fail(s);  // step 1 could not judge (unreachable, not loaded)
-    good.push_back({req.slug, req.tier, req.region, req.admin_email, spec});
-    good_lines.push_back(line);
+    if (!verdicts[i].ok()) return ctx.Fail(verdicts[i]);  // step 1 could not judge (unreachable, ...)
+    good.push_back(std::move(candidates[i]));
+    good_lines.push_back(candidate_lines[i]);
   }
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
