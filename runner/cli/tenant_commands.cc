@@ -227,41 +227,51 @@ int CmdTenantsImport(CommandContext& ctx, const Args& args) {
 }
 
 int CmdTenantsList(CommandContext& ctx, const Args& args) {
-  std::string status_text, format = "table";
+  std::string status_text, format = "table", after;
+  size_t limit = 500;
   po::options_description o("Options");
   o.add_options()("status", po::value(&status_text), "only tenants in this status (e.g. ACTIVE, FAILED)")(
+      "limit", po::value(&limit), "at most this many tenants, by slug (default 500, at most 100000)")(
+      "after", po::value(&after), "the page after this slug (the hint under a full page names it)")(
       "format", po::value(&format), "table | json");
   po::variables_map vm;
   int exit = 0;
-  if (!ParseArgs(ctx, "tenants list [--status S] [--format table|json]", "Lists tenants.", o, {}, args, vm,
-                 exit))
+  if (!ParseArgs(ctx, "tenants list [--status S] [--limit N] [--after SLUG] [--format table|json]",
+                 "Lists tenants by slug, a page at a time.", o, {}, args, vm, exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
+  if (limit < 1 || limit > 100000) return ctx.Fail(InvalidArgument("--limit must be between 1 and 100000"));
   std::optional<TenantStatus> status;
   if (!status_text.empty()) {
     for (auto& c : status_text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     status = ParseTenantStatus(status_text);
-    if (!status) return ctx.Fail(InvalidArgument("unknown status '" + status_text + "'"));
+    if (!status) return ctx.Fail(InvalidArgument("unknown status '" + ShownInMessage(status_text) + "'"));
   }
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
-  auto tenants = TenantStore(**db).List(status);
+  auto tenants = TenantStore(**db).List(status, after, limit + 1);  // one more: is there a next page?
   if (!tenants.ok()) return ctx.Fail(tenants.status());
+  const bool more = tenants->size() > limit;
+  if (more) tenants->pop_back();
   if (format == "json") {
     nlohmann::json j = nlohmann::json::array();
     for (const auto& t : *tenants)
       j.push_back({{"slug", t.slug}, {"tier", t.tier}, {"status", ToString(t.status)}});
     ctx.out() << j.dump(2) << "\n";
-    return kExitOk;
+  } else {
+    Table table({"SLUG", "TIER", "REGION", "STATUS", "ATTEMPTS", "UPDATED", "LAST ERROR"});
+    for (const auto& t : *tenants)
+      table.Add({t.slug, t.tier, t.region, ToString(t.status), std::to_string(t.attempts),
+                 t.updated_at.substr(0, 19), t.last_error.substr(0, 80)});
+    if (table.empty())
+      ctx.out() << "no tenants\n";
+    else
+      table.Print(ctx.out());
   }
-  Table table({"SLUG", "TIER", "REGION", "STATUS", "ATTEMPTS", "UPDATED", "LAST ERROR"});
-  for (const auto& t : *tenants)
-    table.Add({t.slug, t.tier, t.region, ToString(t.status), std::to_string(t.attempts),
-               t.updated_at.substr(0, 19), t.last_error.substr(0, 80)});
-  if (table.empty())
-    ctx.out() << "no tenants\n";
-  else
-    table.Print(ctx.out());
+  // The hint goes to stderr, so the JSON on stdout stays one array a program can read.
+  if (more)
+    ctx.err() << "more tenants follow: tenants list --after " << tenants->back().slug << " --limit " << limit
+              << (status ? std::string(" --status ") + ToString(*status) : std::string()) << "\n";
   return kExitOk;
 }
 

@@ -189,15 +189,23 @@ Result<TenantRecord> TenantStore::Get(const std::string& slug) const {
   return t;
 }
 
-Result<std::vector<TenantRecord>> TenantStore::List(std::optional<TenantStatus> status) const {
+Result<std::vector<TenantRecord>> TenantStore::List(std::optional<TenantStatus> status,
+                                                    const std::string& after, size_t limit) const {
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   std::vector<TenantRecord> out;
   Status s = Guard("list tenants", [&] {
     pqxx::nontransaction tx(**conn);
-    std::string sql = std::string("SELECT ") + Columns() + " FROM matih.tenants";
-    pqxx::result rows = status ? tx.exec_params(sql + " WHERE status = $1 ORDER BY slug", ToString(*status))
-                               : tx.exec(sql + " ORDER BY slug");
+    // NULL parameters switch a condition off, so one statement serves every combination.
+    std::optional<std::string> status_text;
+    if (status) status_text = ToString(*status);
+    std::optional<int64_t> max_rows;
+    if (limit > 0) max_rows = static_cast<int64_t>(limit);
+    auto rows =
+        tx.exec_params(std::string("SELECT ") + Columns() +
+                           " FROM matih.tenants WHERE ($1::text IS NULL OR status = $1) AND slug > $2 "
+                           "ORDER BY slug LIMIT $3",
+                       status_text, after, max_rows);
     for (const auto& r : rows) out.push_back(FromRow(r));
     return Status::Ok();
   });

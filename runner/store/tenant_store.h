@@ -57,7 +57,10 @@ class TenantStore {
   // Which of `slugs` exist already.
   Result<std::vector<std::string>> Existing(const std::vector<std::string>& slugs) const;
   Result<TenantRecord> Get(const std::string& slug) const;
-  Result<std::vector<TenantRecord>> List(std::optional<TenantStatus> status) const;
+  // Tenants by slug, optionally of one status: those after `after` (keyset paging, an index
+  // scan of the slug index), at most `limit` of them (0: all).
+  Result<std::vector<TenantRecord>> List(std::optional<TenantStatus> status, const std::string& after = "",
+                                         size_t limit = 0) const;
   Result<std::vector<StepRecord>> Steps(const std::string& tenant_id) const;
   // The number of tenants in each status (every status present, 0 when none), by GROUP BY.
   Result<std::map<std::string, int>> CountByStatus() const;

@@ -147,5 +147,29 @@ TEST_F(CliImportTest, ABadFileIsRefusedWithNothingChanged) {
   EXPECT_EQ(Snapshot(), before);
 }
 
+// `tenants list` pages by slug: a full page says how to get the next one, on stderr, so the JSON
+// on stdout stays one array.
+TEST_F(CliImportTest, ListPagesThroughTheImportedTenants) {
+  std::string lines;
+  for (const char* slug : {"p-a", "p-b", "p-c", "p-d", "p-e"})
+    lines += std::string("{\"slug\": \"") + slug + "\", \"tier\": \"free\", \"admin_email\": \"o@" + slug +
+             ".example\"}\n";
+  ASSERT_EQ(Cli({"tenants", "import", WriteFile("five.jsonl", lines)}).exit_code, 0);
+  CliResult first = Cli({"tenants", "list", "--limit", "2", "--format", "json"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  EXPECT_THAT(first.out, HasSubstr("\"p-a\""));
+  EXPECT_THAT(first.out, HasSubstr("\"p-b\""));
+  EXPECT_THAT(first.out, Not(HasSubstr("\"p-c\"")));
+  EXPECT_THAT(first.err, HasSubstr("more tenants follow: tenants list --after p-b --limit 2"));
+  CliResult last = Cli({"tenants", "list", "--limit", "2", "--after", "p-d"});
+  ASSERT_EQ(last.exit_code, 0) << Describe(last);
+  EXPECT_THAT(last.out, HasSubstr("p-e"));
+  EXPECT_THAT(last.out, Not(HasSubstr("p-d")));
+  EXPECT_EQ(last.err, "");  // the last page has no hint
+  CliResult bad = Cli({"tenants", "list", "--limit", "0"});
+  EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+  EXPECT_THAT(bad.err, HasSubstr("--limit must be between 1 and 100000"));
+}
+
 }  // namespace
 }  // namespace matih::testing
