@@ -29,20 +29,31 @@ variable "database_server_url" {
   sensitive = true
   default   = ""
 }
+variable "messaging_server_url" {
+  type      = string
+  sensitive = true
+  default   = ""
+}
+variable "vector_server_url" {
+  type    = string
+  default = ""
+}
 
 module "dedicated" {
-  source              = "../../modules/dedicated"
-  tenant_id           = var.tenant_id
-  tenant_slug         = var.tenant_slug
-  tier                = var.tier
-  region              = var.region
-  local_root          = var.local_root
-  cluster_token       = var.cluster_token
-  database_server_url = var.database_server_url
-  cache_server_url    = var.cache_server_url
-  cache_password_file = var.cache_password_file
-  node_count          = 3
-  node_size           = "medium"
+  source               = "../../modules/dedicated"
+  tenant_id            = var.tenant_id
+  tenant_slug          = var.tenant_slug
+  tier                 = var.tier
+  region               = var.region
+  local_root           = var.local_root
+  cluster_token        = var.cluster_token
+  database_server_url  = var.database_server_url
+  cache_server_url     = var.cache_server_url
+  cache_password_file  = var.cache_password_file
+  messaging_server_url = var.messaging_server_url
+  vector_server_url    = var.vector_server_url
+  node_count           = 3
+  node_size            = "medium"
 }
 
 output "cluster_name" { value = module.dedicated.cluster_name }
