@@ -1,6 +1,6 @@
 # Sourced by scripts/stack. A second Redis 7 standing for the cache of dedicated tenants: the
-# local Terraform module of phase 7 hands it to the tenant as its own (data.dedicated.redis_url
-# through the vault, data.dedicated.redis_password_file), so a tenant upgraded from FREE has its
+# local Terraform module of phase 7 hands it to the tenant as its own (data.dedicated.redis_url,
+# with the admin password in it, through the vault), so a tenant upgraded from FREE has its
 # ACL user here and none left on the shared Redis. Started by redis.sh's redis_start (an admin
 # login matih-admin whose password is generated once into var/redis-dedicated/admin.password,
 # users in an ACL file, nothing else persisted). Port offset 17.

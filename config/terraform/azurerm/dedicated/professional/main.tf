@@ -1,5 +1,7 @@
 # Root module of steps 51/52 for the professional tier (azurerm flavour): state in PostgreSQL (pg backend; the
-# plugin sets PG_CONN_STR and PG_SCHEMA_NAME), one workspace per tenant.
+# plugin sets PG_CONN_STR and PG_SCHEMA_NAME), one workspace per tenant. The platform's own values
+# (gitops_base_url, and azure_locations when the defaults do not fit) go into a
+# platform.auto.tfvars beside this file, which Terraform reads by itself.
 terraform {
   required_version = ">= 1.6"
   backend "pg" {}
@@ -21,19 +23,49 @@ variable "cluster_token" {
   type      = string
   sensitive = true
 }
+variable "database_admin_password" {
+  type      = string
+  sensitive = true
+}
+variable "messaging_server_url" {
+  type      = string
+  sensitive = true
+  default   = ""
+}
+variable "vector_server_url" {
+  type    = string
+  default = ""
+}
+variable "gitops_base_url" {
+  description = "the platform's Git server holding one repository per dedicated tenant (<url>/<slug>.git)"
+  type        = string
+}
+variable "azure_locations" {
+  description = "tenant region (the spec's) -> Azure location; a region not listed is taken as a location"
+  type        = map(string)
+  default     = { "eu-west" = "westeurope", "us-east" = "eastus" }
+}
 
 provider "azurerm" {
   features {}
 }
 
 module "dedicated" {
-  source      = "../../modules/dedicated"
-  tenant_id   = var.tenant_id
-  tenant_slug = var.tenant_slug
-  tier        = var.tier
-  region      = var.region
-  node_count  = 3
-  node_size   = "Standard_D4s_v5"
+  source                  = "../../modules/dedicated"
+  tenant_id               = var.tenant_id
+  tenant_slug             = var.tenant_slug
+  tier                    = var.tier
+  region                  = lookup(var.azure_locations, var.region, var.region)
+  node_count              = 3
+  node_size               = "Standard_D4s_v5"
+  database_sku            = "GP_Standard_D2ds_v5"
+  database_storage_mb     = 65536
+  cache_sku               = { name = "Standard", family = "C", capacity = 1 }
+  database_admin_password = var.database_admin_password
+  gitops_base_url         = var.gitops_base_url
+  gitops_work_root        = "${var.local_root}/gitops"
+  messaging_server_url    = var.messaging_server_url
+  vector_server_url       = var.vector_server_url
 }
 
 output "cluster_name" { value = module.dedicated.cluster_name }
@@ -41,6 +73,11 @@ output "cluster_region" { value = module.dedicated.cluster_region }
 output "cluster_endpoint" { value = module.dedicated.cluster_endpoint }
 output "node_count" { value = module.dedicated.node_count }
 output "database_name" { value = module.dedicated.database_name }
+output "targets" { value = module.dedicated.targets }
+output "target_secrets" {
+  sensitive = true
+  value     = module.dedicated.target_secrets
+}
 output "kubeconfig" {
   sensitive = true
   value     = module.dedicated.kubeconfig
