@@ -211,6 +211,7 @@ TEST(TerraformModuleTargets, EveryTargetIsADeclaredSettingAndNoSecretTravelsInTh
 
 TEST(TerraformModuleTargets, EveryRootPassesItsModuleWhatItNeedsAndBothTargetOutputsOn) {
   int roots = 0;
+  std::map<std::string, Keys> tier_values_of;
   for (const char* flavour : {"local", "azurerm"}) {
     for (const char* module : {"dedicated", "ai-services"}) {
       const Variables wanted = ModuleVariables(Hcl(kModules / flavour / "modules" / module / "main.tf"));
@@ -230,6 +231,15 @@ TEST(TerraformModuleTargets, EveryRootPassesItsModuleWhatItNeedsAndBothTargetOut
         const std::regex var_use("var\\.([a-z_][a-z0-9_]*)");
         for (std::sregex_iterator it(hcl.begin(), hcl.end(), var_use), end; it != end; ++it)
           EXPECT_TRUE(declared.count((*it)[1])) << root << " reads undeclared var." << (*it)[1];
+        // The tier's own values (tier.auto.tfvars) set variables the shared root declares, the
+        // same ones for every tier.
+        const Keys tier_values = Arguments(Hcl(root.parent_path() / "tier.auto.tfvars"));
+        EXPECT_FALSE(tier_values.empty()) << root.parent_path() << "/tier.auto.tfvars sets nothing";
+        EXPECT_EQ(Minus(tier_values, declared), Keys{})
+            << root.parent_path() << "/tier.auto.tfvars sets undeclared";
+        auto& first_tier = tier_values_of[std::string(flavour) + "/" + module];
+        if (first_tier.empty()) first_tier = tier_values;
+        EXPECT_EQ(tier_values, first_tier) << root.parent_path() << ": tiers set different variables";
         if (std::string(module) == "dedicated") {
           EXPECT_NE(Block(hcl, "output\\s+\"targets\"").find("module.dedicated.targets"), std::string::npos)
               << root;
