@@ -27,6 +27,12 @@ variable "ai_api_key" {
   sensitive = true
 }
 
+variable "azure_locations" {
+  description = "tenant region (the spec's) -> Azure location; a region not listed is taken as a location"
+  type        = map(string)
+  default     = { "eu-west" = "westeurope", "us-east" = "eastus" }
+}
+
 provider "azurerm" {
   features {}
 }
@@ -34,7 +40,7 @@ provider "azurerm" {
 module "ai" {
   source      = "../../modules/ai-services"
   tenant_slug = var.tenant_slug
-  region      = var.region
+  region      = lookup(var.azure_locations, var.region, var.region)
   models      = var.models
 }
 

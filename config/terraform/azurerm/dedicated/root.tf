@@ -1,8 +1,9 @@
 # Root module of steps 51/52 (azurerm flavour), one for every tier: <tier>/main.tf links here and
 # <tier>/tier.auto.tfvars sets the tier's sizes (Terraform reads it from the working folder by
 # itself). State in PostgreSQL (pg backend; the plugin sets PG_CONN_STR and PG_SCHEMA_NAME), one
-# workspace per tenant. The platform's own values (gitops_base_url, and azure_locations when the
-# defaults do not fit) go into a platform.auto.tfvars in each tier folder, read the same way.
+# workspace per tenant. The platform's own values (gitops_base_url; runner_ip_ranges,
+# secrets_officer_ids and azure_locations when the defaults do not fit) go into a
+# platform.auto.tfvars in each tier folder, read the same way.
 terraform {
   required_version = ">= 1.6"
   backend "pg" {}
@@ -49,6 +50,16 @@ variable "gitops_base_url" {
   description = "the platform's Git server holding one repository per dedicated tenant (<url>/<slug>.git)"
   type        = string
 }
+variable "runner_ip_ranges" {
+  description = "name -> first and last IPv4 address the provisioner reaches tenants' databases and caches from"
+  type        = map(object({ start = string, end = string }))
+  default     = {}
+}
+variable "secrets_officer_ids" {
+  description = "object ids that manage secrets in every tenant's Key Vault (the vault plugin's identity)"
+  type        = set(string)
+  default     = []
+}
 variable "azure_locations" {
   description = "tenant region (the spec's) -> Azure location; a region not listed is taken as a location"
   type        = map(string)
@@ -75,6 +86,8 @@ module "dedicated" {
   gitops_work_root        = "${var.local_root}/gitops"
   messaging_server_url    = var.messaging_server_url
   vector_server_url       = var.vector_server_url
+  runner_ip_ranges        = var.runner_ip_ranges
+  secrets_officer_ids     = var.secrets_officer_ids
 }
 
 output "cluster_name" { value = module.dedicated.cluster_name }

@@ -39,6 +39,16 @@ variable "gitops_work_root" {
   description = "folder on the runner host of the tenant GitOps working copies"
   type        = string
 }
+variable "runner_ip_ranges" {
+  description = "name -> first and last IPv4 address the provisioner reaches the tenant's database and cache from"
+  type        = map(object({ start = string, end = string }))
+  default     = {}
+}
+variable "secrets_officer_ids" {
+  description = "object ids given Key Vault Secrets Officer on the tenant's vault (besides the identity running Terraform)"
+  type        = set(string)
+  default     = []
+}
 variable "messaging_server_url" {
   description = "nats:// URL of the NATS server (JetStream) deployed for the tenant, if any (\"\": the runner's data.dedicated.nats_url)"
   type        = string
@@ -140,6 +150,23 @@ resource "azurerm_redis_cache" "tenant" {
   tags                 = local.tags
 }
 
+resource "azurerm_postgresql_flexible_server_firewall_rule" "runner" {
+  for_each         = var.runner_ip_ranges
+  name             = "matih-${each.key}"
+  server_id        = azurerm_postgresql_flexible_server.tenant.id
+  start_ip_address = each.value.start
+  end_ip_address   = each.value.end
+}
+
+resource "azurerm_redis_firewall_rule" "runner" {
+  for_each            = var.runner_ip_ranges
+  name                = "matih_${replace(each.key, "-", "_")}"
+  redis_cache_name    = azurerm_redis_cache.tenant.name
+  resource_group_name = azurerm_resource_group.tenant.name
+  start_ip            = each.value.start
+  end_ip              = each.value.end
+}
+
 resource "azurerm_storage_account" "tenant" {
   name                     = local.storage_account
   resource_group_name      = azurerm_resource_group.tenant.name
@@ -161,9 +188,19 @@ resource "azurerm_key_vault" "tenant" {
   tags                      = local.tags
 }
 
+# Step 17 (store-tenant-secrets) writes the tenant's secrets into its vault: the identity running
+# Terraform (and any listed) may manage secrets there.
+resource "azurerm_role_assignment" "secrets_officer" {
+  for_each             = setunion([data.azurerm_client_config.current.object_id], var.secrets_officer_ids)
+  scope                = azurerm_key_vault.tenant.id
+  role_definition_name = "Key Vault Secrets Officer"
+  principal_id         = each.value
+}
+
+# The API server's address from fqdn: kube_config is sensitive as a whole in the provider.
 output "cluster_name" { value = azurerm_kubernetes_cluster.tenant.name }
 output "cluster_region" { value = azurerm_kubernetes_cluster.tenant.location }
-output "cluster_endpoint" { value = azurerm_kubernetes_cluster.tenant.kube_config[0].host }
+output "cluster_endpoint" { value = "https://${azurerm_kubernetes_cluster.tenant.fqdn}:443" }
 output "node_count" { value = var.node_count }
 output "database_name" { value = "t_${replace(var.tenant_slug, "-", "_")}" }
 # The tenant's own [targets] (phases 2-5 use them instead of the shared ones; step 54 records
@@ -173,7 +210,7 @@ output "targets" {
     "gitops.repository"            = "${var.gitops_work_root}/${var.tenant_slug}"
     "gitops.remote"                = local.gitops_remote
     "vector.chroma_url"            = var.vector_server_url
-    "kubernetes.api_url"           = azurerm_kubernetes_cluster.tenant.kube_config[0].host
+    "kubernetes.api_url"           = "https://${azurerm_kubernetes_cluster.tenant.fqdn}:443"
     "storage.blob_endpoint"        = trimsuffix(azurerm_storage_account.tenant.primary_blob_endpoint, "/")
     "storage.dedicated_accounts"   = azurerm_storage_account.tenant.name
     "vault.backend"                = "azure-key-vault"
