@@ -21,7 +21,14 @@
 //   terraform.dedicated_redis_url  local modules: redis://user@host:port of the admin login on the
 //                                  Redis each dedicated tenant gets (its data.dedicated.redis_url,
 //                                  through the vault), and
-//   terraform.dedicated_redis_password_file  the file of that login's password
+//   terraform.dedicated_redis_password_file  the file of that login's password (the module puts
+//                                  the password into the tenant's data.dedicated.redis_url)
+//   terraform.dedicated_nats_url   nats:// URL of the NATS server (JetStream) each dedicated tenant
+//                                  gets (its data.dedicated.nats_url, through the vault)
+//   terraform.dedicated_chroma_url URL of the Chroma server each dedicated tenant gets (its
+//                                  vector.chroma_url); these five are variables of the modules
+//                                  (database_server_url, cache_server_url, cache_password_file,
+//                                  messaging_server_url, vector_server_url), unset: not passed
 //   terraform.state_schema_prefix  pg backend schema prefix (default matih_tfstate)
 //   terraform.lock_ttl_seconds     lifetime of a state lock a runner stops renewing (1800)
 //   terraform.timeout_seconds      longest single terraform command (1200; the step's deadline
@@ -54,6 +61,10 @@ MATIH_PLUGIN("matih-terraform", "1.0.0") {
                  MATIH_SETTING_SECRET);
   plugin.setting("terraform.dedicated_redis_password_file",
                  "local modules: file of the password of terraform.dedicated_redis_url's login");
+  plugin.setting("terraform.dedicated_nats_url",
+                 "nats:// URL of the NATS server (JetStream) given to each dedicated tenant",
+                 MATIH_SETTING_SECRET);
+  plugin.setting("terraform.dedicated_chroma_url", "URL of the Chroma server given to each dedicated tenant");
   plugin.setting("terraform.state_schema_prefix", "pg backend schema prefix (matih_tfstate)");
   plugin.setting("terraform.lock_ttl_seconds",
                  "lifetime of a Terraform state lock that is not renewed (1800)");

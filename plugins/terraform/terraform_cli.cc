@@ -139,15 +139,22 @@ TerraformCli::TerraformCli(const Context& ctx, std::string module,
   // The servers the local modules hand to a dedicated tenant (credentials: never on a command
   // line); modules without these variables ignore them.
   for (const auto& [setting, var] : {std::pair{"terraform.dedicated_database_url", "database_server_url"},
-                                     std::pair{"terraform.dedicated_redis_url", "cache_server_url"}}) {
+                                     std::pair{"terraform.dedicated_redis_url", "cache_server_url"},
+                                     std::pair{"terraform.dedicated_nats_url", "messaging_server_url"}}) {
     if (auto url = ctx.setting(setting); url && !url->empty()) {
       env_.push_back(std::string("TF_VAR_") + var + "=" + *url);
       secrets_.push_back(*url);
       if (const std::string password = UrlPassword(*url); !password.empty()) secrets_.push_back(password);
     }
   }
-  if (auto file = ctx.setting("terraform.dedicated_redis_password_file"); file && !file->empty())
+  if (auto file = ctx.setting("terraform.dedicated_redis_password_file"); file && !file->empty()) {
     env_.push_back("TF_VAR_cache_password_file=" + *file);
+    std::string password;  // the module puts it into an output: never into a log line
+    std::getline(std::ifstream(*file), password);
+    if (!password.empty()) secrets_.push_back(password);
+  }
+  if (auto url = ctx.setting("terraform.dedicated_chroma_url"); url && !url->empty())
+    env_.push_back("TF_VAR_vector_server_url=" + *url);
 }
 
 void TerraformCli::WriteVarFile() {

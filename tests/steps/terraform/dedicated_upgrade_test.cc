@@ -1,14 +1,16 @@
 // A dedicated tenant end to end through the real engine and the real plugins: FREE on the shared
 // targets, upgraded to PROFESSIONAL (phase 7 with the real terraform, then its Kubernetes objects
-// and database moved to the targets Terraform made for it: its own GitOps repository and Flux
-// source, the stack's second PostgreSQL), and nothing of it left on the shared ones; then its
-// teardown, which removes phases 2-4 on its own targets, destroys its infrastructure and drops
-// the workspace's state. A subset of config/catalog.yaml (steps 3, 7, 21, 50-52, 54) with their
-// real kinds and params keeps it fast. Skipped with a message naming terraform when it is missing.
+// and data moved to the targets Terraform made for it: its own GitOps repository and Flux source,
+// the stack's second PostgreSQL, Redis, NATS and Chroma), and nothing of it left on the shared
+// ones; then its teardown, which removes phases 2-5 on its own targets, destroys its
+// infrastructure and drops the workspace's state. A subset of config/catalog.yaml (steps 3, 7,
+// 14, 15, 21-23, 25, 26, 50-52, 54) with their real kinds and params keeps it fast. Skipped with a message
+// naming terraform when it is missing.
 #include <gtest/gtest.h>
 
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
 #include <sstream>
 
@@ -60,6 +62,12 @@ class DedicatedUpgrade : public ::testing::Test {
     }
     s["terraform.dedicated_redis_url"] = dedicated_redis_;
     s["terraform.dedicated_redis_password_file"] = dedicated_redis_password_;
+    shared_nats_monitor_ = StackEnv::Require("MATIH_NATS_MONITOR_URL");
+    dedicated_nats_monitor_ = StackEnv::Require("MATIH_NATS_DEDICATED_MONITOR_URL");
+    s["data.shared.nats_url"] = s["data.dedicated.nats_url"] = StackEnv::Require("MATIH_NATS_URL");
+    s["terraform.dedicated_nats_url"] = StackEnv::Require("MATIH_NATS_DEDICATED_URL");
+    s["vector.chroma_url"] = shared_chroma_ = StackEnv::Require("MATIH_CHROMA_URL");
+    s["terraform.dedicated_chroma_url"] = dedicated_chroma_ = StackEnv::Require("MATIH_CHROMA_DEDICATED_URL");
     s["services.values_schema_dir"] = std::string(MATIH_SOURCE_DIR) + "/config/services";
     s["storage.blob_endpoint"] = StackEnv::Require("MATIH_AZURITE_BLOB_ENDPOINT");
     s["storage.account_keys_file"] = StackEnv::Require("MATIH_AZURITE_ACCOUNTS_FILE");
@@ -75,8 +83,9 @@ class DedicatedUpgrade : public ::testing::Test {
          "60s\nsteps:\n";
     for (const char* name :
          {"create-tenant-record", "create-namespace", "create-storage-account", "create-storage-containers",
-          "provision-database", "provision-cache", "query-engine", "acquire-terraform-state-lock",
-          "terraform-plan", "terraform-apply", "register-dedicated-cluster"}) {
+          "provision-database", "provision-cache", "provision-vector-store", "create-message-topics",
+          "query-engine", "acquire-terraform-state-lock", "terraform-plan", "terraform-apply",
+          "register-dedicated-cluster"}) {
       const CatalogStep& step = harness_.Step(name);
       y << "  - {number: " << step.number << ", name: " << name << ", phase: " << step.phase
         << ", kind: " << step.kind << ", tiers: [free, professional], params: " << step.params_json
@@ -182,6 +191,41 @@ class DedicatedUpgrade : public ::testing::Test {
                &out);
     return out.find("t:" + slug_ + "\n") != std::string::npos;
   }
+  // Streams of the tenant (its topics' stream, named after its slug) on the NATS whose
+  // monitoring endpoint is `monitor`, counted over every account.
+  int Streams(const std::string& monitor) {
+    std::string out;
+    EXPECT_EQ(0, RunCommand("curl -sf '" + monitor + "/jsz?accounts=true&streams=true'", &out)) << monitor;
+    auto jsz = nlohmann::json::parse(out, nullptr, false);
+    EXPECT_TRUE(jsz.is_object()) << out;
+    int n = 0;
+    if (!jsz.is_object()) return -1;
+    for (const auto& account : jsz.value("account_details", nlohmann::json::array()))
+      for (const auto& stream : account.value("stream_detail", nlohmann::json::array()))
+        if (stream.value("name", "").find(slug_) != std::string::npos) ++n;
+    return n;
+  }
+  // Databases of the tenant's Chroma tenant (matih-<slug>) on the Chroma at `url`, and the
+  // collections in them: 0 when Chroma does not know the tenant.
+  int ChromaObjects(const std::string& url) {
+    const std::string tenant = url + "/api/v2/tenants/matih-" + slug_;
+    std::string out;
+    if (RunCommand("curl -sf '" + tenant + "' >/dev/null") != 0) return 0;  // no such tenant
+    EXPECT_EQ(0, RunCommand("curl -sf '" + tenant + "/databases'", &out)) << tenant;
+    auto databases = nlohmann::json::parse(out, nullptr, false);
+    EXPECT_TRUE(databases.is_array()) << out;
+    if (!databases.is_array()) return -1;
+    int n = 0;
+    for (const auto& d : databases) {
+      ++n;
+      std::string list;
+      EXPECT_EQ(0, RunCommand("curl -sf '" + tenant + "/databases/" + d.value("name", "") + "/collections'",
+                              &list));
+      auto collections = nlohmann::json::parse(list, nullptr, false);
+      if (collections.is_array()) n += static_cast<int>(collections.size());
+    }
+    return n;
+  }
   fs::path ClusterDir() { return fs::path(local_root_) / "clusters" / slug_; }
   long long StateRows() {
     pqxx::connection c(harness_.database().url());
@@ -199,6 +243,7 @@ class DedicatedUpgrade : public ::testing::Test {
   std::unique_ptr<Database> database_;
   std::string shared_pg_, dedicated_pg_, local_root_, slug_, shared_account_;
   std::string shared_redis_, shared_redis_password_, dedicated_redis_, dedicated_redis_password_;
+  std::string shared_nats_monitor_, dedicated_nats_monitor_, shared_chroma_, dedicated_chroma_;
   fs::path shared_remote_;
 };
 
@@ -213,6 +258,8 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   ASSERT_EQ(AccountOf(Tenant()), shared_account_);
   ASSERT_GT(Containers(shared_account_), 0u);
   ASSERT_TRUE(HasCacheUser(shared_redis_, shared_redis_password_));
+  ASSERT_EQ(Streams(shared_nats_monitor_), 1);
+  ASSERT_GE(ChromaObjects(shared_chroma_), 2) << "no database and collection on the shared Chroma";
 
   auto upgrade =
       TenantStore(*database_).Command(slug_, "test", [](const TenantRecord&) -> Result<TenantChange> {
@@ -245,6 +292,10 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   EXPECT_EQ(Containers(shared_account_), 0u) << "containers left in the shared storage account";
   EXPECT_TRUE(HasCacheUser(dedicated_redis_, dedicated_redis_password_));
   EXPECT_FALSE(HasCacheUser(shared_redis_, shared_redis_password_)) << "ACL user left on the shared Redis";
+  EXPECT_EQ(Streams(dedicated_nats_monitor_), 1);
+  EXPECT_EQ(Streams(shared_nats_monitor_), 0) << "stream left on the shared NATS";
+  EXPECT_GE(ChromaObjects(dedicated_chroma_), 2) << "no database and collection on the dedicated Chroma";
+  EXPECT_EQ(ChromaObjects(shared_chroma_), 0) << "database or collections left on the shared Chroma";
   auto steps = TenantStore(*database_).Steps(t.id);
   ASSERT_TRUE(steps.ok());
   for (const auto& s : *steps) {
@@ -257,7 +308,15 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
       EXPECT_EQ(s.outputs.at("placement"), "dedicated cluster aks-" + slug_ + " (eu-west)");
       EXPECT_EQ(s.outputs.at("target.data.dedicated.database_url"),
                 "vault:targets/data.dedicated.database_url");
-      for (const auto& [k, v] : s.outputs) EXPECT_EQ(v.find(dedicated_pg_), std::string::npos) << k;
+      EXPECT_EQ(s.outputs.at("target.data.dedicated.nats_url"), "vault:targets/data.dedicated.nats_url");
+      EXPECT_EQ(s.outputs.at("target.vector.chroma_url"), dedicated_chroma_);
+      std::string redis_password;
+      std::getline(std::ifstream(dedicated_redis_password_), redis_password);
+      ASSERT_FALSE(redis_password.empty());
+      for (const auto& [k, v] : s.outputs) {
+        EXPECT_EQ(v.find(dedicated_pg_), std::string::npos) << k;
+        EXPECT_EQ(v.find(redis_password), std::string::npos) << k << ": the Redis password in an output";
+      }
     }
   }
 
@@ -295,6 +354,8 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   EXPECT_FALSE(HasDatabase(dedicated_pg_));
   EXPECT_EQ(Containers(account), 0u);
   EXPECT_FALSE(HasCacheUser(dedicated_redis_, dedicated_redis_password_));
+  EXPECT_EQ(Streams(dedicated_nats_monitor_), 0);
+  EXPECT_EQ(ChromaObjects(dedicated_chroma_), 0);
   EXPECT_FALSE(fs::exists(ClusterDir())) << "terraform destroy left the cluster folder";
   EXPECT_EQ(StateRows(), 0) << "the workspace's state was not dropped";
   EXPECT_FALSE(HasDatabase(shared_pg_));

@@ -29,10 +29,26 @@ variable "database_server_url" {
   sensitive   = true
   default     = ""
 }
+variable "messaging_server_url" {
+  description = "nats:// URL of the NATS server (JetStream) given to the tenant (\"\": the runner's data.dedicated.nats_url)"
+  type        = string
+  sensitive   = true
+  default     = ""
+}
+variable "vector_server_url" {
+  description = "URL of the Chroma server given to the tenant (\"\": the runner's vector.chroma_url)"
+  type        = string
+  default     = ""
+}
 
 locals {
   cluster_name = "aks-${var.tenant_slug}"
   gitops_path  = "${var.local_root}/clusters/${var.tenant_slug}"
+  # The Redis admin login's password goes into the URL (redis://user:password@host:port), so the
+  # tenant's cache credentials travel through the vault as the production module's do.
+  cache_url_parts = try(regex("^(rediss?://[^:@/]+)@(.+)$", var.cache_server_url), null)
+  cache_url = var.cache_password_file == "" || local.cache_url_parts == null ? var.cache_server_url : format(
+  "%s:%s@%s", local.cache_url_parts[0], trimspace(file(var.cache_password_file)), local.cache_url_parts[1])
 }
 
 resource "terraform_data" "cluster" {
@@ -76,18 +92,22 @@ output "cluster_endpoint" { value = "file://${local.gitops_path}" }
 output "node_count" { value = var.node_count }
 output "database_name" { value = terraform_data.database.output.name }
 # The tenant's own [targets] (phases 2-5 use them instead of the shared ones; step 54 records
-# them as outputs target.<key>). Secret ones go through the vault, never through outputs.
+# them as outputs target.<key>). Secret ones go through the vault, never through outputs. The
+# production module (../../azurerm/modules/dedicated) outputs the same keys and more
+# (tests/steps/terraform/module_targets_test.cc compares them).
 output "targets" {
-  value = merge({
+  value = { for k, v in {
     "gitops.repository" = "${local.gitops_path}/repo"
     "gitops.remote"     = "${local.gitops_path}/flux-source.git"
-  }, { for k, v in { "data.dedicated.redis_password_file" = var.cache_password_file } : k => v if v != "" })
+    "vector.chroma_url" = var.vector_server_url
+  } : k => v if v != "" }
 }
 output "target_secrets" {
   sensitive = true
   value = { for k, v in {
     "data.dedicated.database_url" = var.database_server_url
-    "data.dedicated.redis_url"    = var.cache_server_url
+    "data.dedicated.redis_url"    = local.cache_url
+    "data.dedicated.nats_url"     = var.messaging_server_url
   } : k => v if v != "" }
 }
 output "kubeconfig" {

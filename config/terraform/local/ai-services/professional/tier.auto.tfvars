@@ -1,0 +1,2 @@
+# Models of the professional tier (root module ../root.tf).
+models = { "gpt-4o-mini" = 30 }
