@@ -128,5 +128,32 @@ TEST_F(GitOpsRemote, StaleIndexLockOfAKilledRunIsRecovered) {
   EXPECT_TRUE(RemoteHas(File("create-service-account")));
 }
 
+// A runner killed while it created the clone (before creation was atomic) left a .git without
+// HEAD; one killed now leaves only a "<repo>.creating-PID" folder beside it. Both are recovered
+// by the next apply, which creates the repository whole.
+TEST_F(GitOpsRemote, HalfMadeRepositoryOfAKilledCreatorIsRecovered) {
+  const std::string repo = harness_.settings()["gitops.repository"];
+  std::filesystem::create_directories(repo + "/.git/objects/pack");
+  std::ofstream(repo + "/.git/description") << "half made\n";
+  std::filesystem::create_directories(repo + ".creating-999999/.git");
+  auto answer = harness_.Apply("create-namespace", tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_TRUE(std::filesystem::exists(repo + "/.git/HEAD"));
+  EXPECT_FALSE(std::filesystem::exists(repo + ".creating-999999"));
+  EXPECT_TRUE(RemoteHas(File("create-namespace")));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe("create-namespace", tenant_).status);
+}
+
+// A folder holding anything besides a broken .git is not ours to remove: a clear refusal.
+TEST_F(GitOpsRemote, AForeignFolderAtTheRepositoryPathIsRefusedAndKept) {
+  const std::string repo = harness_.settings()["gitops.repository"];
+  std::filesystem::create_directories(repo + "/.git");
+  std::ofstream(repo + "/notes.txt") << "someone's file\n";
+  auto answer = harness_.Apply("create-namespace", tenant_);
+  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, answer.status) << answer.message;
+  EXPECT_NE(std::string::npos, answer.message.find("exists but is not a git repository")) << answer.message;
+  EXPECT_TRUE(std::filesystem::exists(repo + "/notes.txt"));
+}
+
 }  // namespace
 }  // namespace matih::testing

@@ -5,8 +5,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
+#include <iterator>
 #include <matih/step.hpp>
 #include <mutex>
 
@@ -115,16 +118,39 @@ GitRepository::GitRepository(GitRepositoryOptions options) : options_(std::move(
       ::close(fd);
     }
   } unlock{fd};
-  if (git_repository_open(&repo_, options_.path.c_str()) < 0) {
-    if (std::filesystem::exists(options_.path) && !std::filesystem::is_empty(options_.path))
-      throw PermanentError("GitOps repository " + options_.path + " exists but is not a git repository");
-    git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
-    init.flags = GIT_REPOSITORY_INIT_MKPATH;
-    const std::string head = "refs/heads/" + options_.branch;
-    init.initial_head = head.c_str();
-    Check(git_repository_init_ext(&repo_, options_.path.c_str(), &init),
-          "create the GitOps repository " + options_.path);
+  if (git_repository_open(&repo_, options_.path.c_str()) >= 0) return;
+  const std::filesystem::path path = std::filesystem::absolute(options_.path);
+  // Nothing but a .git that does not open: the work of a creator of ours killed part-way before
+  // creation became atomic (below). No work-tree file and no commit can be lost by removing it.
+  if (std::filesystem::is_directory(path / ".git", ec) &&
+      std::distance(std::filesystem::directory_iterator(path, ec), std::filesystem::directory_iterator()) ==
+          1)
+    std::filesystem::remove_all(path / ".git", ec);
+  if (std::filesystem::exists(path, ec) && !std::filesystem::is_empty(path, ec))
+    throw PermanentError("GitOps repository " + options_.path + " exists but is not a git repository");
+  // Created beside its place and renamed into it, so a kill at any point leaves either no
+  // repository or a whole one (rename(2) also replaces an empty directory). Leftovers of killed
+  // creators are ours to remove: only a holder of the parent's lock makes them.
+  const std::string prefix = path.filename().string() + ".creating-";
+  for (const auto& entry : std::filesystem::directory_iterator(parent, ec))
+    if (entry.path().filename().string().rfind(prefix, 0) == 0) std::filesystem::remove_all(entry.path(), ec);
+  const std::filesystem::path staging = parent / (prefix + std::to_string(::getpid()));
+  git_repository* fresh = nullptr;
+  git_repository_init_options init = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+  init.flags = GIT_REPOSITORY_INIT_MKPATH;
+  const std::string head = "refs/heads/" + options_.branch;
+  init.initial_head = head.c_str();
+  Check(git_repository_init_ext(&fresh, staging.c_str(), &init),
+        "create the GitOps repository " + options_.path);
+  git_repository_free(fresh);
+  if (::rename(staging.c_str(), path.c_str()) != 0) {
+    const int error = errno;
+    std::filesystem::remove_all(staging, ec);
+    throw PermanentError("cannot move the new GitOps repository into " + options_.path + ": " +
+                         std::strerror(error));
   }
+  Check(git_repository_open(&repo_, options_.path.c_str()),
+        "open the new GitOps repository " + options_.path);
 }
 
 GitRepository::~GitRepository() {
