@@ -32,9 +32,16 @@ int OperatorCommand(CommandContext& ctx, const Args& args, const std::string& us
   return kExitOk;
 }
 
+// A tenant whose deletion failed: retry resumes the deletion; it cannot change tier.
+bool FailedDeletion(const TenantRecord& t) {
+  return t.status == S::kFailed && t.failed_from == "DEPROVISIONING";
+}
+
 // FAILED after having been converged once (an ACTIVE tenant whose upgrade or spec change failed):
 // it still works where it was, so it must never be torn down by a retry.
-bool FailedUpgrade(const TenantRecord& t) { return t.status == S::kFailed && t.observed_generation > 0; }
+bool FailedUpgrade(const TenantRecord& t) {
+  return t.status == S::kFailed && t.observed_generation > 0 && !FailedDeletion(t);
+}
 
 Result<TenantChange> Move(const TenantRecord& t, S to, const std::string& event, const std::string& hint) {
   if (!StateMachine::Allowed(t.status, to))
@@ -165,7 +172,8 @@ int CmdRetry(CommandContext& ctx, const Args& args) {
   return OperatorCommand(
       ctx, args, "retry SLUG [--from STEP]",
       "Provisions a FAILED or ROLLED_BACK tenant again on the next run; a tenant that failed in an "
-      "upgrade resumes the upgrade (UPGRADING), never a rollback.",
+      "upgrade resumes the upgrade (UPGRADING), never a rollback; one that failed while being deleted "
+      "resumes the deletion (DEPROVISIONING).",
       extra,
       [&](const TenantRecord& t) -> Result<TenantChange> {
         if (t.status != S::kFailed && t.status != S::kRolledBack)
@@ -174,6 +182,16 @@ int CmdRetry(CommandContext& ctx, const Args& args) {
         // A FAILED tenant that was converged before (ACTIVE once) failed in an upgrade or a spec
         // change: it keeps working where it is, so retry resumes the upgrade, which observes every
         // step and applies what drifted, and which a failure parks again instead of rolling back.
+        if (FailedDeletion(t)) {
+          // Its objects are partly removed already: provisioning or upgrading it would make them
+          // again. The deletion goes on where it stopped (removing what is gone is a no-op).
+          if (!from.empty())
+            return InvalidArgument("--from: tenant '" + t.slug +
+                                   "' failed while it was being deleted; retry resumes the deletion");
+          auto change = Move(t, S::kDeprovisioning, "operator.retry", "");
+          if (change.ok()) change->reset_attempts = true;
+          return change;
+        }
         const bool upgrade = FailedUpgrade(t);
         if (upgrade && !from.empty())
           return InvalidArgument(
@@ -197,6 +215,8 @@ int CmdRetry(CommandContext& ctx, const Args& args) {
       [](const TenantRecord& t) {
         if (t.status == S::kUpgrading)
           return "tenant " + t.slug + " is UPGRADING again; the next run resumes its upgrade";
+        if (t.status == S::kDeprovisioning)
+          return "tenant " + t.slug + " is DEPROVISIONING again; the next run resumes its deletion";
         return "tenant " + t.slug + " is PROVISIONING; the next run continues it";
       });
 }
@@ -216,6 +236,9 @@ int CmdUpgrade(CommandContext& ctx, const Args& args) {
         if (!(*catalog)->Flow(tier)) return InvalidArgument("tier '" + tier + "' has no flow in the catalog");
         if (tier == t.tier) return InvalidArgument("tenant '" + t.slug + "' is already " + tier);
         // An ACTIVE tenant, or one whose upgrade failed (it can go on, or go back to its old tier).
+        if (FailedDeletion(t))
+          return FailedPrecondition("tenant '" + t.slug +
+                                    "' failed while it was being deleted; retry resumes the deletion");
         if (t.status == S::kFailed && !FailedUpgrade(t))
           return FailedPrecondition("tenant '" + t.slug +
                                     "' is FAILED and was never provisioned; retry it or roll it back");

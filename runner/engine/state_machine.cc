@@ -52,9 +52,10 @@ const std::vector<std::pair<TenantStatus, TenantStatus>>& StateMachine::Transiti
       {S::kProvisioning, S::kActive},
       {S::kProvisioning, S::kFailed},
       {S::kProvisioning, S::kRollingBack},
-      {S::kFailed, S::kProvisioning},  // retry
-      {S::kFailed, S::kUpgrading},     // retry of a failed upgrade, or back to the old tier
-      {S::kFailed, S::kRollingBack},   // rollback
+      {S::kFailed, S::kProvisioning},    // retry
+      {S::kFailed, S::kUpgrading},       // retry of a failed upgrade, or back to the old tier
+      {S::kFailed, S::kRollingBack},     // rollback
+      {S::kFailed, S::kDeprovisioning},  // retry of a failed deletion
       {S::kFailed, S::kPendingDeletion},
       {S::kRollingBack, S::kRolledBack},
       {S::kRollingBack, S::kFailed},

@@ -36,6 +36,7 @@ struct TenantRecord {
   // was not (run.deadline counts from there, across runs).
   std::optional<int64_t> first_claim_age_ms;
   std::string status_before_deletion;  // what `resume` of a PENDING_DELETION tenant returns to
+  std::string failed_from;             // a FAILED tenant: the status it failed in (a trigger keeps it)
   std::string created_at;
   std::string updated_at;
 

@@ -16,7 +16,7 @@ const char* TenantStore::Columns() {
          "lease_epoch, lease_expires_at::text AS lease_expires_at, last_reconciled_at::text AS "
          "last_reconciled_at, "
          "deletion_due_at::text AS deletion_due_at, resume_from_step, created_at::text AS created_at, "
-         "updated_at::text AS updated_at, crashes, status_before_deletion, "
+         "updated_at::text AS updated_at, crashes, status_before_deletion, failed_from, "
          "(EXTRACT(EPOCH FROM (now() - first_claimed_at)) * 1000)::bigint AS first_claim_age_ms";
 }
 
@@ -44,6 +44,7 @@ TenantRecord TenantStore::FromRow(const pqxx::row& r) {
   t.updated_at = Text(r["updated_at"]);
   t.crashes = r["crashes"].as<int>();
   t.status_before_deletion = Text(r["status_before_deletion"]);
+  t.failed_from = Text(r["failed_from"]);
   if (!r["first_claim_age_ms"].is_null()) t.first_claim_age_ms = r["first_claim_age_ms"].as<int64_t>();
   return t;
 }
