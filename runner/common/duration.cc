@@ -15,21 +15,23 @@ Result<Millis> ParseDuration(std::string_view text, std::string_view what) {
   if (i == 0 || i > 12) return bad();
   long long n = std::stoll(std::string(text.substr(0, i)));
   std::string_view unit = text.substr(i);
-  long long ms;
+  long long unit_ms;
   if (unit == "ms")
-    ms = n;
+    unit_ms = 1;
   else if (unit == "s")
-    ms = n * 1000;
+    unit_ms = 1000;
   else if (unit == "m")
-    ms = n * 60'000;
+    unit_ms = 60'000;
   else if (unit == "h")
-    ms = n * 3'600'000;
+    unit_ms = 3'600'000;
   else if (unit == "d")
-    ms = n * 86'400'000;
+    unit_ms = 86'400'000;
   else
     return bad();
   // Ten years: beyond it a deadline or a grace period added to "now" would overflow the clock.
+  // Compared before multiplying: twelve digits of days overflow a long long (found by fuzzing).
   constexpr long long kMaxMs = 3650LL * 86'400'000;
+  const long long ms = n <= kMaxMs / unit_ms ? n * unit_ms : kMaxMs + 1;
   if (ms > kMaxMs)
     return InvalidArgument(std::string(what) + ": '" + std::string(text) +
                            "' is longer than the limit of 3650d");

@@ -297,6 +297,13 @@ Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags,
           return InvalidArgument("config key '" + opt.string_key + "' is set twice in " + *path);
         file_values[opt.string_key].push_back(value);
       }
+    } catch (const po::invalid_config_file_syntax& e) {
+      // Not e.what(): Boost substitutes "%name%" tokens into its message until none is left, so a
+      // line holding such a token never ends (found by fuzzing). The line is shown as it is.
+      return InvalidArgument("config file " + *path + ": invalid line '" + e.tokens().substr(0, 200) + "'");
+    } catch (const po::error_with_option_name& e) {
+      return InvalidArgument("config file " + *path + ": cannot read option '" +
+                             e.get_option_name().substr(0, 200) + "'");
     } catch (const po::error& e) {
       return InvalidArgument("config file " + *path + ": " + e.what());
     }

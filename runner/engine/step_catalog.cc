@@ -188,7 +188,11 @@ class Loader {
       }
       if (n["params"]) {
         if (!n["params"].IsMap()) return Error(where, "params must be a mapping");
-        step.params_json = YamlToJson(n["params"]).dump();
+        try {
+          step.params_json = YamlToJson(n["params"]).dump();
+        } catch (const nlohmann::json::type_error&) {  // found by fuzzing: it used to end the runner
+          return Error(where, "params hold text that is not valid UTF-8");
+        }
       }
       if (n["enabled"]) step.enabled = n["enabled"].as<bool>();
       if (n["when_service"]) {
