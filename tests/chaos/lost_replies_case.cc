@@ -1,5 +1,6 @@
 #include "chaos/lost_replies_case.h"
 
+#include <iostream>
 #include <regex>
 #include <sstream>
 #include <stdexcept>
@@ -71,6 +72,15 @@ runner::StepAnswer LostRepliesTest::RunCase(const Case& c, TestTenant& tenant) {
   outcome.detail = detail.str();
   tally_.Record(c.name, outcome);
 
+  if (!c.known_fault.empty()) {
+    outcome.detail += "; known fault: " + c.known_fault;
+    tally_.Record(c.name, outcome);
+    EXPECT_EQ(1, fired) << c.name << ": " << detail.str();
+    EXPECT_NE(1, objects) << c.name << ": the known fault (" << c.known_fault
+                          << ") no longer shows: remove its known_fault mark. " << detail.str();
+    std::cout << "[ KNOWN FAULT ] " << c.name << ": " << c.known_fault << "\n  " << detail.str() << "\n";
+    return answer;
+  }
   EXPECT_EQ(1, fired) << c.name << ": the proxy lost the reply of the marked request (" << detail.str()
                       << ")";
   EXPECT_EQ(1, after_lost_call) << c.name << ": the lost call executed on the server";

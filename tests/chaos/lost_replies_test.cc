@@ -3,6 +3,7 @@
 // executes, its reply is lost, the step retries and adopts what the lost call made: one row, one
 // container, one e-mail.
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <pqxx/pqxx>
@@ -149,6 +150,77 @@ TEST_F(LostRepliesTest, WelcomeEmailDataReplyLostSendsOneEmail) {
           tenant);
   for (const auto& id : mails())
     plugins::HttpClient({}, 3s).Send({"DELETE", mailbox + "/email/" + id, {}, {}});
+}
+
+// --- Chroma ----------------------------------------------------------------------------------
+
+TEST_F(LostRepliesTest, CollectionCreateReplyLostLeavesOneCollection) {
+  const std::string chroma = StackEnv::Require("MATIH_CHROMA_URL");
+  auto proxy = ProxyFor(chroma);
+  harness_.settings()["vector.chroma_url"] = ThroughProxy(chroma, proxy->port());
+  harness_.settings()["vector.timeout_ms"] = "1000";  // the lost reply times out after this
+  TestTenant tenant = StepHarness::MakeTenant("free", "lost");
+  const std::string collections = "/api/v2/tenants/matih-" + tenant.view.slug + "/databases/main/collections";
+  auto count = [&] {
+    auto r = plugins::HttpClient({}, 3s).Send({"GET", chroma + collections, {}, {}});
+    if (r.status == 404) return 0;  // no Chroma tenant or database yet
+    EXPECT_EQ(200, r.status) << r.body;
+    int n = 0;
+    for (const auto& c : nlohmann::json::parse(r.body)) n += c.value("name", "") == "documents" ? 1 : 0;
+    return n;
+  };
+  RunCase({"chroma-collection", "provision-vector-store", proxy.get(),
+           FaultProxy::Drop("POST " + collections + " "), count},
+          tenant);
+  EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove("provision-vector-store", tenant).status);
+}
+
+// --- OpenID Connect provider (dynamic client registration) ------------------------------------
+
+TEST_F(LostRepliesTest, ClientRegistrationReplyLostLeavesOneClient) {
+  const std::string issuer = StackEnv::Require("MATIH_OIDC_URL");
+  auto proxy = ProxyFor(issuer);
+  auto& s = harness_.settings();
+  // The provider derives its endpoints from the Host it is asked on: through the proxy, the
+  // registration endpoint is the proxy's too.
+  s["identity.issuer_url"] = ThroughProxy(issuer, proxy->port());
+  std::ifstream token_file(StackEnv::Require("MATIH_OIDC_INITIAL_ACCESS_TOKEN_FILE"));
+  std::string token;
+  std::getline(token_file, token);
+  s["identity.initial_access_token"] = token;
+  s["identity.parent_zone"] = "platform.example.test";
+  s["identity.timeout_ms"] = "1000";  // the lost reply times out after this
+  TestTenant tenant = StepHarness::MakeTenant("free", "lost");
+  // Our launcher's file adapter keeps one file per registered client (scripts/stack.d/oidc.sh).
+  const std::string clients = StackEnv::Require("MATIH_STACK_ROOT") + "/var/oidc/data/Client";
+  auto count = [&] {
+    int n = 0;
+    if (!std::filesystem::exists(clients)) return 0;
+    for (const auto& f : std::filesystem::directory_iterator(clients)) {
+      std::ifstream in(f.path());
+      std::stringstream text;
+      text << in.rdbuf();
+      n += text.str().find("." + tenant.view.slug + ".") != std::string::npos ? 1 : 0;
+    }
+    return n;
+  };
+  Case c{"oidc-client-registration", "register-identity-provider", proxy.get(),
+         FaultProxy::Drop("POST /reg "), count};
+  // Found by this case: RFC 7591 registration has the server choose the client_id and offers no
+  // way to find a client again, so a registration whose answer was lost is registered a second
+  // time on retry, and the first stays orphaned (also after remove). plugins/identity.
+  c.known_fault =
+      "identity.sso_client: a client registration whose reply is lost is registered again on retry; "
+      "the first client is orphaned";
+  RunCase(c, tenant);
+  EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove("register-identity-provider", tenant).status);
+  // The orphan: removed by hand here so the provider is left as found.
+  for (const auto& f : std::filesystem::directory_iterator(clients)) {
+    std::ifstream in(f.path());
+    std::stringstream text;
+    text << in.rdbuf();
+    if (text.str().find("." + tenant.view.slug + ".") != std::string::npos) std::filesystem::remove(f.path());
+  }
 }
 
 }  // namespace
