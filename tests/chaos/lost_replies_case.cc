@@ -1,5 +1,9 @@
 #include "chaos/lost_replies_case.h"
 
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
 #include <iostream>
 #include <regex>
 #include <sstream>
@@ -40,7 +44,13 @@ runner::StepAnswer LostRepliesTest::RunCase(const Case& c, TestTenant& tenant) {
   LostReplyOutcome outcome;
   outcome.crashes = 1;
   outcome.detail = "started, never finished";
-  tally_.Record(c.name, outcome);
+  // One record per case (its latest run), or with MATIH_CHAOS_KEEP_RUNS=1 one per run, so that
+  // repeated runs (ctest --repeat, scripts/chaos) add up in the figures.
+  std::string record = c.name;
+  if (const char* keep = std::getenv("MATIH_CHAOS_KEEP_RUNS"); keep && std::string(keep) == "1")
+    record += "." + std::to_string(::getpid()) + "-" +
+              std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  tally_.Record(record, outcome);
 
   EXPECT_EQ(0, c.count()) << c.name << ": the server holds nothing of the tenant before the case";
   c.proxy->Arm(c.rule);
@@ -70,11 +80,11 @@ runner::StepAnswer LostRepliesTest::RunCase(const Case& c, TestTenant& tenant) {
   outcome.duplicates = objects > 1 ? 1 : 0;
   outcome.lost = objects < 1 ? 1 : 0;
   outcome.detail = detail.str();
-  tally_.Record(c.name, outcome);
+  tally_.Record(record, outcome);
 
   if (!c.known_fault.empty()) {
     outcome.detail += "; known fault: " + c.known_fault;
-    tally_.Record(c.name, outcome);
+    tally_.Record(record, outcome);
     EXPECT_EQ(1, fired) << c.name << ": " << detail.str();
     EXPECT_NE(1, objects) << c.name << ": the known fault (" << c.known_fault
                           << ") no longer shows: remove its known_fault mark. " << detail.str();

@@ -6,7 +6,8 @@
 // sees the connection die); then it retries the step as the runner does (transient answers
 // again, up to a bound), observes it, and counts the tenant's objects on the server with the
 // server's own client: exactly one is "converged", more is a duplicate, none is "lost". Each
-// case is written to var/chaos/lost_replies.d/ and the sum to var/chaos/lost_replies.json.
+// case is written to var/chaos/lost_replies.d/ and the sum to var/chaos/lost_replies.json
+// (MATIH_CHAOS_KEEP_RUNS=1 keeps a record per run instead of per case, for repeated runs).
 // One fixture per test; not shared between threads.
 #pragma once
 

@@ -80,6 +80,19 @@ class LostRepliesData : public LostRepliesTest {
     return out;
   }
 
+  void CacheCase(const std::string& name, const FaultProxy::Rule& rule) {
+    const std::string user = "t:" + tenant_.view.slug;
+    auto count = [&] {
+      int n = 0;
+      std::istringstream users(Redis({"ACL", "USERS"}));
+      for (std::string line; std::getline(users, line);) n += line == user ? 1 : 0;
+      return n;
+    };
+    RunCase({name, "provision-cache", redis_.get(), rule, count}, tenant_);
+    EXPECT_EQ(user, Redis({"ACL", "WHOAMI"}, user, Secret("redis/password")))
+        << "the stored password is the one Redis accepts";
+  }
+
   std::unique_ptr<FaultProxy> pg_, redis_, nats_;
   TestTenant tenant_;
 };
@@ -104,16 +117,18 @@ TEST_F(LostRepliesData, CreateDatabaseReplyLostLeavesOneDatabaseWhoseLoginWorks)
 }
 
 TEST_F(LostRepliesData, AclSetuserReplyLostLeavesOneUserWithTheStoredPassword) {
-  const std::string user = "t:" + tenant_.view.slug;
-  auto count = [&] {
-    int n = 0;
-    std::istringstream users(Redis({"ACL", "USERS"}));
-    for (std::string line; std::getline(users, line);) n += line == user ? 1 : 0;
-    return n;
-  };
-  RunCase({"redis-acl-user", "provision-cache", redis_.get(), FaultProxy::Drop("SETUSER"), count}, tenant_);
-  EXPECT_EQ("t:" + tenant_.view.slug, Redis({"ACL", "WHOAMI"}, user, Secret("redis/password")))
-      << "the stored password is the one Redis accepts";
+  CacheCase("redis-acl-user", FaultProxy::Drop("SETUSER"));
+}
+
+// The reply comes, but after the client gave up (1 s): the late answer must not be mistaken for
+// the answer of a later command on the same connection.
+TEST_F(LostRepliesData, AclSetuserReplyArrivingLateLeavesOneUserWithTheStoredPassword) {
+  CacheCase("redis-acl-user-late", FaultProxy::Delay("SETUSER", 1500ms));
+}
+
+// The connection is reset right after the server answered.
+TEST_F(LostRepliesData, AclSetuserReplyCutLeavesOneUserWithTheStoredPassword) {
+  CacheCase("redis-acl-user-cut", FaultProxy::Cut("SETUSER"));
 }
 
 TEST_F(LostRepliesData, StreamCreateReplyLostLeavesOneStream) {

@@ -13,7 +13,22 @@ namespace {
 
 using namespace std::chrono_literals;
 
-TEST_F(LostRepliesTest, ZoneCreateReplyLostLeavesOneZoneAndOneDelegation) {
+// Runs the create-dns-zone case with `rule` on the zone-create POST.
+class LostRepliesDns : public LostRepliesTest {
+ protected:
+  void ZoneCase(const std::string& name, const FaultProxy::Rule& rule);
+};
+
+TEST_F(LostRepliesDns, ZoneCreateReplyLostLeavesOneZoneAndOneDelegation) {
+  ZoneCase("powerdns-zone", FaultProxy::Drop("POST /api/v1/servers/localhost/zones "));
+}
+
+// The status line arrives ("HTTP/1.1 201"), then the connection is reset: the body is lost.
+TEST_F(LostRepliesDns, ZoneCreateReplyCutAfterItsStatusLineLeavesOneZone) {
+  ZoneCase("powerdns-zone-cut", FaultProxy::Cut("POST /api/v1/servers/localhost/zones ", 12));
+}
+
+void LostRepliesDns::ZoneCase(const std::string& name, const FaultProxy::Rule& rule) {
   const std::string api = StackEnv::Require("MATIH_POWERDNS_API_URL");
   const std::string key = StackEnv::Require("MATIH_POWERDNS_API_KEY");
   const std::string parent = StackEnv::Require("MATIH_PARENT_ZONE");
@@ -44,9 +59,7 @@ TEST_F(LostRepliesTest, ZoneCreateReplyLostLeavesOneZoneAndOneDelegation) {
       if (rrset.value("name", "") == zone && rrset.value("type", "") == "NS") ++n;
     return n;
   };
-  RunCase({"powerdns-zone", "create-dns-zone", proxy.get(),
-           FaultProxy::Drop("POST /api/v1/servers/localhost/zones "), zones},
-          tenant);
+  RunCase({name, "create-dns-zone", proxy.get(), rule, zones}, tenant);
   EXPECT_EQ(1, delegations()) << "one NS rrset for the tenant in the parent";
   EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove("create-dns-zone", tenant).status);
   EXPECT_EQ(0, zones());
