@@ -223,5 +223,36 @@ TEST_F(LostRepliesTest, ClientRegistrationReplyLostLeavesOneClient) {
   }
 }
 
+// --- Prometheus ------------------------------------------------------------------------------
+
+TEST_F(LostRepliesTest, ReloadReplyLostLeavesOneRuleGroup) {
+  const std::string prometheus = StackEnv::Require("MATIH_PROMETHEUS_URL");
+  const std::string rules_dir = StackEnv::Require("MATIH_PROMETHEUS_RULES_DIR");
+  auto proxy = ProxyFor(prometheus);
+  auto& s = harness_.settings();
+  s["observability.prometheus_url"] = ThroughProxy(prometheus, proxy->port());
+  s["observability.targets_dir"] = StackEnv::Require("MATIH_PROMETHEUS_TARGETS_DIR");
+  s["observability.rules_dir"] = rules_dir;
+  s["observability.verify_timeout_ms"] = "10000";
+  TestTenant tenant = StepHarness::MakeTenant("starter", "lost");
+  auto groups = [&] {
+    auto r = plugins::HttpClient({}, 3s).Send({"GET", prometheus + "/api/v1/rules", {}, {}});
+    EXPECT_EQ(200, r.status) << r.body;
+    int n = 0;
+    const auto rules = nlohmann::json::parse(r.body);  // kept alive for the loop
+    for (const auto& g : rules["data"]["groups"])
+      n += g.value("name", "") == "tenant-" + tenant.view.slug ? 1 : 0;
+    return n;
+  };
+  // Prometheus reloads, its answer is lost and the link dies 1.5 s later.
+  RunCase({"prometheus-rules-reload", "configure-alerting", proxy.get(),
+           FaultProxy::Drop("POST /-/reload ", 1500ms), groups},
+          tenant);
+  EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove("configure-alerting", tenant).status);
+  std::error_code ec;
+  if (std::filesystem::remove(rules_dir + "/tenant-" + tenant.view.slug + ".yml", ec))
+    plugins::HttpClient({}, 3s).Send({"POST", prometheus + "/-/reload", {}, {}});
+}
+
 }  // namespace
 }  // namespace matih::testing
