@@ -24,10 +24,10 @@ struct FaultProxy::Conn {
   std::string tail;  // the end of the client's last chunks, to match a marker across chunks
   bool faulted = false;
   Rule rule;
-  size_t passed = 0;               // reply bytes let through since the trigger
-  Clock::time_point drop_since{};  // kDrop: when the first byte was swallowed
-  bool dropping = false;
-  bool broken = false;                                         // lost bytes to a DropRepliesFor window
+  size_t passed = 0;             // reply bytes let through since the trigger
+  bool fired = false;            // the fault took effect on this connection
+  Clock::time_point fired_at{};  // when (kDrop closes the connection `hold` after it)
+  bool broken = false;           // lost bytes to a DropRepliesFor window
   std::deque<std::pair<Clock::time_point, std::string>> late;  // kDelay: replies held back
 };
 
@@ -203,7 +203,8 @@ void FaultProxy::Pump(std::shared_ptr<Conn> conn) {
     }
     // Timers: a broken stream after its window, a held connection after `hold`, late replies.
     if (c.broken && now >= window_end) break;
-    if (c.dropping && c.rule.hold.count() > 0 && now >= c.drop_since + c.rule.hold) {
+    if (c.fired && c.rule.fault == Fault::kDrop && c.rule.hold.count() > 0 &&
+        now >= c.fired_at + c.rule.hold) {
       cut = true;
       break;
     }
@@ -255,9 +256,9 @@ void FaultProxy::Pump(std::shared_ptr<Conn> conn) {
         data += through;
         len -= through;
         if (len > 0 || c.passed >= c.rule.after_bytes) {
-          if (!c.dropping && c.rule.fault != Fault::kDelay) {
-            c.dropping = true;
-            c.drop_since = Clock::now();
+          if (!c.fired) {  // the fault takes effect: counted once per connection
+            c.fired = true;
+            c.fired_at = Clock::now();
             ++fired_;
           }
           if (c.rule.fault == Fault::kCut) {
@@ -265,19 +266,9 @@ void FaultProxy::Pump(std::shared_ptr<Conn> conn) {
             cut = true;
             break;
           }
-          if (c.rule.fault == Fault::kDrop) {
-            lost_bytes_ += static_cast<long>(len);
-            continue;
-          }
-          if (c.rule.fault == Fault::kDelay && len > 0) {
-            if (c.late.empty() && !c.dropping) {
-              c.dropping = true;  // counts the firing once; kDelay never closes on `hold`
-              c.rule.hold = std::chrono::milliseconds(0);
-              ++fired_;
-            }
+          if (c.rule.fault == Fault::kDrop) lost_bytes_ += static_cast<long>(len);
+          if (c.rule.fault == Fault::kDelay && len > 0)
             c.late.emplace_back(Clock::now() + c.rule.delay, std::string(data, len));
-            continue;
-          }
         }
         continue;
       }
