@@ -73,6 +73,26 @@ TEST_F(LostRepliesControlPlane, ApiKeyCommitReplyLost) {
   LoseCommitOf("issue-api-keys", "SELECT count(*) FROM control_plane.api_keys WHERE tenant_id = $1");
 }
 
+// create-billing-account writes its account and subscription in one transaction on the same
+// control-plane database (billing.database_url).
+TEST_F(LostRepliesControlPlane, BillingAccountCommitReplyLost) {
+  harness_.settings()["billing.database_url"] = harness_.settings()["controlplane.database_url"];
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-tenant-record", tenant_).status);
+  // The plugin creates its tables on first use (a COMMIT of its own): done by a tenant of its own.
+  TestTenant warm_up = StepHarness::MakeTenant("starter", "warm");
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-tenant-record", warm_up).status);
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-billing-account", warm_up).status);
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove("create-billing-account", warm_up).status);
+  RunCase({"controlplane-create-billing-account", "create-billing-account", db_.get(),
+           FaultProxy::Drop("COMMIT", 1500ms),
+           [&] {
+             return Count(
+                 "SELECT count(*) FROM control_plane.billing_subscriptions s JOIN "
+                 "control_plane.billing_accounts a ON a.id = s.account_id WHERE a.tenant_id = $1::uuid");
+           }},
+          tenant_);
+}
+
 // --- Azurite ---------------------------------------------------------------------------------
 
 std::string AccountKey(const std::string& account) {
