@@ -8,7 +8,8 @@
 // `history`, `status`, every row of the runner's database except the encrypted store itself
 // (audit trail, steps, runs), every object of the GitOps remote (every blob of every commit),
 // and the stack servers' logs under var/. 0 hits required. The scanner is proven able to fail
-// by planting a real secret into a copy of the real places.
+// by planting a real secret into a copy of the real places. The figures go to
+// var/chaos/secrets/scan.json.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -363,6 +364,18 @@ TEST_F(SecretsScan, NoSecretOfThreeProvisionedTiersAppearsAnywhere) {
             << SecretScanner::kMinLength << " not searched) in " << scanner.places() << " places ("
             << server_logs << " server logs, " << outputs_.size() << " command outputs), " << scanner.bytes()
             << " bytes: " << hits.size() << " hits\n";
+  {
+    // The figures, for scripts/chaos (not in var/chaos/*.json: that is the table of runs).
+    const fs::path out = fs::path(MATIH_SOURCE_DIR) / "var" / "chaos" / "secrets" / "scan.json";
+    fs::create_directories(out.parent_path());
+    std::ofstream(out)
+        << nlohmann::json{{"scenario", "secrets-scan"},         {"secrets", scanner.secrets()},
+                          {"skipped_short", scanner.skipped()}, {"places", scanner.places()},
+                          {"server_logs", server_logs},         {"command_outputs", outputs_.size()},
+                          {"bytes", scanner.bytes()},           {"hits", hits.size()}}
+               .dump()
+        << "\n";
+  }
   for (const auto& h : hits)
     ADD_FAILURE() << "secret '" << h.secret << "' found (" << h.encoding << ") in " << h.place;
   EXPECT_EQ(0u, hits.size());
