@@ -5,6 +5,8 @@
 # Accounts are fixed when Azurite starts (AZURITE_ACCOUNTS). The first start generates their keys
 # (64 random bytes, base64, as Azure's) into var/azurite/accounts (mode 600) and later starts reuse
 # them; the data lives in var/azurite/data, so containers survive a restart of the stack.
+# --silent: no access log. It would record every request URL with its query, SAS signatures
+# included (Azure's own logs redact them); the secrets scan (tests/chaos) finds them there.
 #   matihshared                           the shared account (FREE, STARTER tenants)
 #   matihpool1 .. matihpool4              the pool of dedicated accounts (PROFESSIONAL, ENTERPRISE)
 PORT_AZURITE=$((MATIH_PORT_BASE + 7))
@@ -33,7 +35,7 @@ svc_azurite_why() { echo "npm azurite missing: run scripts/install-deps --node";
 svc_azurite_start() {
   mkdir -p "$AZURITE_DIR/data"
   AZURITE_ACCOUNTS="$(azurite_accounts)" setsid "$AZURITE_BIN" --blobHost 127.0.0.1 --blobPort "$PORT_AZURITE" \
-    --location "$AZURITE_DIR/data" --skipApiVersionCheck --disableTelemetry \
+    --location "$AZURITE_DIR/data" --skipApiVersionCheck --disableTelemetry --silent \
     >"$AZURITE_DIR/log" 2>&1 </dev/null &
   echo $! >"$RUN/azurite.pid"
 }
