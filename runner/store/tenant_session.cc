@@ -13,6 +13,7 @@ Status TenantSession::Update(const TenantUpdate& u, const std::string& reason) {
     if (!reason.empty()) e.details["reason"] = reason;
     events_.push_back(e);
     status_ = *u.status;
+    hops_.push_back(status_);
   }
   if (!tenant_) {
     tenant_ = u;
@@ -62,6 +63,9 @@ Status TenantSession::Flush() {
             lease_.tenant_id, number, r.name, r.phase, ToString(r.status), r.attempts, outputs.dump(),
             r.last_error, r.diff);
       }
+      for (size_t i = 0; i + 1 < hops_.size(); ++i)
+        tx.exec_params("UPDATE matih.tenants SET status = $2 WHERE id = $1", lease_.tenant_id,
+                       ToString(hops_[i]));
       if (tenant_) {
         const TenantUpdate& u = *tenant_;
         std::optional<std::string> status;
@@ -96,6 +100,7 @@ Status TenantSession::Flush() {
     steps_.clear();
     events_.clear();
     tenant_.reset();
+    hops_.clear();
   }
   return s;
 }

@@ -83,6 +83,10 @@ class TenantSession {
   std::map<int, StepRecord> steps_;
   std::vector<AuditEvent> events_;
   std::optional<TenantUpdate> tenant_{};
+  // Every status moved through since the last flush, in order: the flush writes each hop, so the
+  // database's transition check and its triggers see PENDING_DELETION -> DEPROVISIONING -> DELETED,
+  // never the collapsed PENDING_DELETION -> DELETED.
+  std::vector<TenantStatus> hops_;
   int commits_ = 0;
   bool lease_lost_ = false;
 };

@@ -1,6 +1,7 @@
-// A tenant whose deletion failed is never provisioned again: `retry` resumes the deletion, which
-// removes what is left, and `upgrade` is refused. Before, retry moved it to PROVISIONING (or, as
-// it had been ACTIVE, UPGRADING) and the next run made again what the deletion had removed.
+// Deletions that do not go straight through. A tenant whose deletion failed is never provisioned again:
+// `retry` resumes the deletion, which removes what is left, and `upgrade` is refused. Before, retry moved it
+// to PROVISIONING (or, as it had been ACTIVE, UPGRADING) and the next run made again what the deletion had
+// removed.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -62,6 +63,31 @@ TEST_F(CliFailedDeletionTest, UpgradeAndRetryFromAreRefusedWithNothingChanged) {
   EXPECT_EQ(from.exit_code, 2) << Describe(from);
   EXPECT_THAT(from.err, HasSubstr("retry resumes the deletion"));
   EXPECT_EQ(Snapshot(), before);
+}
+
+// A tenant that was rolled back has nothing left to remove: its deletion moves PENDING_DELETION ->
+// DEPROVISIONING -> DELETED within one flush, and the database must see both moves (it used to
+// see PENDING_DELETION -> DELETED and refuse the run). Found by the secrets scan of issue 16.
+class CliDeleteRolledBackTest : public CliTest {};
+
+TEST_F(CliDeleteRolledBackTest, ARolledBackTenantIsDeletedInOneRun) {
+  catalog_ = WriteCatalog({{2, "{value: ok, fail: permanent}"}});
+  config_ = WriteConfig("\n[run]\nfailure_policy = rollback\n");
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  ASSERT_NO_FATAL_FAILURE(AddTenant("back-co"));
+  EXPECT_EQ(Cli({"run"}).exit_code, 3);
+  ASSERT_EQ(TenantStatus("back-co"), "ROLLED_BACK");
+  ASSERT_EQ(Cli({"delete", "back-co", "--grace", "0s"}).exit_code, 0);
+  CliResult run = Cli({"run"});
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(TenantStatus("back-co"), "DELETED");
+  // Every move after the rollback is in the trail, one by one.
+  EXPECT_EQ(Query("SELECT string_agg(details->>'to', ',' ORDER BY seq) FROM matih.audit_events e JOIN "
+                  "matih.tenants t ON t.id = e.tenant_id WHERE t.slug = 'back-co' AND e.event = 'transition' "
+                  "AND e.seq > (SELECT max(seq) FROM matih.audit_events e2 WHERE e2.tenant_id = t.id AND "
+                  "e2.details->>'to' = 'ROLLED_BACK')"),
+            "PENDING_DELETION,DEPROVISIONING,DELETED");
+  EXPECT_EQ(Cli({"audit", "verify"}).exit_code, 0);
 }
 
 }  // namespace
