@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "common/duration.h"
+#include "engine/step_catalog.h"
 #include "engine/tenant_request.h"
 #include "store/audit_log.h"
 #include "store/audit_search.h"
@@ -319,9 +320,13 @@ int CmdHistory(CommandContext& ctx, const Args& args) {
       filter.since = *d;
     }
     if (!step.empty()) {
-      if (step.find_first_not_of("0123456789") == std::string::npos && step.size() < 6)
+      if (step.find_first_not_of("0123456789") == std::string::npos && step.size() < 6) {
         filter.step_number = std::stoi(step);
-      else
+        if (*filter.step_number < kMinStepNumber || *filter.step_number > kMaxStepNumber)
+          return ctx.Fail(InvalidArgument("--step " + step + ": step numbers are " +
+                                          std::to_string(kMinStepNumber) + "-" +
+                                          std::to_string(kMaxStepNumber)));
+      } else
         filter.step_name = step;
     }
     if (!event.empty()) filter.event = event;

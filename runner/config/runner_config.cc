@@ -104,7 +104,17 @@ std::optional<unsigned long long> ParseByteSize(const std::string& v) {
 
 const std::vector<Key>& AllKeys() {
   static const std::vector<Key> keys = {
-      {"database.url", false, "PostgreSQL URL of the runner's database", Text(&RunnerConfig::database_url)},
+      {"database.url", false, "PostgreSQL URL of the runner's database",
+       [](RunnerConfig& c, const std::string& v, const std::string& where) {
+         // A malformed URL is bad input (exit 2), not an unreachable database (exit 4): libpq
+         // takes a postgresql:// (or postgres://) URL or a key=value connection string.
+         if (!v.empty() && v.rfind("postgresql://", 0) != 0 && v.rfind("postgres://", 0) != 0 &&
+             v.find('=') == std::string::npos)
+           return Bad("database.url", where,
+                      "not a PostgreSQL URL (postgresql://...) or key=value connection string");
+         c.database_url = v;
+         return Status::Ok();
+       }},
       {"plugins.dir", true, "a directory to load step plugins from (repeatable)",
        [](RunnerConfig& c, const std::string& v, const std::string&) {
          c.plugin_dirs.push_back(v);

@@ -28,6 +28,7 @@
 #include <iostream>
 #include <map>
 #include <optional>
+#include <pqxx/pqxx>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -73,7 +74,8 @@ Result Run(const std::vector<std::string>& argv, const std::vector<std::string>&
   std::string out_path = scratch + "/.stdout", err_path = scratch + "/.stderr";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_addopen(&fa, 0, stdin_file.empty() ? "/dev/null" : stdin_file.c_str(), O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 0, stdin_file.empty() ? "/dev/null" : stdin_file.c_str(), O_RDONLY,
+                                   0);
   posix_spawn_file_actions_addopen(&fa, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawn_file_actions_addopen(&fa, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   posix_spawnattr_t attr;
@@ -123,8 +125,9 @@ Result Run(const std::vector<std::string>& argv, const std::vector<std::string>&
 // Cases
 
 struct SideFile {
-  enum Kind { kContent, kSymlink, kDir } kind = kContent;
-  std::string name, content;  // content, or the symlink's target
+  enum Kind { kContent, kSymlink, kDir, kCopy, kPluginDir } kind = kContent;
+  std::string name, content;  // content, the symlink's target, or the file copied
+  long bytes = -1;            // kCopy: only the first bytes
   std::optional<unsigned> mode;
 };
 
@@ -269,6 +272,17 @@ std::vector<Case> ParseCases(const std::string& path) {
       s >> f.name >> f.content;
       f.kind = key == "mkdir" ? SideFile::kDir : SideFile::kSymlink;
       c.files.push_back(f);
+    } else if (key == "copy") {
+      std::istringstream s(rest);
+      SideFile f;
+      f.kind = SideFile::kCopy;
+      s >> f.name >> f.content >> f.bytes;
+      c.files.push_back(f);
+    } else if (key == "plugindir") {
+      SideFile f;
+      f.kind = SideFile::kPluginDir;
+      f.name = Trim(rest);
+      c.files.push_back(f);
     } else if (key == "mode") {
       std::istringstream s(rest);
       std::string name, mode;
@@ -380,12 +394,101 @@ State TakeState(const std::string& script, const std::vector<std::string>& env, 
   return s;
 }
 
+// Every database of both PostgreSQL servers, per case, over connections kept open: the cluster
+// (databases and roles) and, per database, its columns, functions, triggers, sequence positions
+// and every row of every table (as md5 per table). What pg_dump shows, in milliseconds.
+class DatabaseWatch {
+ public:
+  explicit DatabaseWatch(std::vector<std::string> admin_urls) : servers_(std::move(admin_urls)) {}
+
+  void Take(State& into) {
+    for (const auto& admin : servers_) {
+      std::string server = admin.substr(0, admin.rfind('/'));
+      std::string dbs, roles;
+      {
+        pqxx::nontransaction tx(Connection(admin));
+        dbs = tx.exec1(
+                    "SELECT coalesce(string_agg(datname, ' ' ORDER BY datname), '') FROM pg_database "
+                    "WHERE datallowconn")[0]
+                  .as<std::string>();
+        roles =
+            tx.exec1("SELECT coalesce(string_agg(r::text, E'\\n' ORDER BY rolname), '') FROM pg_roles r")[0]
+                .as<std::string>();
+      }
+      into["pg " + server] = dbs + "\n" + roles;
+      std::istringstream names(dbs);
+      std::string db;
+      while (names >> db) into["pg " + server + "/" + db] = Fingerprint(Connection(server + "/" + db));
+    }
+  }
+
+ private:
+  pqxx::connection& Connection(const std::string& url) {
+    auto it = conns_.find(url);
+    if (it == conns_.end() || !it->second->is_open())
+      it = conns_.insert_or_assign(url, std::make_unique<pqxx::connection>(url)).first;
+    return *it->second;
+  }
+
+  static std::string Fingerprint(pqxx::connection& c) {
+    pqxx::nontransaction tx(c);
+    std::string out = tx.exec1(R"SQL(
+      SELECT concat_ws(E'\n',
+        (SELECT string_agg(table_schema || '.' || table_name || '.' || column_name || ' ' || data_type || ' ' ||
+                           coalesce(column_default, ''), E'\n' ORDER BY 1)
+           FROM information_schema.columns WHERE table_schema NOT IN ('pg_catalog', 'information_schema')),
+        (SELECT string_agg(p.oid::regprocedure::text || ' ' || md5(p.prosrc), E'\n' ORDER BY 1) FROM pg_proc p
+           JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')),
+        (SELECT string_agg(tgrelid::regclass::text || ' ' || tgname, E'\n' ORDER BY 1) FROM pg_trigger
+          WHERE NOT tgisinternal),
+        (SELECT string_agg(schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, '-'), E'\n'
+                           ORDER BY 1) FROM pg_sequences))
+    )SQL")[0]
+                          .as<std::string>();
+    std::string tables;
+    for (const auto& row : tx.exec(R"SQL(
+        SELECT format('SELECT %L || '' '' || count(*) || '' '' || md5(coalesce(string_agg(t::text, E''\n''
+                       ORDER BY t::text), '''')) FROM %I.%I t', n.nspname || '.' || c.relname, n.nspname, c.relname)
+          FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+         WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1)SQL"))
+      tables += (tables.empty() ? "" : " UNION ALL ") + row[0].as<std::string>();
+    if (!tables.empty())
+      for (const auto& row : tx.exec(tables)) out += "\n" + row[0].as<std::string>();
+    return out;
+  }
+
+  std::vector<std::string> servers_;
+  std::map<std::string, std::unique_ptr<pqxx::connection>> conns_;
+};
+
+// The files under the given folders: names, modes and contents.
+void TakeFiles(const std::vector<std::string>& dirs, State& into) {
+  for (const auto& dir : dirs) {
+    std::error_code ec;
+    std::vector<std::string> lines;
+    for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+         !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+      auto st = it->symlink_status(ec);
+      std::string line = it->path().string() + " " + std::to_string(static_cast<unsigned>(st.permissions()));
+      if (fs::is_regular_file(st))
+        line += " " + std::to_string(std::hash<std::string>{}(ReadFile(it->path())));
+      lines.push_back(line);
+    }
+    std::sort(lines.begin(), lines.end());
+    std::string text;
+    for (const auto& l : lines) text += l + "\n";
+    into["files " + dir] = text;
+  }
+}
+
 std::vector<std::string> Diff(const State& a, const State& b) {
   std::vector<std::string> out;
   for (const auto& [k, v] : a) {
     auto it = b.find(k);
-    if (it == b.end()) out.push_back(k + " (gone)");
-    else if (it->second != v) out.push_back(k);
+    if (it == b.end())
+      out.push_back(k + " (gone)");
+    else if (it->second != v)
+      out.push_back(k);
   }
   for (const auto& [k, v] : b)
     if (!a.count(k)) out.push_back(k + " (new)");
@@ -395,12 +498,14 @@ std::vector<std::string> Diff(const State& a, const State& b) {
 std::string JsonString(const std::string& s) {
   std::string out = "\"";
   for (unsigned char c : s) {
-    if (c == '"' || c == '\\') out += '\\', out += static_cast<char>(c);
+    if (c == '"' || c == '\\')
+      out += '\\', out += static_cast<char>(c);
     else if (c < 0x20 || c >= 0x7f) {
       char buf[8];
       std::snprintf(buf, sizeof buf, "\\u%04x", c);
       out += buf;
-    } else out += static_cast<char>(c);
+    } else
+      out += static_cast<char>(c);
   }
   return out + "\"";
 }
@@ -438,19 +543,28 @@ Options ParseOptions(int argc, char** argv) {
       if (i + 1 >= argc) Die(a + " needs a value");
       return argv[++i];
     };
-    if (a == "--bin") o.bin = next();
-    else if (a == "--root") o.root = next();
-    else if (a == "--build") o.build = next();
-    else if (a == "--cases") o.cases_dir = next();
-    else if (a == "--json") o.json_path = next();
-    else if (a == "--filter") o.filter = next();
-    else if (a == "--keep") o.keep = true;
-    else if (a == "-v" || a == "--verbose") o.verbose = true;
+    if (a == "--bin")
+      o.bin = next();
+    else if (a == "--root")
+      o.root = next();
+    else if (a == "--build")
+      o.build = next();
+    else if (a == "--cases")
+      o.cases_dir = next();
+    else if (a == "--json")
+      o.json_path = next();
+    else if (a == "--filter")
+      o.filter = next();
+    else if (a == "--keep")
+      o.keep = true;
+    else if (a == "-v" || a == "--verbose")
+      o.verbose = true;
     else if (a == "-h" || a == "--help") {
       std::cout << "corpus_driver --bin MATIH_PROVISIONER --root CHECKOUT --build BUILD_DIR [--cases DIR]\n"
                    "              [--json FILE] [--filter REGEX] [--keep] [-v]\n";
       std::exit(0);
-    } else Die("unknown option " + a);
+    } else
+      Die("unknown option " + a);
   }
   if (o.bin.empty() || o.root.empty() || o.build.empty()) Die("--bin, --root and --build are required");
   o.bin = fs::absolute(o.bin).string();
@@ -488,7 +602,8 @@ int main(int argc, char** argv) {
   // --- the fixture folder
   std::string templ = (fs::temp_directory_path() / "matih-corpus-XXXXXX").string();
   if (!mkdtemp(templ.data())) Die("mkdtemp failed");
-  const std::string work = templ, fixed = work + "/fixed", plugins = fixed + "/plugins", state_dir = work + "/state";
+  const std::string work = templ, fixed = work + "/fixed", plugins = fixed + "/plugins",
+                    state_dir = work + "/state";
   fs::create_directories(plugins);
   fs::create_directories(state_dir);
   fs::create_directories(work + "/cases");
@@ -506,16 +621,22 @@ int main(int argc, char** argv) {
   secret(fixed + "/hash.key", "corpus-hash-key-0123456789abcdef0123456789abcdef\n");
   const std::string steps_yaml =
       "steps:\n"
-      "  - {number: 1, name: validate-request, phase: 0, kind: tenant.validate, tiers: [free, starter, professional, "
+      "  - {number: 1, name: validate-request, phase: 0, kind: tenant.validate, tiers: [free, starter, "
+      "professional, "
       "enterprise]}\n"
-      "  - {number: 2, name: check-quotas, phase: 0, kind: tenant.quota, tiers: [free, starter, professional, "
+      "  - {number: 2, name: check-quotas, phase: 0, kind: tenant.quota, tiers: [free, starter, "
+      "professional, "
       "enterprise],\n"
-      "     params: {placement: {free: shared, starter: shared, professional: dedicated, enterprise: dedicated}}}\n"
-      "  - {number: 3, name: create-tenant-record, phase: 1, kind: controlplane.tenant, tiers: [free, starter, "
+      "     params: {placement: {free: shared, starter: shared, professional: dedicated, enterprise: "
+      "dedicated}}}\n"
+      "  - {number: 3, name: create-tenant-record, phase: 1, kind: controlplane.tenant, tiers: [free, "
+      "starter, "
       "professional, enterprise]}\n"
-      "  - {number: 4, name: cluster, phase: 7, kind: test.file, tiers: [professional, enterprise], params: {value: "
+      "  - {number: 4, name: cluster, phase: 7, kind: test.file, tiers: [professional, enterprise], params: "
+      "{value: "
       "ok}}\n"
-      "  - {number: 5, name: activate-tenant, phase: 8, kind: test.file, tiers: [free, starter, professional, "
+      "  - {number: 5, name: activate-tenant, phase: 8, kind: test.file, tiers: [free, starter, "
+      "professional, "
       "enterprise], params: {value: @V@}}\n";
   const std::string catalog_head =
       "version: 1\n"
@@ -536,13 +657,13 @@ int main(int argc, char** argv) {
   const std::string catalog = catalog_with("ok");
   WriteFile(fixed + "/catalog.yaml", catalog);
   WriteFile(work + "/failing-catalog.yaml", catalog_with("ok, fail: permanent"));
-  const std::string base_config = "[database]\nurl = " + db_url + "\n\n[plugins]\ndir = " + plugins +
-                                  "\n\n[catalog]\nfile = " + fixed + "/catalog.yaml\n\n[secrets]\nkey_file = " + fixed +
-                                  "/secret.key\n\n[tenants]\nregions = eu-west,us-east\ndefault_region = eu-west\n\n"
-                                  "[targets]\ntenant.regions = eu-west,us-east\ntenant.service_catalog = " +
-                                  opt.root + "/config/service-catalog.yaml\ncontrolplane.database_url = " + db_url +
-                                  "\ncontrolplane.hash_key_file = " + fixed + "/hash.key\ntest.state_dir = " +
-                                  state_dir + "\n";
+  const std::string base_config =
+      "[database]\nurl = " + db_url + "\n\n[plugins]\ndir = " + plugins + "\n\n[catalog]\nfile = " + fixed +
+      "/catalog.yaml\n\n[secrets]\nkey_file = " + fixed +
+      "/secret.key\n\n[tenants]\nregions = eu-west,us-east\ndefault_region = eu-west\n\n"
+      "[targets]\ntenant.regions = eu-west,us-east\ntenant.service_catalog = " +
+      opt.root + "/config/service-catalog.yaml\ncontrolplane.database_url = " + db_url +
+      "\ncontrolplane.hash_key_file = " + fixed + "/hash.key\ntest.state_dir = " + state_dir + "\n";
   WriteFile(fixed + "/runner.conf", base_config);
   const std::string config = fixed + "/runner.conf";
 
@@ -566,8 +687,9 @@ int main(int argc, char** argv) {
   };
   for (const auto& [k, v] : stack) vars["STACK_" + k] = v;
 
-  std::vector<std::string> base_env = {"PATH=" + std::string(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin"),
-                                       "HOME=" + work, "LANG=C.UTF-8", "TZ=UTC"};
+  std::vector<std::string> base_env = {
+      "PATH=" + std::string(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin"), "HOME=" + work,
+      "LANG=C.UTF-8", "TZ=UTC"};
   for (const char* keep : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"})
     if (const char* v = getenv(keep)) base_env.push_back(std::string(keep) + "=" + v);
 
@@ -583,8 +705,8 @@ int main(int argc, char** argv) {
     }
     return r;
   };
-  must({"psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", admin_url, "-c", "DROP DATABASE IF EXISTS " + db_name, "-c",
-        "CREATE DATABASE " + db_name});
+  must({"psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-d", admin_url, "-c", "DROP DATABASE IF EXISTS " + db_name,
+        "-c", "CREATE DATABASE " + db_name});
   auto cli = [&](std::vector<std::string> args, const std::vector<std::string>& extra_env = {}) {
     args.insert(args.begin(), {opt.bin, "--config", config});
     return must(args, extra_env);
@@ -605,20 +727,23 @@ int main(int argc, char** argv) {
   {
     std::vector<std::string> env = base_env;
     env.push_back("MATIH_RUN_FAILURE_POLICY=park");
-    Run({opt.bin, "--config", config, "--catalog", work + "/failing-catalog.yaml", "run", "--tenant", "fail1"}, env,
-        work, "", work);
+    Run({opt.bin, "--config", config, "--catalog", work + "/failing-catalog.yaml", "run", "--tenant",
+         "fail1"},
+        env, work, "", work);
     env.back() = "MATIH_RUN_FAILURE_POLICY=rollback";
-    Run({opt.bin, "--config", config, "--catalog", work + "/failing-catalog.yaml", "run", "--tenant", "rb1"}, env,
-        work, "", work);
+    Run({opt.bin, "--config", config, "--catalog", work + "/failing-catalog.yaml", "run", "--tenant", "rb1"},
+        env, work, "", work);
   }
   add("pend1", "free");  // stays PENDING
   {
     Result r = Run({"psql", "-XAtq", "-d", db_url, "-c",
                     "SELECT string_agg(slug || '=' || status, ' ' ORDER BY slug) FROM matih.tenants"},
                    base_env, work, "", work);
-    std::string want = "act1=ACTIVE act2=ACTIVE act3=ACTIVE fail1=FAILED gone1=DELETED pdel1=PENDING_DELETION "
-                       "pend1=PENDING rb1=ROLLED_BACK susp1=SUSPENDED";
-    if (Trim(r.out) != want) Die("fixture tenants are not in their states:\n  have " + Trim(r.out) + "\n  want " + want);
+    std::string want =
+        "act1=ACTIVE act2=ACTIVE act3=ACTIVE fail1=FAILED gone1=DELETED pdel1=PENDING_DELETION "
+        "pend1=PENDING rb1=ROLLED_BACK susp1=SUSPENDED";
+    if (Trim(r.out) != want)
+      Die("fixture tenants are not in their states:\n  have " + Trim(r.out) + "\n  want " + want);
   }
 
   // --- state before: everything, in full
@@ -627,9 +752,26 @@ int main(int argc, char** argv) {
   state_env.push_back("MATIH_CORPUS_FILE_DIRS=" + fixed + " " + state_dir);
   const std::string script = opt.root + "/tests/corpus/stack_state.sh";
   State full_before = TakeState(script, state_env, work);
-  std::vector<std::string> case_env = state_env;
-  case_env.push_back("MATIH_STATE_PG_DBS=" + db_name);  // per case: dump ours, list the others
-  State before = TakeState(script, case_env, work);
+  // Per case: every database of both servers and the fixture's files (in-process, milliseconds).
+  // Per group of kGroup cases: the other servers (stack_state.sh without PostgreSQL), so a change
+  // there is named with the cases of its group.
+  const size_t kGroup = 8;
+  std::vector<std::string> group_env = state_env;
+  group_env.push_back("MATIH_STATE_NO_PG=1");
+  std::vector<std::string> watched_dirs = {fixed, state_dir};
+  std::vector<std::string> servers = {admin_url};
+  if (!stack["MATIH_PG_DEDICATED_ADMIN_URL"].empty())
+    servers.push_back(stack["MATIH_PG_DEDICATED_ADMIN_URL"]);
+  DatabaseWatch databases(servers);
+  auto quick = [&] {
+    State s;
+    databases.Take(s);
+    TakeFiles(watched_dirs, s);
+    return s;
+  };
+  State before = quick();
+  State group_before = TakeState(script, group_env, work);
+  std::vector<std::string> group_names;
   auto setup_seconds = std::chrono::duration<double>(Clock::now() - started).count();
 
   struct Outcome {
@@ -646,13 +788,25 @@ int main(int argc, char** argv) {
     for (const auto& f : c.files) {
       std::string path = case_dir + "/" + f.name;
       fs::create_directories(fs::path(path).parent_path());
-      if (f.kind == SideFile::kDir) fs::create_directories(path);
-      else if (f.kind == SideFile::kSymlink) fs::create_symlink(Substitute(f.content, vars, case_dir, c.source), path);
-      else WriteFile(path, Substitute(f.content, vars, case_dir, c.source));
+      if (f.kind == SideFile::kDir)
+        fs::create_directories(path);
+      else if (f.kind == SideFile::kPluginDir) {  // a plugin folder holding copies of the good plugins
+        fs::create_directories(path);
+        for (const auto& e : fs::directory_iterator(plugins))
+          fs::copy_file(e.path(), path + "/" + e.path().filename().string());
+      } else if (f.kind == SideFile::kCopy) {
+        std::string data = ReadFile(Substitute(f.content, vars, case_dir, c.source));
+        if (data.empty()) Die(c.source + ": nothing to copy from " + f.content);
+        WriteFile(path, f.bytes >= 0 ? data.substr(0, f.bytes) : data);
+      } else if (f.kind == SideFile::kSymlink)
+        fs::create_symlink(Substitute(f.content, vars, case_dir, c.source), path);
+      else
+        WriteFile(path, Substitute(f.content, vars, case_dir, c.source));
       if (f.mode) fs::permissions(path, static_cast<fs::perms>(*f.mode), fs::perm_options::replace);
     }
     std::string stdin_file;
-    if (c.stdin_text) WriteFile(stdin_file = case_dir + "/.stdin", Substitute(*c.stdin_text, vars, case_dir, c.source));
+    if (c.stdin_text)
+      WriteFile(stdin_file = case_dir + "/.stdin", Substitute(*c.stdin_text, vars, case_dir, c.source));
     std::vector<std::string> args = Words(Substitute(c.args, vars, case_dir, c.source));
     bool has_config = false;
     for (const auto& a : args) has_config |= a == "--config";
@@ -662,18 +816,36 @@ int main(int argc, char** argv) {
     for (const auto& e : c.env) env.push_back(Substitute(e, vars, case_dir, c.source));
 
     Result r = Run(args, env, case_dir, stdin_file, case_dir);
-    State after = TakeState(script, case_env, work);
+    State after = quick();
     std::vector<std::string> changed = Diff(before, after);
     before = after;
+    group_names.push_back(c.name);
+    if (group_names.size() == kGroup || &c == &cases.back()) {
+      State group_after = TakeState(script, group_env, work);
+      std::vector<std::string> group_changed = Diff(group_before, group_after);
+      group_before = group_after;
+      if (!group_changed.empty()) {
+        ++changes;
+        std::string d = "one of these cases changed ";
+        for (const auto& k : group_changed) d += k + " ";
+        d += "; cases:";
+        for (const auto& n : group_names) d += " " + n;
+        problems.push_back({"(group ending " + c.name + ")", "change", d});
+      }
+      group_names.clear();
+    }
 
     bool crashed = r.timed_out || r.signal != 0 || std::regex_search(r.err, crash_re);
     bool code_ok = !crashed && r.exit_code == c.expect_code;
-    bool msg_ok = std::regex_search(r.err, std::regex(c.expect_regex, std::regex::ECMAScript | std::regex::icase));
+    bool msg_ok =
+        std::regex_search(r.err, std::regex(c.expect_regex, std::regex::ECMAScript | std::regex::icase));
     std::string kind;
     std::string detail;
     if (crashed) {
       kind = "crash";
-      detail = r.timed_out ? "timed out (killed)" : r.signal ? "signal " + std::to_string(r.signal) : "crash text";
+      detail = r.timed_out ? "timed out (killed)"
+               : r.signal  ? "signal " + std::to_string(r.signal)
+                           : "crash text";
     } else if (!changed.empty()) {
       kind = "change";
       for (const auto& k : changed) detail += k + " ";
@@ -709,8 +881,8 @@ int main(int argc, char** argv) {
       problems.push_back({c.name, kind, detail});
     }
     if (opt.verbose)
-      std::cerr << (kind.empty() ? "ok   " : kind) << " " << c.name << " (" << r.exit_code << ") " << Clip(r.err, 160)
-                << "\n";
+      std::cerr << (kind.empty() ? "ok   " : kind) << " " << c.name << " (" << r.exit_code << ") "
+                << Clip(r.err, 160) << "\n";
   }
 
   // --- state after: everything, in full, compared with the start
@@ -742,12 +914,14 @@ int main(int argc, char** argv) {
       << ", \"problems\": [";
     for (size_t i = 0; i < problems.size(); ++i)
       j << (i ? ", " : "") << "{\"case\": " << JsonString(problems[i].name)
-        << ", \"kind\": " << JsonString(problems[i].kind) << ", \"detail\": " << JsonString(problems[i].detail) << "}";
+        << ", \"kind\": " << JsonString(problems[i].kind)
+        << ", \"detail\": " << JsonString(problems[i].detail) << "}";
     j << "]}\n";
     WriteFile(opt.json_path, j.str());
   }
   if (!opt.keep) {
-    Run({"psql", "-XAtq", "-d", admin_url, "-c", "DROP DATABASE IF EXISTS " + db_name}, base_env, work, "", work);
+    Run({"psql", "-XAtq", "-d", admin_url, "-c", "DROP DATABASE IF EXISTS " + db_name}, base_env, work, "",
+        work);
     std::error_code ec;
     for (auto& e : fs::recursive_directory_iterator(work, fs::directory_options::skip_permission_denied, ec))
       fs::permissions(e.path(), fs::perms::owner_all, fs::perm_options::add | fs::perm_options::nofollow, ec);

@@ -5,8 +5,8 @@
 # taken before, so a bad input that changed anything anywhere is named by what it changed. It
 # reads var/stack.env (the stack of this checkout) and never writes. Covered:
 #   pg, pg:<db>       the databases and roles of the stack's PostgreSQL (and the dedicated one),
-#                     and a pg_dump of each database; with MATIH_STATE_PG_DBS set, a fingerprint
-#                     (every row, column, function, trigger, sequence) of only those databases
+#                     and a pg_dump of each database (left out with MATIH_STATE_NO_PG=1: the
+#                     corpus driver reads the databases itself, per case, over open connections)
 #   git:<repo>        every ref of every git repository under var/ and of MATIH_CORPUS_GIT_DIRS
 #   redis, redis-dedicated   DBSIZE, every key and every ACL user
 #   powerdns          the zone list with serials (a record change bumps the serial)
@@ -37,24 +37,6 @@ emit() {  # emit <name>: stdin is the state
   fi
 }
 
-# Every row of every table of one database, its tables, columns, functions, triggers and
-# sequence positions, in one connection: what pg_dump shows, in a fraction of its time (per case).
-pg_fingerprint() {  # pg_fingerprint <url>
-  psql -XAtq -v ON_ERROR_STOP=1 -d "$1" <<'SQL'
-SELECT 'column ' || table_schema || '.' || table_name || '.' || column_name || ' ' || data_type || ' ' ||
-       coalesce(column_default, '') FROM information_schema.columns
- WHERE table_schema NOT IN ('pg_catalog', 'information_schema') ORDER BY 1;
-SELECT 'function ' || p.oid::regprocedure::text || ' ' || md5(p.prosrc) FROM pg_proc p
-  JOIN pg_namespace n ON n.oid = p.pronamespace WHERE n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1;
-SELECT 'trigger ' || tgrelid::regclass::text || ' ' || tgname FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1;
-SELECT 'sequence ' || schemaname || '.' || sequencename || ' ' || coalesce(last_value::text, '-') FROM pg_sequences ORDER BY 1;
-SELECT format('SELECT %L || '' '' || count(*) || '' '' || md5(coalesce(string_agg(t::text, E''\n'' ORDER BY t::text), '''')) FROM %I.%I t',
-              n.nspname || '.' || c.relname, n.nspname, c.relname)
-  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
- WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1 \gexec
-SQL
-}
-
 pg_all() {  # pg_all <admin url> <label>
   local url=$1 label=$2 db base=${1%/*} cluster dbs
   cluster=$(psql -XAtq -d "$url" -c "SELECT 'db ' || datname FROM pg_database WHERE datallowconn
@@ -63,12 +45,6 @@ pg_all() {  # pg_all <admin url> <label>
   echo "$cluster" | emit "$label"  # the cluster: its databases and roles (with their attributes)
   dbs=$(sed -n 's/^db //p' <<<"$cluster")
   for db in $dbs; do
-    if [[ -n ${MATIH_STATE_PG_DBS:-} ]]; then
-      # per case: a fingerprint of the named databases; the others are covered by the list above
-      # and by the full dumps at the start and the end of the corpus run
-      [[ " $MATIH_STATE_PG_DBS " == *" $db "* ]] && pg_fingerprint "$base/$db" 2>&1 | emit "$label:$db" &
-      continue
-    fi
     pg_dump --no-comments -d "$base/$db" 2>&1 | grep -v '^-- Dumped\|^\\restrict\|^\\unrestrict' | emit "$label:$db" &
   done
   wait
@@ -79,8 +55,10 @@ OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 section() { local name=$1; shift; "$@" >"$OUT/$name" 2>&1 & }
 
-section 10-pg pg_all "$MATIH_PG_ADMIN_URL" pg
-[[ -n ${MATIH_PG_DEDICATED_ADMIN_URL:-} ]] && section 11-pgdedicated pg_all "$MATIH_PG_DEDICATED_ADMIN_URL" pgdedicated
+if [[ -z ${MATIH_STATE_NO_PG:-} ]]; then
+  section 10-pg pg_all "$MATIH_PG_ADMIN_URL" pg
+  [[ -n ${MATIH_PG_DEDICATED_ADMIN_URL:-} ]] && section 11-pgdedicated pg_all "$MATIH_PG_DEDICATED_ADMIN_URL" pgdedicated
+fi
 
 # Git remotes and repositories (the GitOps remotes of tests and of the demo live under var/).
 git_all() {
