@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace matih::runner {
 namespace {
@@ -22,6 +23,9 @@ std::string Shown(const std::string& s) {
 }
 
 struct TooDeep {};
+struct DuplicateKey {
+  std::string key;
+};
 
 bool HasNul(const nlohmann::json& j) {
   if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos;
@@ -85,9 +89,17 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
     try {
       // The parser calls back at every value with its depth: past the limit it stops at once,
       // before a deeply nested document is built (and later torn down) recursively.
-      nlohmann::json::parser_callback_t depth_limit = [](int depth, nlohmann::json::parse_event_t,
-                                                         nlohmann::json&) {
+      // It also keeps the keys of each open object: a key given twice is refused, never
+      // silently resolved to its last value.
+      std::vector<std::set<std::string>> keys;
+      nlohmann::json::parser_callback_t depth_limit = [&keys](int depth, nlohmann::json::parse_event_t event,
+                                                              nlohmann::json& parsed) {
         if (depth > static_cast<int>(kMaxSpecDepth)) throw TooDeep{};
+        using E = nlohmann::json::parse_event_t;
+        if (event == E::object_start) keys.emplace_back();
+        if (event == E::object_end && !keys.empty()) keys.pop_back();
+        if (event == E::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
+          throw DuplicateKey{parsed.get<std::string>()};
         return true;
       };
       spec = nlohmann::json::parse(r.spec_json, depth_limit);
@@ -96,6 +108,9 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
         problems.push_back("spec contains a NUL character (\\u0000), which no target can store");
     } catch (const TooDeep&) {
       problems.push_back("spec is nested deeper than " + std::to_string(kMaxSpecDepth) + " levels");
+      spec = nlohmann::json::object();
+    } catch (const DuplicateKey& d) {
+      problems.push_back("spec has the key '" + Shown(d.key) + "' twice in one object");
       spec = nlohmann::json::object();
     } catch (const nlohmann::json::exception& e) {  // syntax, and numbers such as 1e400
       problems.push_back(std::string("spec is not valid JSON: ") + e.what());

@@ -1,15 +1,17 @@
 // corpus_driver: runs the bad-input corpus (tests/corpus/cases/*.cases) through the real
 // matih-provisioner against the real local stack (var/stack.env), and checks for each case the
-// exit code, that stderr names the problem (a regex), and that nothing changed anywhere: the
-// stack's state (tests/corpus/stack_state.sh: databases, git refs, Redis, PowerDNS, Azurite,
-// NATS, Chroma, MailDev, files) is taken after every case and compared with the state before it.
+// exit code, that stderr names the problem (a regex), and that nothing changed anywhere.
 //
 // Setup, once per run: a database of its own on the stack's PostgreSQL, a folder with a catalog
-// (step 1-2 of the real matih-validation plugin, step 3 of the real matih-control-plane plugin on
-// that database, test.file steps for the rest), a config, keys, and fixture tenants in known
-// states (ACTIVE, PENDING, SUSPENDED, PENDING_DELETION, FAILED, ROLLED_BACK, DELETED). Every
-// database of the stack is pg_dumped at the start and at the end; per case, the database the
-// corpus writes to is dumped and every other one is listed (cluster-wide: databases and roles).
+// (steps 1-2 of the real matih-validation plugin; steps 3-4 of the real matih-control-plane plugin
+// on that database: tenant row, admin user, invite token in the secret store; test.file steps for
+// the rest), a config, keys, and fixture tenants in known states (ACTIVE, PENDING, SUSPENDED,
+// PENDING_DELETION, FAILED, ROLLED_BACK, DELETED).
+// What "nothing changed" covers: every database of both PostgreSQL servers and the fixture's files,
+// before and after every case (DatabaseWatch, over open connections); the other servers
+// (tests/corpus/stack_state.sh: git refs, Redis, PowerDNS, Azurite, NATS, Chroma, MailDev, files)
+// after every group of 8 cases, a change there naming the group's cases; and everything, with a
+// pg_dump of every database, at the start and the end of the run.
 //
 // Single-threaded; one child process at a time. Case file format: tests/corpus/README.md.
 #include <fcntl.h>
@@ -461,7 +463,7 @@ class DatabaseWatch {
   std::map<std::string, std::unique_ptr<pqxx::connection>> conns_;
 };
 
-// The files under the given folders: names, modes and contents.
+// The files under the given folders: names, modes and contents (not test.file's call counters).
 void TakeFiles(const std::vector<std::string>& dirs, State& into) {
   for (const auto& dir : dirs) {
     std::error_code ec;
@@ -469,6 +471,8 @@ void TakeFiles(const std::vector<std::string>& dirs, State& into) {
     for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
       auto st = it->symlink_status(ec);
+      // test.file counts its own calls (<step>.calls), observe included: not a target's state.
+      if (it->path().extension() == ".calls") continue;
       std::string line = it->path().string() + " " + std::to_string(static_cast<unsigned>(st.permissions()));
       if (fs::is_regular_file(st))
         line += " " + std::to_string(std::hash<std::string>{}(ReadFile(it->path())));
@@ -621,23 +625,20 @@ int main(int argc, char** argv) {
   secret(fixed + "/hash.key", "corpus-hash-key-0123456789abcdef0123456789abcdef\n");
   const std::string steps_yaml =
       "steps:\n"
-      "  - {number: 1, name: validate-request, phase: 0, kind: tenant.validate, tiers: [free, starter, "
-      "professional, "
-      "enterprise]}\n"
+      "  - {number: 1, name: validate-request, phase: 0, kind: tenant.validate,\n"
+      "     tiers: [free, starter, professional, enterprise]}\n"
       "  - {number: 2, name: check-quotas, phase: 0, kind: tenant.quota, tiers: [free, starter, "
-      "professional, "
-      "enterprise],\n"
+      "professional, enterprise],\n"
       "     params: {placement: {free: shared, starter: shared, professional: dedicated, enterprise: "
       "dedicated}}}\n"
-      "  - {number: 3, name: create-tenant-record, phase: 1, kind: controlplane.tenant, tiers: [free, "
-      "starter, "
-      "professional, enterprise]}\n"
-      "  - {number: 4, name: cluster, phase: 7, kind: test.file, tiers: [professional, enterprise], params: "
-      "{value: "
-      "ok}}\n"
-      "  - {number: 5, name: activate-tenant, phase: 8, kind: test.file, tiers: [free, starter, "
-      "professional, "
-      "enterprise], params: {value: @V@}}\n";
+      "  - {number: 3, name: create-tenant-record, phase: 1, kind: controlplane.tenant,\n"
+      "     tiers: [free, starter, professional, enterprise]}\n"
+      "  - {number: 4, name: create-admin-user, phase: 1, kind: controlplane.admin_user,\n"
+      "     tiers: [free, starter, professional, enterprise]}\n"
+      "  - {number: 5, name: cluster, phase: 7, kind: test.file, tiers: [professional, enterprise],\n"
+      "     params: {value: ok}}\n"
+      "  - {number: 6, name: activate-tenant, phase: 8, kind: test.file,\n"
+      "     tiers: [free, starter, professional, enterprise], params: {value: @V@}}\n";
   const std::string catalog_head =
       "version: 1\n"
       "phases: {0: validation, 1: control-plane, 7: cloud-infrastructure, 8: finalization}\n"
@@ -657,13 +658,22 @@ int main(int argc, char** argv) {
   const std::string catalog = catalog_with("ok");
   WriteFile(fixed + "/catalog.yaml", catalog);
   WriteFile(work + "/failing-catalog.yaml", catalog_with("ok, fail: permanent"));
-  const std::string base_config =
-      "[database]\nurl = " + db_url + "\n\n[plugins]\ndir = " + plugins + "\n\n[catalog]\nfile = " + fixed +
-      "/catalog.yaml\n\n[secrets]\nkey_file = " + fixed +
-      "/secret.key\n\n[tenants]\nregions = eu-west,us-east\ndefault_region = eu-west\n\n"
-      "[targets]\ntenant.regions = eu-west,us-east\ntenant.service_catalog = " +
-      opt.root + "/config/service-catalog.yaml\ncontrolplane.database_url = " + db_url +
-      "\ncontrolplane.hash_key_file = " + fixed + "/hash.key\ntest.state_dir = " + state_dir + "\n";
+  // The config, section by section: a case can compose its own from these (${CONFIG_DB}, ...).
+  const std::map<std::string, std::string> sections = {
+      {"CONFIG_DB", "[database]\nurl = " + db_url + "\n\n"},
+      {"CONFIG_PLUGINS", "[plugins]\ndir = " + plugins + "\n\n"},
+      {"CONFIG_CATALOG", "[catalog]\nfile = " + fixed + "/catalog.yaml\n\n"},
+      {"CONFIG_SECRETS", "[secrets]\nkey_file = " + fixed + "/secret.key\n\n"},
+      {"CONFIG_TENANTS", "[tenants]\nregions = eu-west,us-east\ndefault_region = eu-west\n\n"},
+      {"CONFIG_TARGETS", "[targets]\ntenant.regions = eu-west,us-east\ntenant.service_catalog = " + opt.root +
+                             "/config/service-catalog.yaml\ncontrolplane.database_url = " + db_url +
+                             "\ncontrolplane.hash_key_file = " + fixed +
+                             "/hash.key\ntest.state_dir = " + state_dir + "\n\n"},
+  };
+  std::string base_config;
+  for (const char* name : {"CONFIG_DB", "CONFIG_PLUGINS", "CONFIG_CATALOG", "CONFIG_SECRETS",
+                           "CONFIG_TENANTS", "CONFIG_TARGETS"})
+    base_config += sections.at(name);
   WriteFile(fixed + "/runner.conf", base_config);
   const std::string config = fixed + "/runner.conf";
 
@@ -686,6 +696,7 @@ int main(int argc, char** argv) {
       {"BIN", opt.bin},
   };
   for (const auto& [k, v] : stack) vars["STACK_" + k] = v;
+  vars.insert(sections.begin(), sections.end());
 
   std::vector<std::string> base_env = {
       "PATH=" + std::string(getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin"), "HOME=" + work,
