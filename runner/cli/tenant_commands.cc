@@ -253,6 +253,8 @@ std::vector<std::string> HistoryCells(const AuditRow& r) {
 int FilteredHistory(CommandContext& ctx, const AuditFilter& filter, const std::string& format) {
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
+  if (filter.slug)  // an unknown or malformed slug is "no tenant" (exit 2), never a query error
+    if (auto t = TenantStore(**db).Get(*filter.slug); !t.ok()) return ctx.Fail(t.status());
   auto found = AuditSearch::Find(**db, filter);
   if (!found.ok()) return ctx.Fail(found.status());
   if (format == "json") {

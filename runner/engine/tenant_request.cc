@@ -22,6 +22,33 @@ std::string Shown(const std::string& s) {
   return s.size() > 60 ? out + "..." : out;
 }
 
+// Valid UTF-8 without control characters: what may reach a target's rows, JSON and messages.
+bool IsCleanText(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return false;
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += len;
+  }
+  return true;
+}
+
+// A string value of the spec holding a control character (NUL is reported on its own).
+bool HasControl(const nlohmann::json& j) {
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return c != 0 && ((c >= 0 && c < 0x20) || c == 0x7f); });
+  }
+  if (j.is_object() || j.is_array())
+    for (const auto& [k, v] : j.items())
+      if (HasControl(v)) return true;
+  return false;
+}
+
 struct TooDeep {};
 struct DuplicateKey {
   std::string key;
@@ -79,7 +106,7 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
     problems.push_back("region '" + Shown(r.region) + "' is not one of the configured regions (" + known +
                        ")");
   }
-  if (!IsEmail(r.admin_email))
+  if (!IsEmail(r.admin_email) || !IsCleanText(r.admin_email))
     problems.push_back("admin e-mail '" + Shown(r.admin_email) + "' is not a valid address");
   nlohmann::json spec = nlohmann::json::object();
   if (r.spec_json.size() > kMaxSpecBytes) {
@@ -106,6 +133,8 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
       if (!spec.is_object()) problems.push_back("spec must be a JSON object");
       if (HasNul(spec))
         problems.push_back("spec contains a NUL character (\\u0000), which no target can store");
+      else if (HasControl(spec))
+        problems.push_back("spec contains a control character (U+0001-U+001F or U+007F) in a string");
     } catch (const TooDeep&) {
       problems.push_back("spec is nested deeper than " + std::to_string(kMaxSpecDepth) + " levels");
       spec = nlohmann::json::object();

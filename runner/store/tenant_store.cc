@@ -1,6 +1,8 @@
 #include "store/tenant_store.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 namespace matih::runner {
 namespace {
@@ -76,7 +78,24 @@ Result<TenantRecord> TenantStore::Add(const NewTenant& n,
   return added;
 }
 
+// Slugs are short printable ASCII: anything else names no tenant, and is shown escaped (a hostile
+// argument neither reaches the database as invalid UTF-8 nor rewrites the operator's terminal).
+static std::optional<Status> NoSuchSlug(const std::string& slug) {
+  if (slug.size() <= 63 &&
+      std::none_of(slug.begin(), slug.end(), [](char c) { return c < 0x21 || c > 0x7e; }))
+    return std::nullopt;
+  static const char kHex[] = "0123456789abcdef";
+  std::string shown;
+  for (size_t i = 0; i < slug.size() && i < 60; ++i) {
+    const auto c = static_cast<unsigned char>(slug[i]);
+    shown +=
+        c < 0x21 || c > 0x7e ? std::string("\\x") + kHex[c >> 4] + kHex[c & 0xf] : std::string(1, slug[i]);
+  }
+  return NotFound("no tenant '" + shown + (slug.size() > 60 ? "...'" : "'"));
+}
+
 Result<TenantRecord> TenantStore::Get(const std::string& slug) const {
+  if (auto bad = NoSuchSlug(slug)) return *bad;
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   TenantRecord t;
@@ -164,6 +183,7 @@ Result<std::vector<StepRecord>> TenantStore::Steps(const std::string& tenant_id)
 Result<TenantRecord> TenantStore::Command(
     const std::string& slug, const std::string& actor,
     const std::function<Result<TenantChange>(const TenantRecord&)>& decide) {
+  if (auto bad = NoSuchSlug(slug)) return *bad;
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   TenantRecord updated;
