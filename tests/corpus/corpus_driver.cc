@@ -10,7 +10,7 @@
 // What "nothing changed" covers: every database of both PostgreSQL servers and the fixture's files,
 // before and after every case (DatabaseWatch, over open connections); the other servers
 // (tests/corpus/stack_state.sh: git refs, Redis, PowerDNS, Azurite, NATS, Chroma, MailDev, files)
-// after every group of 8 cases, a change there naming the group's cases; and everything, with a
+// after every group of 20 cases, a change there naming the group's cases; and everything, with a
 // pg_dump of every database, at the start and the end of the run.
 //
 // Single-threaded; one child process at a time. Case file format: tests/corpus/README.md.
@@ -766,7 +766,7 @@ int main(int argc, char** argv) {
   // Per case: every database of both servers and the fixture's files (in-process, milliseconds).
   // Per group of kGroup cases: the other servers (stack_state.sh without PostgreSQL), so a change
   // there is named with the cases of its group.
-  const size_t kGroup = 8;
+  const size_t kGroup = 20;
   std::vector<std::string> group_env = state_env;
   group_env.push_back("MATIH_STATE_NO_PG=1");
   std::vector<std::string> watched_dirs = {fixed, state_dir};
@@ -783,6 +783,7 @@ int main(int argc, char** argv) {
   State before = quick();
   State group_before = TakeState(script, group_env, work);
   std::vector<std::string> group_names;
+  double run_seconds = 0, quick_seconds = 0, group_seconds = 0;
   auto setup_seconds = std::chrono::duration<double>(Clock::now() - started).count();
 
   struct Outcome {
@@ -826,13 +827,20 @@ int main(int argc, char** argv) {
     std::vector<std::string> env = base_env;
     for (const auto& e : c.env) env.push_back(Substitute(e, vars, case_dir, c.source));
 
+    auto t0 = Clock::now();
     Result r = Run(args, env, case_dir, stdin_file, case_dir);
+    auto t1 = Clock::now();
     State after = quick();
+    auto t2 = Clock::now();
+    run_seconds += std::chrono::duration<double>(t1 - t0).count();
+    quick_seconds += std::chrono::duration<double>(t2 - t1).count();
     std::vector<std::string> changed = Diff(before, after);
     before = after;
     group_names.push_back(c.name);
     if (group_names.size() == kGroup || &c == &cases.back()) {
+      auto g0 = Clock::now();
       State group_after = TakeState(script, group_env, work);
+      group_seconds += std::chrono::duration<double>(Clock::now() - g0).count();
       std::vector<std::string> group_changed = Diff(group_before, group_after);
       group_before = group_after;
       if (!group_changed.empty()) {
@@ -916,7 +924,8 @@ int main(int argc, char** argv) {
   std::printf("%-14s %6d\n", "changes", changes);
   std::printf("%-14s %6d\n", "expected fail", xfails);
   std::printf("%-14s %6d\n", "xpass", xpasses);
-  std::printf("%-14s %6.1f (setup %.1f)\n", "seconds", seconds, setup_seconds);
+  std::printf("%-14s %6.1f (setup %.1f, provisioner %.1f, per-case checks %.1f, per-group checks %.1f)\n",
+              "seconds", seconds, setup_seconds, run_seconds, quick_seconds, group_seconds);
   if (!opt.json_path.empty()) {
     std::ostringstream j;
     j << "{\"cases\": " << cases.size() << ", \"clear_errors\": " << clear << ", \"unclear\": " << unclear
