@@ -22,11 +22,10 @@ std::string Shown(const std::string& s) {
   return s.size() > 60 ? out + "..." : out;
 }
 
-// Valid UTF-8 without control characters: what may reach a target's rows, JSON and messages.
-bool IsCleanText(const std::string& s) {
+// Valid UTF-8: what may reach a target's rows and JSON (control characters are step 1's to name).
+bool IsUtf8(const std::string& s) {
   for (size_t i = 0; i < s.size();) {
     const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c == 0x7f) return false;
     const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
     if (len == 0 || i + len > s.size()) return false;
     for (size_t k = 1; k < len; ++k)
@@ -106,7 +105,7 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
     problems.push_back("region '" + Shown(r.region) + "' is not one of the configured regions (" + known +
                        ")");
   }
-  if (!IsEmail(r.admin_email) || !IsCleanText(r.admin_email))
+  if (!IsEmail(r.admin_email) || !IsUtf8(r.admin_email))
     problems.push_back("admin e-mail '" + Shown(r.admin_email) + "' is not a valid address");
   nlohmann::json spec = nlohmann::json::object();
   if (r.spec_json.size() > kMaxSpecBytes) {
