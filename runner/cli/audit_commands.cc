@@ -3,6 +3,7 @@
 
 #include "cli/commands.h"
 #include "store/audit_log.h"
+#include "store/tenant_store.h"
 
 namespace matih::runner {
 namespace po = boost::program_options;
@@ -24,7 +25,11 @@ int CmdAuditVerify(CommandContext& ctx, const Args& args) {
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
   std::optional<std::string> only;
-  if (!slug.empty()) only = slug;
+  if (!slug.empty()) {
+    // Looked up first: an unknown or malformed slug is "no tenant" (exit 2), never a query error.
+    if (auto t = TenantStore(**db).Get(slug); !t.ok()) return ctx.Fail(t.status());
+    only = slug;
+  }
   auto problems = AuditLog::Verify(**db, only);
   if (!problems.ok()) return ctx.Fail(problems.status());
   if (format == "json") {

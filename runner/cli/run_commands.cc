@@ -53,6 +53,8 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     return exit;
   if (vm.count("pending-only") && vm.count("drift-only"))
     return ctx.Fail(InvalidArgument("--pending-only and --drift-only exclude each other"));
+  // An empty --tenant is a mistake (an unset shell variable), never "every tenant".
+  if (vm.count("tenant") && slug.empty()) return ctx.Fail(InvalidArgument("--tenant needs a tenant slug"));
   // The same bounds as run.limit and run.workers in the config file: each worker holds database
   // connections, so the worker count is the runner's connection budget (README, "Configuration").
   if (opts.limit < 1 || opts.limit > kMaxRunLimit)

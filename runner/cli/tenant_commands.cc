@@ -14,6 +14,7 @@
 #include "cli/table.h"
 #include "cli/tenant_import_file.h"
 #include "common/duration.h"
+#include "engine/step_catalog.h"
 #include "engine/tenant_request.h"
 #include "store/audit_log.h"
 #include "store/audit_search.h"
@@ -412,6 +413,8 @@ std::vector<std::string> HistoryCells(const AuditRow& r) {
 int FilteredHistory(CommandContext& ctx, const AuditFilter& filter, const std::string& format) {
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
+  if (filter.slug)  // an unknown or malformed slug is "no tenant" (exit 2), never a query error
+    if (auto t = TenantStore(**db).Get(*filter.slug); !t.ok()) return ctx.Fail(t.status());
   auto found = AuditSearch::Find(**db, filter);
   if (!found.ok()) return ctx.Fail(found.status());
   if (format == "json") {
@@ -479,9 +482,13 @@ int CmdHistory(CommandContext& ctx, const Args& args) {
       filter.since = *d;
     }
     if (!step.empty()) {
-      if (step.find_first_not_of("0123456789") == std::string::npos && step.size() < 6)
+      if (step.find_first_not_of("0123456789") == std::string::npos && step.size() < 6) {
         filter.step_number = std::stoi(step);
-      else
+        if (*filter.step_number < kMinStepNumber || *filter.step_number > kMaxStepNumber)
+          return ctx.Fail(InvalidArgument("--step " + step + ": step numbers are " +
+                                          std::to_string(kMinStepNumber) + "-" +
+                                          std::to_string(kMaxStepNumber)));
+      } else
         filter.step_name = step;
     }
     if (!event.empty()) filter.event = event;

@@ -104,7 +104,17 @@ std::optional<unsigned long long> ParseByteSize(const std::string& v) {
 
 const std::vector<Key>& AllKeys() {
   static const std::vector<Key> keys = {
-      {"database.url", false, "PostgreSQL URL of the runner's database", Text(&RunnerConfig::database_url)},
+      {"database.url", false, "PostgreSQL URL of the runner's database",
+       [](RunnerConfig& c, const std::string& v, const std::string& where) {
+         // A malformed URL is bad input (exit 2), not an unreachable database (exit 4): libpq
+         // takes a postgresql:// (or postgres://) URL or a key=value connection string.
+         if (!v.empty() && v.rfind("postgresql://", 0) != 0 && v.rfind("postgres://", 0) != 0 &&
+             v.find('=') == std::string::npos)
+           return Bad("database.url", where,
+                      "not a PostgreSQL URL (postgresql://...) or key=value connection string");
+         c.database_url = v;
+         return Status::Ok();
+       }},
       {"plugins.dir", true, "a directory to load step plugins from (repeatable)",
        [](RunnerConfig& c, const std::string& v, const std::string&) {
          c.plugin_dirs.push_back(v);
@@ -220,10 +230,27 @@ const std::vector<Key>& AllKeys() {
        Text(&RunnerConfig::default_region)},
       {"tenants.grace_period", false, "default deletion grace period",
        Duration(&RunnerConfig::grace_period, "tenants.grace_period", /*positive=*/false)},
+      // Both are used at the end of a run: checked here, so a run never does its work and only
+      // then finds it cannot report it.
       {"metrics.pushgateway", false, "Pushgateway URL (http://host:port) to push to at the end of a run",
-       Text(&RunnerConfig::metrics_pushgateway)},
+       [](RunnerConfig& c, const std::string& v, const std::string& where) {
+         const bool http = v.rfind("http://", 0) == 0, https = v.rfind("https://", 0) == 0;
+         const std::string host = http ? v.substr(7) : https ? v.substr(8) : "";
+         if (!v.empty() &&
+             (host.empty() || host.front() == '/' || host.find_first_of(" \t") != std::string::npos))
+           return Bad("metrics.pushgateway", where, "'" + v + "' is not an http:// or https:// URL");
+         c.metrics_pushgateway = v;
+         return Status::Ok();
+       }},
       {"metrics.textfile", false, "node_exporter textfile to write at the end of a run",
-       Text(&RunnerConfig::metrics_textfile)},
+       [](RunnerConfig& c, const std::string& v, const std::string& where) {
+         std::error_code ec;
+         const auto dir = std::filesystem::path(v).parent_path();
+         if (!v.empty() && !std::filesystem::is_directory(dir.empty() ? "." : dir, ec))
+           return Bad("metrics.textfile", where, "folder " + dir.string() + " does not exist");
+         c.metrics_textfile = v;
+         return Status::Ok();
+       }},
       {"metrics.listen", false, "address (host:port) to serve /metrics on during a run",
        Text(&RunnerConfig::metrics_listen)},
       {"metrics.job", false, "job label for the Pushgateway", Text(&RunnerConfig::metrics_job)},

@@ -179,8 +179,16 @@ class Loader {
       if (!numbers.insert(step.number).second)
         return Error(where, "number " + std::to_string(step.number) + " used twice");
       if (!names.insert(step.name).second) return Error(where, "name used twice");
+      // Names reach messages, the audit trail and `history --step NAME`: a plain label only.
+      bool name_ok = !step.name.empty() && step.name.size() <= 63;
+      for (char c : step.name)
+        name_ok = name_ok && ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-');
+      if (!name_ok)
+        return Error("steps[" + std::to_string(index) + "]", "name is not a step name (a-z, 0-9, '-')");
       if (!phases.count(step.phase))
         return Error(where, "phase " + std::to_string(step.phase) + " is not declared");
+      if (!n["tiers"].IsSequence() || n["tiers"].size() == 0)
+        return Error(where, "tiers must list at least one tier (enabled: false switches a step off)");
       for (const auto& t : n["tiers"]) {
         std::string tier = t.as<std::string>();
         if (!flows.count(tier)) return Error(where, "tier '" + tier + "' has no flow");
@@ -217,6 +225,7 @@ class Loader {
       }
       steps.push_back(std::move(step));
     }
+    if (steps.empty()) return Error("steps", "the list is empty: a run would provision tenants with no step");
     std::sort(steps.begin(), steps.end(), [](const auto& a, const auto& b) { return a.number < b.number; });
     return Status::Ok();
   }

@@ -2,11 +2,41 @@
 
 #include <algorithm>
 #include <nlohmann/json.hpp>
+#include <set>
 
 namespace matih::runner {
 namespace {
 
+// Valid UTF-8: what may reach a target's rows and JSON (control characters are step 1's to name).
+bool IsUtf8(const std::string& s) {
+  for (size_t i = 0; i < s.size();) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    const size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xe ? 3 : (c >> 3) == 0x1e ? 4 : 0;
+    if (len == 0 || i + len > s.size()) return false;
+    for (size_t k = 1; k < len; ++k)
+      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
+    i += len;
+  }
+  return true;
+}
+
+// A string value of the spec holding a control character (NUL is reported on its own).
+bool HasControl(const nlohmann::json& j) {
+  if (j.is_string()) {
+    const auto& s = j.get_ref<const std::string&>();
+    return std::any_of(s.begin(), s.end(),
+                       [](char c) { return c != 0 && ((c >= 0 && c < 0x20) || c == 0x7f); });
+  }
+  if (j.is_object() || j.is_array())
+    for (const auto& [k, v] : j.items())
+      if (HasControl(v)) return true;
+  return false;
+}
+
 struct TooDeep {};
+struct DuplicateKey {
+  std::string key;
+};
 
 bool HasNul(const nlohmann::json& j) {
   if (j.is_string()) return j.get_ref<const std::string&>().find('\0') != std::string::npos;
@@ -21,19 +51,6 @@ bool HasNul(const nlohmann::json& j) {
 }
 
 }  // namespace
-
-std::string ShownInMessage(const std::string& s) {
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (size_t i = 0; i < s.size() && i < 60; ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c < 0x20 || c >= 0x7f)
-      out += std::string("\\x") + kHex[c >> 4] + kHex[c & 0xf];
-    else
-      out += static_cast<char>(c);
-  }
-  return s.size() > 60 ? out + "..." : out;
-}
 
 bool TenantRequestValidator::IsDnsLabel(const std::string& s) {
   // RFC 1035: a letter first, letters, digits and hyphens, no hyphen last. Lowercase only.
@@ -73,7 +90,7 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
     problems.push_back("region '" + ShownInMessage(r.region) + "' is not one of the configured regions (" +
                        known + ")");
   }
-  if (!IsEmail(r.admin_email))
+  if (!IsEmail(r.admin_email) || !IsUtf8(r.admin_email))
     problems.push_back("admin e-mail '" + ShownInMessage(r.admin_email) + "' is not a valid address");
   nlohmann::json spec = nlohmann::json::object();
   if (r.spec_json.size() > kMaxSpecBytes) {
@@ -83,17 +100,30 @@ Status TenantRequestValidator::Check(const TenantRequest& r, std::string& spec_o
     try {
       // The parser calls back at every value with its depth: past the limit it stops at once,
       // before a deeply nested document is built (and later torn down) recursively.
-      nlohmann::json::parser_callback_t depth_limit = [](int depth, nlohmann::json::parse_event_t,
-                                                         nlohmann::json&) {
+      // It also keeps the keys of each open object: a key given twice is refused, never
+      // silently resolved to its last value.
+      std::vector<std::set<std::string>> keys;
+      nlohmann::json::parser_callback_t depth_limit = [&keys](int depth, nlohmann::json::parse_event_t event,
+                                                              nlohmann::json& parsed) {
         if (depth > static_cast<int>(kMaxSpecDepth)) throw TooDeep{};
+        using E = nlohmann::json::parse_event_t;
+        if (event == E::object_start) keys.emplace_back();
+        if (event == E::object_end && !keys.empty()) keys.pop_back();
+        if (event == E::key && !keys.empty() && !keys.back().insert(parsed.get<std::string>()).second)
+          throw DuplicateKey{parsed.get<std::string>()};
         return true;
       };
       spec = nlohmann::json::parse(r.spec_json, depth_limit);
       if (!spec.is_object()) problems.push_back("spec must be a JSON object");
       if (HasNul(spec))
         problems.push_back("spec contains a NUL character (\\u0000), which no target can store");
+      else if (HasControl(spec))
+        problems.push_back("spec contains a control character (U+0001-U+001F or U+007F) in a string");
     } catch (const TooDeep&) {
       problems.push_back("spec is nested deeper than " + std::to_string(kMaxSpecDepth) + " levels");
+      spec = nlohmann::json::object();
+    } catch (const DuplicateKey& d) {
+      problems.push_back("spec has the key '" + ShownInMessage(d.key) + "' twice in one object");
       spec = nlohmann::json::object();
     } catch (const nlohmann::json::exception& e) {  // syntax, and numbers such as 1e400
       problems.push_back(std::string("spec is not valid JSON: ") + e.what());

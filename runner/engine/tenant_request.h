@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "common/message_text.h"
 #include "common/status.h"
 #include "engine/engine_options.h"
 #include "engine/step_catalog.h"
@@ -20,10 +21,6 @@ namespace matih::runner {
 
 // The tenant id used for a request that has none yet (`tenants add`): a valid UUID no tenant has.
 inline constexpr const char* kUnsavedTenantId = "00000000-0000-4000-8000-000000000000";
-
-// A value as a message shows it: at most 60 bytes, control characters and non-ASCII bytes as
-// \xNN, so a hostile argument cannot rewrite the operator's terminal or a log line.
-std::string ShownInMessage(const std::string& value);
 
 // Runs step 1's observe on `tenant` (dry run, no secret store, no outputs) and turns a refusal
 // into InvalidArgument naming the step. OK when step 1 does not apply to the tenant's tier or is

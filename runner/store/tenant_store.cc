@@ -1,7 +1,11 @@
 #include "store/tenant_store.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
+#include <optional>
 #include <set>
+
+#include "common/message_text.h"
 
 namespace matih::runner {
 namespace {
@@ -174,7 +178,17 @@ Result<size_t> TenantStore::AddMany(const std::vector<NewTenant>& tenants,
   return added;
 }
 
+// Slugs are short printable ASCII: anything else names no tenant, and is shown escaped (a hostile
+// argument neither reaches the database as invalid UTF-8 nor rewrites the operator's terminal).
+static std::optional<Status> NoSuchSlug(const std::string& slug) {
+  if (slug.size() <= 63 &&
+      std::none_of(slug.begin(), slug.end(), [](char c) { return c < 0x21 || c > 0x7e; }))
+    return std::nullopt;
+  return NotFound("no tenant '" + ShownInMessage(slug) + "'");
+}
+
 Result<TenantRecord> TenantStore::Get(const std::string& slug) const {
+  if (auto bad = NoSuchSlug(slug)) return *bad;
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   TenantRecord t;
@@ -270,6 +284,7 @@ Result<std::vector<StepRecord>> TenantStore::Steps(const std::string& tenant_id)
 Result<TenantRecord> TenantStore::Command(
     const std::string& slug, const std::string& actor,
     const std::function<Result<TenantChange>(const TenantRecord&)>& decide) {
+  if (auto bad = NoSuchSlug(slug)) return *bad;
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   TenantRecord updated;
