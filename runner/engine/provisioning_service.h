@@ -19,8 +19,8 @@
 #include "engine/engine_options.h"
 #include "engine/step_catalog.h"
 #include "engine/step_executor.h"
-#include "engine/step_kind.h"
-#include "store/tenant_record.h"
+#include "model/step_kind.h"
+#include "model/tenant_record.h"
 #include "store/tenant_session.h"
 
 namespace matih::runner {
