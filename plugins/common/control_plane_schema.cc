@@ -3,6 +3,8 @@
 #include <mutex>
 #include <set>
 
+#include "common/sql_state.h"
+
 namespace matih::plugins {
 namespace {
 
@@ -166,7 +168,9 @@ void EnsureControlPlaneSchema(PgSession& session, const std::string& url) {
       break;
     } catch (const pqxx::sql_error& e) {
       const std::string state = e.sqlstate();
-      if (attempt < 3 && (state == "23505" || state == "42710" || state.rfind("40", 0) == 0)) continue;
+      if (attempt < 3 &&
+          (state == "23505" || state == "42710" || StatusForSqlState(state) == MATIH_STATUS_ABORTED))
+        continue;
       RethrowAsStepError("create the control-plane schema");
     } catch (...) {
       RethrowAsStepError("create the control-plane schema");

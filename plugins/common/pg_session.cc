@@ -1,11 +1,8 @@
 #include "common/pg_session.h"
 
+#include "common/sql_state.h"
+
 namespace matih::plugins {
-namespace {
-
-bool StartsWith(const std::string& s, const char* prefix) { return s.rfind(prefix, 0) == 0; }
-
-}  // namespace
 
 void RethrowAsStepError(const std::string& what) {
   try {
@@ -16,13 +13,15 @@ void RethrowAsStepError(const std::string& what) {
     throw TransientError(what + ": database unreachable: " + e.what());
   } catch (const pqxx::sql_error& e) {
     const std::string state = e.sqlstate();
-    if (StartsWith(state, "40") || state == "55P03")
-      throw Error(MATIH_STATUS_ABORTED, what + ": concurrent change, try again (SQLSTATE " + state + ")");
-    if (StartsWith(state, "08") || StartsWith(state, "53") || StartsWith(state, "57P"))
-      throw TransientError(what + ": database unavailable (SQLSTATE " + state + ")");
-    if (state == "42501")
-      throw PermanentError(what + ": permission denied: " + e.what(), MATIH_STATUS_PERMISSION_DENIED);
-    throw PermanentError(what + ": " + e.what());
+    switch (StatusForSqlState(state)) {
+      case MATIH_STATUS_ABORTED:
+        throw Error(MATIH_STATUS_ABORTED, what + ": concurrent change, try again (SQLSTATE " + state + ")");
+      case MATIH_STATUS_UNAVAILABLE:
+        throw TransientError(what + ": database unavailable (SQLSTATE " + state + ")");
+      case MATIH_STATUS_PERMISSION_DENIED:
+        throw PermanentError(what + ": permission denied: " + e.what(), MATIH_STATUS_PERMISSION_DENIED);
+      default: throw PermanentError(what + ": " + e.what());
+    }
   } catch (const pqxx::in_doubt_error& e) {
     throw TransientError(what + ": commit outcome unknown: " + e.what());
   } catch (const std::exception& e) {

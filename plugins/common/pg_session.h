@@ -1,7 +1,7 @@
 // PgSession: one PostgreSQL connection for one step call, with libpqxx's exceptions turned into
 // step errors at our boundary.
 //
-// Error philosophy (what the host will see):
+// Error philosophy (what the host will see; SQLSTATEs classified by common/sql_state.h):
 //   - server unreachable, connection lost, out of resources, shutting down -> TransientError;
 //   - serialization failure or deadlock (SQLSTATE class 40), lock not available -> ABORTED
 //     (transient: the host retries the whole call, which re-reads everything);

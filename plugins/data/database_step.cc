@@ -3,6 +3,7 @@
 #include <optional>
 
 #include "common/secure_token.h"
+#include "common/sql_state.h"
 #include "data/pg_pool.h"
 #include "data/scram_verifier.h"
 #include "data/step_params.h"
@@ -142,9 +143,11 @@ void SetPassword(const Context& ctx, const PgServer& server, pqxx::nontransactio
   try {
     tx.exec(statement);
   } catch (const pqxx::sql_error& e) {
-    throw PermanentError(
-        Describe(ctx, server.label(),
-                 "setting the password of role " + role + " failed (SQLSTATE " + e.sqlstate() + ")"));
+    // Classified like every other server error (common/sql_state.h); the statement, which holds
+    // the verifier, is never part of the message.
+    throw Error(StatusForSqlState(e.sqlstate()),
+                Describe(ctx, server.label(),
+                         "setting the password of role " + role + " failed (SQLSTATE " + e.sqlstate() + ")"));
   } catch (const pqxx::broken_connection&) {
     throw TransientError(
         Describe(ctx, server.label(), "connection lost while setting the password of role " + role));

@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "engine/tenant_request.h"
+#include "isolation/plugin_loader.h"
 #include "secrets/secret_key.h"
 #include "secrets/sodium_secret_store.h"
 #include "telemetry/logger.h"
@@ -70,7 +71,7 @@ Result<const PluginHost*> CommandContext::plugins(bool check_catalog) {
     options.workers.log_level = config_.log_level;
     options.workers.cancel_grace = config_.plugin_stop_grace;
     options.workers.kill_grace = std::max(Millis(100), config_.plugin_stop_grace / 2);
-    auto host = PluginHost::Load(options);
+    auto host = isolation::LoadPlugins(options);
     if (!host.ok()) return host.status();
     plugins_ = std::move(*host);
     // What a tenant's own targets may overlay (engine/tenant_targets.h).

@@ -135,7 +135,7 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     for (const auto& t : summary->tenants)
       j["tenants"].push_back({{"slug", t.slug},
                               {"status", ToString(t.final_status)},
-                              {"outcome", t.outcome},
+                              {"outcome", ToString(t.outcome)},
                               {"error", t.error}});
     ctx.out() << j.dump() << "\n";
   } else if (summary->tenants.empty()) {
@@ -143,7 +143,7 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   } else {
     Table table({"TENANT", "STATUS", "OUTCOME", "ERROR"});
     for (const auto& t : summary->tenants)
-      table.Add({t.slug, ToString(t.final_status), t.outcome, t.error.substr(0, 100)});
+      table.Add({t.slug, ToString(t.final_status), ToString(t.outcome), t.error.substr(0, 100)});
     table.Print(ctx.out());
     ctx.out() << "run " << summary->run_id << ": " << summary->tenants.size() << " tenant(s), "
               << summary->tenants.size() - summary->not_ok() << " ok, " << summary->not_ok() << " not ok\n";

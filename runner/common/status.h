@@ -30,6 +30,14 @@ enum class Code : int32_t {
   kUnimplemented = MATIH_STATUS_UNIMPLEMENTED,
 };
 
+// Why, where one code has several causes the engine must tell apart: set where the error is made
+// and tested by the engine, which never reads a message to decide. kNone for most errors.
+enum class Reason : int32_t {
+  kNone,
+  kLeaseLost,  // Aborted: another runner or an operator holds the tenant's lease now
+  kCancelled,  // Aborted: the tenant's work was cancelled (lease trouble, runner stopping)
+};
+
 // Canonical lower-case name of a code ("unavailable", "invalid_argument", ...).
 const char* CodeName(Code code);
 // Maps an ABI status that is an error to a Code; unknown values become kInternal.
@@ -40,10 +48,13 @@ class Status {
  public:
   Status() = default;
   Status(Code code, std::string message) : code_(code), message_(std::move(message)) {}
+  Status(Code code, std::string message, Reason reason)
+      : code_(code), message_(std::move(message)), reason_(reason) {}
   static Status Ok() { return Status(); }
 
   bool ok() const { return code_ == Code::kOk; }
   Code code() const { return code_; }
+  Reason reason() const { return reason_; }
   const std::string& message() const { return message_; }
   bool retryable() const { return IsRetryable(code_); }
   // "unavailable: connection refused"
@@ -52,6 +63,7 @@ class Status {
  private:
   Code code_ = Code::kOk;
   std::string message_;
+  Reason reason_ = Reason::kNone;
 };
 
 inline Status InvalidArgument(std::string m) { return Status(Code::kInvalidArgument, std::move(m)); }

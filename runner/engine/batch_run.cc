@@ -240,13 +240,13 @@ Result<RunSummary> BatchRun::Execute() {
       outcome.slug = c.tenant.slug;
       outcome.final_status = c.tenant.status;
       if (db_gone.load()) {
-        outcome.outcome = "not_started";  // left to its lease: a later run takes it
+        outcome.outcome = Outcome::kNotStarted;  // left to its lease: a later run takes it
         outcome.database_lost = true;
         outcome.error = "not started: the database was lost";
       } else if ((stop_ && stop_->load()) || trouble[i]->load()) {
-        outcome.outcome = "not_started";  // its lease expires and a later run takes it
+        outcome.outcome = Outcome::kNotStarted;  // its lease expires and a later run takes it
       } else if (Status s = link.Open(); !s.ok()) {
-        outcome.outcome = "error";
+        outcome.outcome = Outcome::kError;
         outcome.error = s.ToString();
         outcome.database_lost = s.code() == Code::kUnavailable;
       } else {

@@ -7,6 +7,25 @@
 #include "telemetry/metrics.h"
 
 namespace matih::runner {
+
+const char* ToString(Outcome o) {
+  switch (o) {
+    case Outcome::kActive: return "active";
+    case Outcome::kUpgraded: return "upgraded";
+    case Outcome::kDriftCorrected: return "drift_corrected";
+    case Outcome::kInSync: return "in_sync";
+    case Outcome::kRetryLater: return "retry_later";
+    case Outcome::kFailed: return "failed";
+    case Outcome::kRolledBack: return "rolled_back";
+    case Outcome::kDeleted: return "deleted";
+    case Outcome::kDriftFailed: return "drift_failed";
+    case Outcome::kLeaseLost: return "lease_lost";
+    case Outcome::kNotStarted: return "not_started";
+    case Outcome::kError: return "error";
+  }
+  return "error";
+}
+
 namespace {
 
 using S = TenantStatus;
@@ -90,7 +109,7 @@ TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
       e.event = "drift.paused";
       e.details = {{"reason", why}};
       session.Audit(e);
-      out.outcome = "drift_failed";
+      out.outcome = Outcome::kDriftFailed;
       s = session.Update(
           {.retry_after = pause, .last_error = why, .release_lease = true, .reset_crashes = true});
     } else {
@@ -129,10 +148,11 @@ TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
   out.final_status = session.status();
   if (!s.ok()) {
     out.error = s.ToString();
-    const bool lease_lost = session.lease_lost() || (lease_trouble && lease_trouble->load());
+    const bool lease_lost =
+        s.reason() == Reason::kLeaseLost || session.lease_lost() || (lease_trouble && lease_trouble->load());
     out.database_lost = !lease_lost && s.code() == Code::kUnavailable;
-    out.outcome = lease_lost ? "lease_lost" : "error";
-    if (out.outcome == "error" && !out.database_lost) {
+    out.outcome = lease_lost ? Outcome::kLeaseLost : Outcome::kError;
+    if (out.outcome == Outcome::kError && !out.database_lost) {
       // Try to leave the tenant for a later run instead of holding the lease until it expires.
       // (Writes that could not reach the database are left to the lease.)
       TenantSession release(link, claimed.lease, session.status(), deps_.run_id, deps_.runner);
@@ -149,8 +169,9 @@ TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
   }
   if (s.ok())
     Logger::Info({deps_.run_id, t.slug, ""}, std::string(ToString(t.status)) + " -> " +
-                                                 ToString(out.final_status) + " (" + out.outcome + ")");
-  if (deps_.metrics) deps_.metrics->TenantProcessed(out.outcome);
+                                                 ToString(out.final_status) + " (" + ToString(out.outcome) +
+                                                 ")");
+  if (deps_.metrics) deps_.metrics->TenantProcessed(ToString(out.outcome));
   return out;
 }
 
@@ -164,7 +185,7 @@ Status Orchestrator::Quarantine(TenantSession& session, ProvisioningService& ser
         if (Status s = session.Update({.status = S::kProvisioning}, "claimed for provisioning"); !s.ok())
           return s;
       if (deps_.options->failure_policy == FailurePolicy::kPark) {
-        out.outcome = "failed";
+        out.outcome = Outcome::kFailed;
         return session.Update(
             {.status = S::kFailed, .attempts = attempts, .last_error = reason, .release_lease = true},
             reason + "; parked for an operator");
@@ -178,7 +199,7 @@ Status Orchestrator::Quarantine(TenantSession& session, ProvisioningService& ser
     case S::kActive:
       // An upgrade whose claims all died before it was recorded as UPGRADING.
       if (Status s = session.Update({.status = S::kUpgrading}, "spec generation changed"); !s.ok()) return s;
-      out.outcome = "failed";
+      out.outcome = Outcome::kFailed;
       return session.Update(
           {.status = S::kFailed, .attempts = attempts, .last_error = reason, .release_lease = true},
           reason + "; upgrade parked for an operator");
@@ -187,7 +208,7 @@ Status Orchestrator::Quarantine(TenantSession& session, ProvisioningService& ser
       if (Status s = session.Update({.status = S::kDeprovisioning}, "grace period over"); !s.ok()) return s;
       [[fallthrough]];
     default:  // UPGRADING, ROLLING_BACK, DEPROVISIONING: parked for an operator
-      out.outcome = "failed";
+      out.outcome = Outcome::kFailed;
       return session.Update(
           {.status = S::kFailed, .attempts = attempts, .last_error = reason, .release_lease = true},
           reason + "; parked for an operator");
@@ -201,11 +222,11 @@ Status Orchestrator::Provision(TenantSession& session, ProvisioningService& serv
   if (flow.ok) flow = TierUpgrade::RemoveLeftBehind(service, true);
   if (!flow.ok) {
     if (flow.session_failed) return flow.error;
-    if (flow.cancelled) return HandBack(session, t, flow, out);
+    if (flow.cancelled()) return HandBack(session, t, flow, out);
     return OnFailure(session, service, t, flow, out);
   }
   const bool upgrade = session.status() == S::kUpgrading;
-  out.outcome = upgrade ? "upgraded" : "active";
+  out.outcome = upgrade ? Outcome::kUpgraded : Outcome::kActive;
   return session.Update({.status = S::kActive,
                          .attempts = 0,
                          .last_error = "",
@@ -221,9 +242,9 @@ Status Orchestrator::Reconcile(TenantSession& session, ProvisioningService& serv
   FlowResult flow = service.Converge(ConvergeMode::kReconcile);
   if (!flow.ok) {
     if (flow.session_failed) return flow.error;
-    if (flow.cancelled) return HandBack(session, t, flow, out);
+    if (flow.cancelled()) return HandBack(session, t, flow, out);
     // An ACTIVE tenant stays ACTIVE; the failed step is recorded and retried after a backoff.
-    out.outcome = "drift_failed";
+    out.outcome = Outcome::kDriftFailed;
     return session.Update({.retry_after = deps_.options->tenant_backoff.Delay(2),
                            .last_error = "drift correction failed at step " +
                                          std::to_string(flow.failed_step) + ": " + flow.error.ToString(),
@@ -236,11 +257,11 @@ Status Orchestrator::Reconcile(TenantSession& session, ProvisioningService& serv
                     .release_lease = true,
                     .reset_crashes = true};
   if (flow.applied > 0) {
-    out.outcome = "drift_corrected";
+    out.outcome = Outcome::kDriftCorrected;
     done.status = S::kActive;
     return session.Update(done, "drift corrected in " + std::to_string(flow.applied) + " step(s)");
   }
-  out.outcome = "in_sync";
+  out.outcome = Outcome::kInSync;
   return session.Update(done);
 }
 
@@ -250,8 +271,9 @@ Status Orchestrator::HandBack(TenantSession& session, const TenantRecord& t, con
   // lease expires and the next claim takes the tenant. A stop request: give the tenant back as
   // it is, due at once, its attempt not counted, so the next run resumes it (the in-flight step
   // is observed again first).
-  if (lease_trouble_ && lease_trouble_->load()) return Aborted("lease lost: " + flow.error.message());
-  out.outcome = "retry_later";
+  if (lease_trouble_ && lease_trouble_->load())
+    return Status(Code::kAborted, "lease lost: " + flow.error.message(), Reason::kLeaseLost);
+  out.outcome = Outcome::kRetryLater;
   TenantUpdate back{.retry_after = Millis(0), .last_error = flow.error.ToString(), .release_lease = true};
   if (AttemptCounted(t) && t.attempts > 0) back.attempts = t.attempts - 1;
   return session.Update(back);
@@ -262,7 +284,7 @@ Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& serv
   const int attempts = AttemptCounted(t) ? t.attempts : t.attempts + 1;  // counted at the claim
   const std::string error = "step " + std::to_string(flow.failed_step) + ": " + flow.error.ToString();
   if (session.status() == S::kUpgrading) {
-    out.outcome = "failed";
+    out.outcome = Outcome::kFailed;
     const std::string left = TierUpgrade::LeftToDo(service);
     return session.Update({.status = S::kFailed,
                            .attempts = attempts,
@@ -272,7 +294,7 @@ Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& serv
   }
   if (flow.error.retryable() && attempts < deps_.options->max_tenant_attempts) {
     Millis delay = deps_.options->tenant_backoff.Delay(attempts + 1);
-    out.outcome = "retry_later";
+    out.outcome = Outcome::kRetryLater;
     Logger::Warn({deps_.run_id, t.slug, ""}, "attempt " + std::to_string(attempts) +
                                                  " failed transiently; next try in " + FormatDuration(delay));
     return session.Update(
@@ -281,7 +303,7 @@ Status Orchestrator::OnFailure(TenantSession& session, ProvisioningService& serv
   const std::string why = flow.error.retryable() ? "gave up after " + std::to_string(attempts) + " attempts"
                                                  : std::string("permanent error");
   if (deps_.options->failure_policy == FailurePolicy::kPark) {
-    out.outcome = "failed";
+    out.outcome = Outcome::kFailed;
     return session.Update(
         {.status = S::kFailed, .attempts = attempts, .last_error = error, .release_lease = true},
         why + "; parked for an operator");
@@ -299,15 +321,15 @@ Status Orchestrator::RollBack(TenantSession& session, ProvisioningService& servi
   FlowResult flow = service.RemoveAll();
   if (!flow.ok) {
     if (flow.session_failed) return flow.error;
-    if (flow.cancelled) return HandBack(session, t, flow, out);
-    out.outcome = "failed";
+    if (flow.cancelled()) return HandBack(session, t, flow, out);
+    out.outcome = Outcome::kFailed;
     return session.Update({.status = S::kFailed,
                            .last_error = "rollback stopped at step " + std::to_string(flow.failed_step) +
                                          ": " + flow.error.ToString(),
                            .release_lease = true},
                           "rollback failed");
   }
-  out.outcome = "rolled_back";
+  out.outcome = Outcome::kRolledBack;
   return session.Update({.status = S::kRolledBack, .release_lease = true},
                         "removed " + std::to_string(flow.applied) + " step(s) in reverse order");
 }
@@ -317,8 +339,8 @@ Status Orchestrator::Deprovision(TenantSession& session, ProvisioningService& se
   FlowResult flow = service.RemoveAll();
   if (!flow.ok) {
     if (flow.session_failed) return flow.error;
-    if (flow.cancelled) return HandBack(session, t, flow, out);
-    out.outcome = "failed";
+    if (flow.cancelled()) return HandBack(session, t, flow, out);
+    out.outcome = Outcome::kFailed;
     return session.Update({.status = S::kFailed,
                            .last_error = "deprovisioning stopped at step " +
                                          std::to_string(flow.failed_step) + ": " + flow.error.ToString(),
@@ -328,7 +350,7 @@ Status Orchestrator::Deprovision(TenantSession& session, ProvisioningService& se
   if (deps_.secrets) {
     if (Status s = deps_.secrets->DeleteAll(t.id); !s.ok()) return s;
   }
-  out.outcome = "deleted";
+  out.outcome = Outcome::kDeleted;
   return session.Update({.status = S::kDeleted, .release_lease = true}, "deprovisioned; the row is kept");
 }
 

@@ -11,26 +11,47 @@
 #pragma once
 
 #include <atomic>
+#include <ostream>
 #include <string>
+#include <string_view>
 
 #include "engine/provisioning_service.h"
 #include "store/claim_query.h"
 
 namespace matih::runner {
 
+// How one tenant's work in a run ended. Its name (ToString) is what logs, the tenants_processed
+// metric, `run` output (table and JSON) and the runs table show.
+enum class Outcome {
+  kActive,          // "active": provisioned
+  kUpgraded,        // "upgraded": a spec or tier change applied
+  kDriftCorrected,  // "drift_corrected"
+  kInSync,          // "in_sync": a drift pass found nothing to do
+  kRetryLater,      // "retry_later": a transient failure, or handed back on stop
+  kFailed,          // "failed": the failure policy parked it
+  kRolledBack,      // "rolled_back"
+  kDeleted,         // "deleted"
+  kDriftFailed,     // "drift_failed": a drift pass failed, or was paused
+  kLeaseLost,       // "lease_lost": another runner or an operator took the tenant
+  kNotStarted,      // "not_started": the run stopped or lost the database before it began
+  kError,           // "error": the runner could not finish its work on the tenant
+};
+const char* ToString(Outcome o);
+// For tests and diagnostics that hold the printed name: compares the name.
+inline bool operator==(Outcome o, std::string_view name) { return name == ToString(o); }
+inline std::ostream& operator<<(std::ostream& out, Outcome o) { return out << ToString(o); }
+
 struct TenantOutcome {
   std::string slug;
   TenantStatus final_status = TenantStatus::kPending;
-  // active | drift_corrected | in_sync | retry_later | failed | rolled_back | deleted |
-  // drift_failed | lease_lost | not_started | error
-  std::string outcome;
+  Outcome outcome = Outcome::kError;
   std::string error;
   int commits = 0;
   bool database_lost = false;  // its writes could not reach the database (left to its lease)
-  bool bad_end() const { return StateMachine::IsBadEnd(final_status) && outcome != "lease_lost"; }
+  bool bad_end() const { return StateMachine::IsBadEnd(final_status) && outcome != Outcome::kLeaseLost; }
   bool ok() const {
-    return outcome == "active" || outcome == "drift_corrected" || outcome == "in_sync" ||
-           outcome == "deleted" || outcome == "upgraded";
+    return outcome == Outcome::kActive || outcome == Outcome::kDriftCorrected ||
+           outcome == Outcome::kInSync || outcome == Outcome::kDeleted || outcome == Outcome::kUpgraded;
   }
 };
 

@@ -125,8 +125,8 @@ ExecutorHooks ProvisioningService::Hooks(const CatalogStep& step, const StepKind
 bool ProvisioningService::Interrupted(FlowResult& result, const CatalogStep& step) {
   // Not the step's fault: the step stays as its intent says, and is observed again next time.
   result.ok = false;
-  result.cancelled = true;
-  result.error = Aborted(std::string(kCancelled) + " during step " + step.name);
+  result.error =
+      Status(Code::kAborted, std::string(kCancelled) + " during step " + step.name, Reason::kCancelled);
   result.failed_step = step.number;
   return false;
 }
@@ -308,8 +308,7 @@ FlowResult ProvisioningService::Converge(ConvergeMode mode) {
   for (const CatalogStep* step : deps_.catalog->Ordered(tenant_.tier)) {
     if (Cancelled()) {
       result.ok = false;
-      result.cancelled = true;
-      result.error = Aborted(kCancelled);
+      result.error = Status(Code::kAborted, kCancelled, Reason::kCancelled);
       break;
     }
     StepRecord& rec = Record(*step);
@@ -391,8 +390,7 @@ FlowResult ProvisioningService::RemoveAll() {
   for (const CatalogStep* step : ordered) {
     if (Cancelled()) {
       result.ok = false;
-      result.cancelled = true;
-      result.error = Aborted(kCancelled);
+      result.error = Status(Code::kAborted, kCancelled, Reason::kCancelled);
       break;
     }
     if (!LeftSomethingBehind(Record(*step).status)) continue;

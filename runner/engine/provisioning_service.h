@@ -19,8 +19,8 @@
 #include "engine/engine_options.h"
 #include "engine/step_catalog.h"
 #include "engine/step_executor.h"
-#include "engine/step_kind.h"
-#include "store/tenant_record.h"
+#include "model/step_kind.h"
+#include "model/tenant_record.h"
 #include "store/tenant_session.h"
 
 namespace matih::runner {
@@ -38,19 +38,20 @@ struct ServiceDeps {
   std::string runner;
 };
 
-// The message of the Aborted status a flow ends with when its tenant was cancelled
-// (FlowResult::cancelled says so; callers branch on that, never on this text).
+// The message of the Aborted status a flow ends with when its tenant was cancelled (its reason is
+// Reason::kCancelled, which FlowResult::cancelled() tests; nothing branches on this text).
 inline constexpr const char* kCancelled = "cancelled: the tenant's lease was lost or the runner is stopping";
 
 // How a pass over the steps ended.
 struct FlowResult {
   bool ok = true;
-  bool cancelled = false;       // stopped by the tenant's cancel flag (lease trouble or a stop request)
   bool session_failed = false;  // a write of the session failed (lease lost, database gone)
   Status error;                 // the failure that stopped the flow
   int failed_step = 0;          // its number
   int applied = 0;              // steps applied (or removed)
   int drifted = 0;              // steps found drifted or absent on an active tenant
+  // Stopped by the tenant's cancel flag (lease trouble or a stop request).
+  bool cancelled() const { return error.reason() == Reason::kCancelled; }
 };
 
 // What plan reports for one step.

@@ -10,7 +10,7 @@
 
 #include "common/duration.h"
 #include "common/yaml_guard.h"
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 
 namespace matih::runner {
 namespace {

@@ -20,7 +20,7 @@
 #include <string>
 
 #include "engine/retry_policy.h"
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 
 namespace matih::runner {
 

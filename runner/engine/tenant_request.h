@@ -15,7 +15,7 @@
 #include "common/status.h"
 #include "engine/engine_options.h"
 #include "engine/step_catalog.h"
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 
 namespace matih::runner {
 

@@ -19,7 +19,7 @@
 #include <string>
 
 #include "common/status.h"
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 
 namespace matih::runner {
 

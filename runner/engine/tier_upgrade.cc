@@ -52,7 +52,7 @@ FlowResult TierUpgrade::RemoveLeftBehind(ProvisioningService& service, bool veri
     if (left == rec.outputs.end()) continue;
     if (service.Cancelled()) {
       result.ok = false;
-      result.error = Aborted(kCancelled);
+      result.error = Status(Code::kAborted, kCancelled, Reason::kCancelled);
       result.failed_step = step->number;
       return result;
     }

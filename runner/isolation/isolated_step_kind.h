@@ -9,9 +9,9 @@
 #include <memory>
 #include <string>
 
-#include "engine/step_kind.h"
 #include "isolation/protocol.h"
 #include "isolation/worker_pool.h"
+#include "model/step_kind.h"
 #include "plugin_host/host_services.h"
 
 namespace matih::runner::isolation {

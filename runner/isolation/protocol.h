@@ -19,7 +19,7 @@
 #include <string>
 #include <vector>
 
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 #include "plugin_host/plugin_host.h"
 
 namespace matih::runner::isolation {

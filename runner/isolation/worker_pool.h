@@ -31,9 +31,9 @@
 #include <vector>
 
 #include "common/status.h"
-#include "engine/step_kind.h"
 #include "isolation/frame_io.h"
 #include "isolation/protocol.h"
+#include "model/step_kind.h"
 #include "plugin_host/host_services.h"
 #include "plugin_host/plugin_host.h"
 

@@ -22,7 +22,7 @@
 #include <string_view>
 #include <vector>
 
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 
 namespace matih::runner {
 

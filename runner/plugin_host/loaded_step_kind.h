@@ -15,7 +15,7 @@
 
 #include <string>
 
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 #include "plugin_host/host_services.h"
 
 namespace matih::runner {

@@ -10,8 +10,6 @@
 #include <set>
 #include <utility>
 
-#include "isolation/isolated_step_kind.h"
-#include "isolation/worker_pool.h"
 #include "plugin_host/host_services.h"
 #include "plugin_host/loaded_step_kind.h"
 #include "plugin_host/plugin_file.h"
@@ -339,25 +337,26 @@ Status PluginHost::CheckSettings(const std::map<std::string, std::string>& targe
 PluginHost::PluginHost() : impl_(std::make_unique<Impl>()) {}
 PluginHost::~PluginHost() = default;
 
-Result<std::unique_ptr<PluginHost>> PluginHost::LoadIsolated(const PluginHostOptions& options) {
-  auto pool = isolation::WorkerPool::Start(options);
-  if (!pool.ok()) return pool.status();
+std::unique_ptr<PluginHost> PluginHost::Serve(std::vector<LoadedPluginInfo> plugins,
+                                              const KindFactory& make_kinds) {
   std::unique_ptr<PluginHost> host(new PluginHost());
   Impl& impl = *host->impl_;
-  impl.plugins = (*pool)->plugins();
+  impl.plugins = std::move(plugins);
   for (const LoadedPluginInfo& info : impl.plugins) {
     for (const std::string& pattern : info.shared_secrets) impl.shared_secrets->Share(info.name, pattern);
   }
-  for (const isolation::KindDescription& kind : (*pool)->kinds()) {
-    auto isolated = std::make_unique<isolation::IsolatedStepKind>(kind, *pool, impl.shared_secrets.get());
-    impl.by_name.emplace(kind.name, isolated.get());
-    impl.kinds.push_back(std::move(isolated));
+  for (std::unique_ptr<StepKind>& kind : make_kinds(impl.shared_secrets.get())) {
+    impl.by_name.emplace(kind->name(), kind.get());
+    impl.kinds.push_back(std::move(kind));
   }
   return host;
 }
 
 Result<std::unique_ptr<PluginHost>> PluginHost::Load(const PluginHostOptions& options) {
-  if (options.workers.enabled) return LoadIsolated(options);
+  if (options.workers.enabled) {
+    return FailedPrecondition(
+        "PluginHost::Load loads in process; process isolation loads with isolation::LoadPlugins");
+  }
   std::unique_ptr<PluginHost> host(new PluginHost());
   std::vector<Status> refusals;
   std::set<std::string> matched_pins;

@@ -10,6 +10,7 @@
 // kinds may be called from any thread.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -18,9 +19,11 @@
 
 #include "common/duration.h"
 #include "common/status.h"
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 
 namespace matih::runner {
+
+class SharedSecrets;
 
 // Process isolation (runner/isolation/): plugins load and run in worker processes, never in the
 // runner. See runner/isolation/worker_pool.h.
@@ -69,9 +72,15 @@ struct LoadedPluginInfo {
 
 class PluginHost : public StepKindRegistry {
  public:
-  // With options.workers.enabled, nothing is loaded here: a first worker process loads the
-  // plugins (every check included), describes them, and the kinds served are IsolatedStepKinds.
+  // Loads the plugins into this process. With options.workers.enabled this is refused: process
+  // isolation sits above this folder, so load with isolation::LoadPlugins (isolation/plugin_loader.h).
   static Result<std::unique_ptr<PluginHost>> Load(const PluginHostOptions& options);
+  // A host serving kinds loaded elsewhere (by isolation/: in worker processes): `plugins` as
+  // they were described, the kinds built by `make_kinds` given this host's table of what
+  // plugins share of their secrets (which must outlive the kinds: the host owns both).
+  using KindFactory = std::function<std::vector<std::unique_ptr<StepKind>>(const SharedSecrets* shared)>;
+  static std::unique_ptr<PluginHost> Serve(std::vector<LoadedPluginInfo> plugins,
+                                           const KindFactory& make_kinds);
   ~PluginHost() override;
 
   const StepKind* Find(std::string_view name) const override;
@@ -86,7 +95,6 @@ class PluginHost : public StepKindRegistry {
 
  private:
   PluginHost();
-  static Result<std::unique_ptr<PluginHost>> LoadIsolated(const PluginHostOptions& options);
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

@@ -6,6 +6,7 @@
 #include <pqxx/pqxx>
 
 #include "secrets/envelope.h"
+#include "store/sql_state.h"
 
 namespace matih::runner {
 namespace {
@@ -23,11 +24,11 @@ Status FromDatabaseError(const std::exception& e) {
     return Unavailable(what + ": database unreachable: " + e.what());
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = sql->sqlstate();
-    if (state == "42P01" || state == "3F000" || state == "42703")
+    if (IsMissingSchema(state))
       return FailedPrecondition(
           what + ": the secret store's tables are missing or old: run matih-provisioner migrate first");
-    if (state.rfind("08", 0) == 0 || state.rfind("57", 0) == 0 || state.rfind("53", 0) == 0)
-      return Unavailable(what + ": " + e.what());
+    if (const Code code = CodeForSqlState(state); code != Code::kInternal)
+      return Status(code, what + ": " + e.what());
   }
   return Internal(what + ": " + e.what());
 }

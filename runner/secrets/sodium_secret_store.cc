@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "secrets/envelope.h"
+#include "store/sql_state.h"
 
 namespace matih::runner {
 namespace {
@@ -31,15 +32,13 @@ Status FromDatabaseError(const std::string& what, const std::exception& e) {
   }
   if (const auto* sql = dynamic_cast<const pqxx::sql_error*>(&e)) {
     const std::string state = sql->sqlstate();
-    if (state == "42P01" || state == "3F000" || state == "42703") {
+    if (IsMissingSchema(state)) {
       return FailedPrecondition(what +
                                 ": the secret store's tables are missing or old; apply the migrations "
                                 "(0002_secrets, 0003_secret_envelope): matih-provisioner migrate");
     }
-    if (state.rfind("08", 0) == 0 || state.rfind("57", 0) == 0 || state.rfind("53", 0) == 0) {
-      return Unavailable(what + ": " + e.what());
-    }
-    if (state.rfind("40", 0) == 0) return Aborted(what + ": " + e.what());
+    if (const Code code = CodeForSqlState(state); code != Code::kInternal)
+      return Status(code, what + ": " + e.what());
   }
   return Internal(what + ": " + e.what());
 }

@@ -22,8 +22,8 @@
 
 #include "common/duration.h"
 #include "common/status.h"
+#include "model/tenant_record.h"
 #include "store/database.h"
-#include "store/tenant_record.h"
 
 namespace matih::runner {
 

@@ -1,5 +1,7 @@
 #include "store/database.h"
 
+#include "store/sql_state.h"
+
 namespace matih::runner {
 
 Result<std::unique_ptr<pqxx::connection>> Database::Connect() const {
@@ -44,10 +46,8 @@ Status StatusFromException(const std::exception& e, const std::string& context) 
     const std::string state = sql->sqlstate();
     std::string what = sql->what();
     if (auto nl = what.find('\n'); nl != std::string::npos) what.resize(nl);
-    if (state == "40001" || state == "40P01" || state == "55P03") return Aborted(context + ": " + what);
-    if (state.rfind("23", 0) == 0) return FailedPrecondition(context + ": " + what);
-    if (state.rfind("08", 0) == 0 || state == "57P01" || state == "57P03") {
-      return Unavailable(context + ": " + what);
+    if (const Code code = CodeForSqlState(state); code != Code::kInternal) {
+      return Status(code, context + ": " + what);
     }
     return Internal(context + ": " + what + " (SQLSTATE " + state + ")");
   }

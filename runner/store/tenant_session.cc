@@ -34,15 +34,15 @@ Status TenantSession::Update(const TenantUpdate& u, const std::string& reason) {
 
 Status TenantSession::Flush() {
   if (!HasPending()) return Status::Ok();
-  bool fenced_out = false;
   auto flush = [&](pqxx::connection& conn) {
     return Database::InTransaction(conn, [&](pqxx::work& tx) -> Status {
       auto fence = tx.exec_params(
           "SELECT 1 FROM matih.tenants WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 FOR UPDATE",
           lease_.tenant_id, lease_.owner, lease_.epoch);
       if (fence.empty()) {
-        fenced_out = true;
-        return Aborted("lease lost: another runner or an operator took tenant " + lease_.tenant_id);
+        return Status(Code::kAborted,
+                      "lease lost: another runner or an operator took tenant " + lease_.tenant_id,
+                      Reason::kLeaseLost);
       }
       for (const auto& [number, r] : steps_) {
         nlohmann::json outputs(r.outputs);
@@ -94,7 +94,7 @@ Status TenantSession::Flush() {
     });
   };
   Status s = link_ ? link_->Retry(flush) : flush(*conn_);
-  if (fenced_out && !s.ok()) lease_lost_ = true;
+  if (s.reason() == Reason::kLeaseLost) lease_lost_ = true;
   if (s.ok()) {
     ++commits_;
     steps_.clear();

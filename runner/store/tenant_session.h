@@ -17,10 +17,10 @@
 
 #include "common/duration.h"
 #include "common/status.h"
+#include "model/tenant_record.h"
 #include "store/audit_log.h"
 #include "store/claim_query.h"
 #include "store/db_link.h"
-#include "store/tenant_record.h"
 
 namespace matih::runner {
 

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "common/status.h"
+#include "model/tenant_record.h"
 #include "store/audit_log.h"
 #include "store/database.h"
-#include "store/tenant_record.h"
 
 namespace matih::runner {
 

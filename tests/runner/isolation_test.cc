@@ -18,6 +18,7 @@
 
 #include "engine/step_executor.h"
 #include "isolation/isolated_step_kind.h"
+#include "isolation/plugin_loader.h"
 #include "plugin_host/plugin_host.h"
 #include "secrets/secret_store.h"
 
@@ -75,7 +76,7 @@ bool Alive(pid_t pid) { return ::kill(pid, 0) == 0; }
 class IsolationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto host = PluginHost::Load(Options(true));
+    auto host = isolation::LoadPlugins(Options(true));
     ASSERT_TRUE(host.ok()) << host.status().ToString();
     host_ = std::move(*host);
     settings_["faulty.setting"] = "set-by-runner";
@@ -303,7 +304,7 @@ TEST(IsolationLoad, BrokenPluginFilesAreRefusedWithAMessage) {
     std::ofstream(dir / "truncated.so", std::ios::binary).write(bytes.data(), 20000);
     std::ofstream(dir / "garbage.so", std::ios::binary) << std::string(4096, '\x7f');
   }
-  auto host = PluginHost::Load(Options(true, dir.string()));
+  auto host = isolation::LoadPlugins(Options(true, dir.string()));
   ASSERT_FALSE(host.ok());
   EXPECT_NE(host.status().message().find("truncated.so"), std::string::npos) << host.status().message();
   EXPECT_NE(host.status().message().find("garbage.so"), std::string::npos) << host.status().message();
@@ -313,7 +314,7 @@ TEST(IsolationLoad, BrokenPluginFilesAreRefusedWithAMessage) {
 TEST(IsolationLoad, AMissingWorkerBinaryIsAnError) {
   PluginHostOptions o = Options(true);
   o.workers.executable = "/nonexistent/matih-provisioner";
-  auto host = PluginHost::Load(o);
+  auto host = isolation::LoadPlugins(o);
   ASSERT_FALSE(host.ok());
   EXPECT_NE(host.status().message().find("plugin worker"), std::string::npos) << host.status().message();
 }

@@ -1,4 +1,4 @@
-#include "engine/state_machine.h"
+#include "model/state_machine.h"
 
 #include <gtest/gtest.h>
 

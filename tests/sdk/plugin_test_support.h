@@ -8,7 +8,7 @@
 #include <memory>
 #include <string>
 
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 #include "plugin_host/plugin_host.h"
 
 namespace matih::testing {

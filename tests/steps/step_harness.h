@@ -17,7 +17,7 @@
 #include <string>
 
 #include "engine/step_catalog.h"
-#include "engine/step_kind.h"
+#include "model/step_kind.h"
 #include "plugin_host/plugin_host.h"
 #include "secrets/secret_store.h"
 #include "support/test_database.h"

@@ -1,4 +1,4 @@
-#include "store/tenant_record.h"
+#include "model/tenant_record.h"
 
 namespace matih::runner {
 

@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "engine/state_machine.h"
-#include "engine/step_kind.h"
+#include "model/state_machine.h"
+#include "model/step_kind.h"
 
 namespace matih::runner {
 

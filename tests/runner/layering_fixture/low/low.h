@@ -1,0 +1,2 @@
+// A fixture for runner_layering_violation_test: the lower layer.
+#pragma once

@@ -1,0 +1,2 @@
+// A fixture for runner_layering_violation_test: a folder that is not a declared layer.
+#pragma once
