@@ -2,11 +2,14 @@
 #include <unistd.h>
 
 #include <csignal>
+#include <cstdio>
+#include <cstdlib>
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
 #include "cli/table.h"
 #include "engine/batch_run.h"
+#include "engine/step_executor.h"
 #include "store/fleet_status.h"
 #include "store/tenant_store.h"
 #include "telemetry/logger.h"
@@ -111,10 +114,10 @@ int CmdRun(CommandContext& ctx, const Args& args) {
     });
   auto summary = run.Execute();
   if (!summary.ok()) return ctx.Fail(summary.status());
-  const int code = summary->database_lost   ? kExitDatabase
-                   : summary->failed() > 0  ? kExitTenantFailed
-                   : summary->not_ok() == 0 ? kExitOk
-                                            : kExitError;
+  const int code = summary->database_lost                          ? kExitDatabase
+                   : summary->failed() > 0                         ? kExitTenantFailed
+                   : summary->not_ok() == 0 && !summary->must_exit ? kExitOk
+                                                                   : kExitError;
   if (Status s = run.Finish(code); !s.ok())
     Logger::Error({deps.run_id, "", ""}, "exit code not recorded: " + s.ToString());
 
@@ -151,6 +154,17 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   if (summary->database_lost)
     ctx.err() << "matih-provisioner: the database was lost for longer than run.db_reconnect ("
               << FormatDuration(opts.db_reconnect) << "); unfinished tenants are left to their leases\n";
+  if (summary->must_exit) {
+    // Abandoned in-process calls still run on threads nothing can stop: no static destructor
+    // may run under them, so the process leaves here.
+    ctx.err() << "matih-provisioner: " << StepExecutor::AbandonedCalls()
+              << " step call(s) ignored their timeout and still run in this process; it stopped claiming "
+                 "and leaves now (unfinished tenants are left to their leases)\n";
+    ctx.out().flush();
+    ctx.err().flush();
+    std::fflush(nullptr);
+    std::_Exit(code);
+  }
   return code;
 }
 

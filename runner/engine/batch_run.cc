@@ -12,6 +12,7 @@
 #include <random>
 #include <thread>
 
+#include "engine/step_executor.h"
 #include "store/db_link.h"
 #include "telemetry/logger.h"
 
@@ -162,7 +163,9 @@ Result<RunSummary> BatchRun::Execute() {
     while (!all_done) {
       cv.wait_for(lock, Millis(100), [&] { return all_done; });
       if (all_done) break;
-      if (stop_ && stop_->load())
+      // Past the cap of abandoned in-process calls the runner stops as if asked to (then leaves
+      // with _exit: see RunSummary::must_exit).
+      if ((stop_ && stop_->load()) || StepExecutor::MustStop())
         for (auto& c : cancel) c->store(true);
       const auto now = std::chrono::steady_clock::now();
       if (!expired && now >= last_ok + options_.lease - margin) {
@@ -243,7 +246,7 @@ Result<RunSummary> BatchRun::Execute() {
         outcome.outcome = Outcome::kNotStarted;  // left to its lease: a later run takes it
         outcome.database_lost = true;
         outcome.error = "not started: the database was lost";
-      } else if ((stop_ && stop_->load()) || trouble[i]->load()) {
+      } else if ((stop_ && stop_->load()) || trouble[i]->load() || StepExecutor::MustStop()) {
         outcome.outcome = Outcome::kNotStarted;  // its lease expires and a later run takes it
       } else if (Status s = link.Open(); !s.ok()) {
         outcome.outcome = Outcome::kError;
@@ -273,6 +276,12 @@ Result<RunSummary> BatchRun::Execute() {
   heartbeat.join();
 
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  summary.must_exit = StepExecutor::MustStop();
+  if (summary.must_exit)
+    Logger::Error(log,
+                  std::to_string(StepExecutor::AbandonedCalls()) +
+                      " in-process step calls did not return after their timeout and still run; "
+                      "the runner claims nothing more and leaves (plugins.isolation = process stops them)");
   int ok = total - summary.not_ok();
   Status recorded = main.Retry([&](pqxx::connection& c) {
     return Guard("record run end", [&] {

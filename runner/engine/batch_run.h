@@ -37,8 +37,11 @@ struct RunSummary {
   std::vector<TenantOutcome> tenants;
   double seconds = 0;
   bool database_lost = false;  // some tenant's writes could not reach the database (exit 4)
-  int failed() const;          // ended FAILED or ROLLED_BACK
-  int not_ok() const;          // anything but a good outcome
+  // In-process calls abandoned past StepExecutor's cap still run: the run stopped taking tenants,
+  // and the process must leave with _exit (no static destructor under those threads).
+  bool must_exit = false;
+  int failed() const;  // ended FAILED or ROLLED_BACK
+  int not_ok() const;  // anything but a good outcome
 };
 
 class BatchRun {

@@ -56,6 +56,7 @@ void ProvisioningService::RefreshTargets() {
     return kind ? kind->plugin_name() : "";
   };
   auto overlay = TenantTargets::Overlay(in);
+  ContextChanged();
   targets_error_ = overlay.status();
   overlaid_ = overlay.ok() && !overlay->empty();
   if (!overlaid_) return;
@@ -203,8 +204,26 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
 
   ExecutorHooks hooks = Hooks(step, *kind);
   int calls = 0;
+  // Process isolation: onboarding sends the observe and its apply (made only when the observe
+  // finds drift) in one round trip: nothing is written between the two, the intent is already
+  // durable. A drift pass takes the observe made ahead with the next steps of the plugin.
+  std::optional<StepAnswer> first_observe;
+  std::optional<StepAnswer> first_apply;
+  if (early_intent && kind->batches()) {
+    BatchCall observe{kind, "observe", MakeCall(step, false), step.timeout, false};
+    BatchCall apply{kind, "apply", MakeCall(step, false), step.timeout, true};
+    BatchAnswers answers = StepExecutor::CallBatch({std::move(observe), std::move(apply)}, cancel_);
+    if (answers.size() == 2) {
+      first_observe = std::move(answers[0]);
+      first_apply = std::move(answers[1]);
+    }
+  } else if (!early_intent) {
+    first_observe = TakePrefetched(step);
+  }
+  const bool observed_ahead = first_observe && !first_observe->is_error();
   StepAnswer seen = StepExecutor::CallWithRetry(*kind, StepOp::kObserve, MakeCall(step, false), step.timeout,
-                                                step.retry, cancel_, hooks, &calls);
+                                                step.retry, cancel_, hooks, &calls, std::move(first_observe));
+  if (!observed_ahead) first_apply.reset();  // made after another observe than this one
   if (seen.is_error() && Cancelled()) return Interrupted(result, step);
   if (seen.is_error()) {
     Status s = seen.ToStatus();
@@ -215,7 +234,13 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     for (const auto& [k, v] : seen.outputs) rec.outputs[k] = v;
     const bool placed = !placement.empty() && rec.outputs[TierUpgrade::kPlacementKey] != placement;
     if (placed) rec.outputs[TierUpgrade::kPlacementKey] = placement;
-    if (!seen.outputs.empty() || placed) outputs_[step.name] = rec.outputs;
+    if (!seen.outputs.empty() || placed) {
+      auto held = outputs_.find(step.name);
+      if (held == outputs_.end() || held->second != rec.outputs) {
+        outputs_[step.name] = rec.outputs;
+        ContextChanged();
+      }
+    }
     if (!seen.outputs.empty()) RefreshTargets();
     if (before != StepStatus::kDone || rec.status != StepStatus::kDone || !seen.outputs.empty() || placed) {
       // Known in sync for the first time (adopted after a crash, or made by hand): record it.
@@ -266,8 +291,9 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     return false;
   }
 
-  StepAnswer applied = StepExecutor::CallWithRetry(*kind, StepOp::kApply, MakeCall(step, false), step.timeout,
-                                                   step.retry, cancel_, hooks, &calls);
+  StepAnswer applied =
+      StepExecutor::CallWithRetry(*kind, StepOp::kApply, MakeCall(step, false), step.timeout, step.retry,
+                                  cancel_, hooks, &calls, std::move(first_apply));
   if (applied.is_error() && Cancelled()) return Interrupted(result, step);
   if (applied.is_error()) {
     Status s = applied.ToStatus();
@@ -279,6 +305,7 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
   for (const auto& [k, v] : applied.outputs) rec.outputs[k] = v;
   if (!placement.empty()) rec.outputs[TierUpgrade::kPlacementKey] = placement;
   outputs_[step.name] = rec.outputs;
+  ContextChanged();
   if (!applied.outputs.empty()) RefreshTargets();
   unflushed_done_ = true;
   rec.status = StepStatus::kDone;
@@ -305,7 +332,9 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
 FlowResult ProvisioningService::Converge(ConvergeMode mode) {
   FlowResult result;
   const std::optional<int> resume_from = tenant_.resume_from_step;
-  for (const CatalogStep* step : deps_.catalog->Ordered(tenant_.tier)) {
+  const std::vector<const CatalogStep*> ordered = deps_.catalog->Ordered(tenant_.tier);
+  for (size_t at = 0; at < ordered.size(); ++at) {
+    const CatalogStep* step = ordered[at];
     if (Cancelled()) {
       result.ok = false;
       result.error = Status(Code::kAborted, kCancelled, Reason::kCancelled);
@@ -324,9 +353,53 @@ FlowResult ProvisioningService::Converge(ConvergeMode mode) {
     if (mode == ConvergeMode::kProvision && known_done &&
         !TierUpgrade::MustMove(rec, TierUpgrade::Placement(*this, *step)))
       continue;
+    if (mode == ConvergeMode::kReconcile) Prefetch(ordered, at);
     if (!ConvergeStep(*step, mode, result)) break;
   }
+  prefetched_.clear();
   return result;
+}
+
+void ProvisioningService::Prefetch(const std::vector<const CatalogStep*>& ordered, size_t from) {
+  // Not after an apply whose DONE is still queued: it is written before the next observe.
+  if (unflushed_done_ || !targets_error_.ok() || Cancelled()) return;
+  if (prefetched_generation_ == context_generation_ && prefetched_.count(ordered[from]->number)) return;
+  prefetched_.clear();
+  const StepKind* first = deps_.kinds->Find(ordered[from]->kind);
+  if (first == nullptr || !first->batches()) return;
+  constexpr size_t kMaxBatch = 64;
+  std::vector<BatchCall> calls;
+  for (size_t i = from; i < ordered.size() && calls.size() < kMaxBatch; ++i) {
+    const CatalogStep& step = *ordered[i];
+    if (!deps_.catalog->Applies(step, tenant_.tier, services_)) {
+      // Skipped without a call, unless something must be removed first: the batch ends there.
+      auto rec = records_.find(step.number);
+      if (rec != records_.end() && LeftSomethingBehind(rec->second.status)) break;
+      continue;
+    }
+    const StepKind* kind = deps_.kinds->Find(step.kind);
+    if (kind == nullptr || !kind->batches() || kind->plugin_name() != first->plugin_name()) break;
+    calls.push_back({kind, "observe", MakeCall(step, false), step.timeout, false});
+  }
+  if (calls.size() < 2) return;  // one call gains nothing over the ordinary path
+  std::vector<int> numbers;
+  for (const BatchCall& c : calls) numbers.push_back(c.call.step_number);
+  BatchAnswers answers = StepExecutor::CallBatch(std::move(calls), cancel_);
+  for (size_t i = 0; i < answers.size() && i < numbers.size(); ++i)
+    if (answers[i]) prefetched_[numbers[i]] = std::move(*answers[i]);
+  prefetched_generation_ = context_generation_;
+}
+
+std::optional<StepAnswer> ProvisioningService::TakePrefetched(const CatalogStep& step) {
+  if (prefetched_generation_ != context_generation_) {
+    prefetched_.clear();
+    return std::nullopt;
+  }
+  auto found = prefetched_.find(step.number);
+  if (found == prefetched_.end()) return std::nullopt;
+  StepAnswer answer = std::move(found->second);
+  prefetched_.erase(found);
+  return answer;
 }
 
 bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result) {
@@ -372,6 +445,7 @@ bool ProvisioningService::RemoveStep(const CatalogStep& step, FlowResult& result
   rec.outputs.clear();
   rec.last_error.clear();
   outputs_.erase(step.name);
+  ContextChanged();
   if (had_targets) RefreshTargets();
   session_.SetStep(rec);
   session_.Audit(StepEvent("step.removed", step, kind));

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -95,6 +96,14 @@ class ProvisioningService {
   bool Interrupted(FlowResult& result, const CatalogStep& step);
   void MarkSkipped(const CatalogStep& step);
   bool Cancelled() const { return cancel_ && cancel_->load(); }
+  // Drift pass, process isolation: observes `ordered[from]` and the steps after it that the
+  // same plugin serves, over one round trip (observe changes nothing). Their answers are used
+  // while the calls' inputs (outputs, settings) stay as they were sent.
+  void Prefetch(const std::vector<const CatalogStep*>& ordered, size_t from);
+  // The prefetched observe of `step`, when its inputs are still those it was made with.
+  std::optional<StepAnswer> TakePrefetched(const CatalogStep& step);
+  // Outputs or settings changed: calls made before see stale inputs.
+  void ContextChanged() { ++context_generation_; }
 
   ServiceDeps deps_;
   TenantSession& session_;
@@ -107,7 +116,10 @@ class ProvisioningService {
   std::map<std::string, std::string> tenant_settings_;  // [targets] with the tenant's overlay
   bool overlaid_ = false;                               // tenant_settings_ is in use
   Status targets_error_;                                // a bad overlay fails every step
-  bool unflushed_done_ = false;  // the last step was applied; its DONE is queued, not written
+  bool unflushed_done_ = false;           // the last step was applied; its DONE is queued, not written
+  uint64_t context_generation_ = 0;       // bumped whenever outputs_ or the settings change
+  uint64_t prefetched_generation_ = 0;    // context_generation_ when prefetched_ was made
+  std::map<int, StepAnswer> prefetched_;  // observes made ahead, by step number
 };
 
 }  // namespace matih::runner

@@ -212,14 +212,29 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
   return state->answer;
 }
 
+BatchAnswers StepExecutor::CallBatch(std::vector<BatchCall> calls, const std::atomic<bool>* tenant_cancel) {
+  if (calls.empty() || calls.front().kind == nullptr || !calls.front().kind->batches()) return {};
+  for (BatchCall& c : calls) {
+    if (c.kind == nullptr || !c.kind->batches()) return {};
+    c.call.cancel = tenant_cancel;
+  }
+  return calls.front().kind->CallBatch(calls);
+}
+
 StepAnswer StepExecutor::CallWithRetry(const StepKind& kind, StepOp op, const StepCall& call, Millis timeout,
                                        const RetryPolicy& policy, const std::atomic<bool>* tenant_cancel,
-                                       const ExecutorHooks& hooks, int* attempts) {
+                                       const ExecutorHooks& hooks, int* attempts,
+                                       std::optional<StepAnswer> first) {
   StepAnswer answer;
   int attempt = 0;
   for (;;) {
     ++attempt;
-    answer = CallOnce(kind, op, call, timeout, tenant_cancel, hooks);
+    if (attempt == 1 && first) {
+      answer = std::move(*first);
+      if (answer.status == MATIH_STATUS_DEADLINE_EXCEEDED && hooks.on_timeout) hooks.on_timeout();
+    } else {
+      answer = CallOnce(kind, op, call, timeout, tenant_cancel, hooks);
+    }
     if (!answer.is_error() || !IsRetryable(CodeFromAbi(answer.status)) || attempt >= policy.attempts) break;
     if (tenant_cancel && tenant_cancel->load()) break;
     Millis delay = policy.Delay(attempt + 1);

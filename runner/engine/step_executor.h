@@ -17,6 +17,7 @@
 
 #include <atomic>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "engine/retry_policy.h"
@@ -40,9 +41,16 @@ class StepExecutor {
                              const std::atomic<bool>* tenant_cancel, const ExecutorHooks& hooks);
   // Calls until success, a permanent error, or the policy's attempts are used up. `attempts`
   // receives the number of calls made.
+  // `first`, when given, is the answer of the first attempt, already made in a batch.
   static StepAnswer CallWithRetry(const StepKind& kind, StepOp op, const StepCall& call, Millis timeout,
                                   const RetryPolicy& policy, const std::atomic<bool>* tenant_cancel,
-                                  const ExecutorHooks& hooks, int* attempts);
+                                  const ExecutorHooks& hooks, int* attempts,
+                                  std::optional<StepAnswer> first = std::nullopt);
+  // Several calls of one tenant over one round trip when their kinds batch (StepKind::batches,
+  // the same plugin); each call keeps its timeout (from its own start) and `tenant_cancel`.
+  // Empty when they cannot be batched: then call one by one. No retries here: an error answer
+  // is the first attempt of a CallWithRetry.
+  static BatchAnswers CallBatch(std::vector<BatchCall> calls, const std::atomic<bool>* tenant_cancel);
 
   // In-process calls abandoned after their timeout that have not returned yet.
   static int AbandonedCalls();

@@ -8,6 +8,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "isolation/protocol.h"
 #include "isolation/worker_pool.h"
@@ -36,6 +37,18 @@ class IsolatedStepKind final : public StepKind {
   StepAnswer Apply(const StepCall& call) const override { return pool_->Call(kind_, "apply", call, shared_); }
   StepAnswer Remove(const StepCall& call) const override {
     return pool_->Call(kind_, "remove", call, shared_);
+  }
+  bool batches() const override { return true; }
+  // Every call must be of an isolated kind of this kind's plugin (one plugin per batch, so a
+  // plugin never names another's call for its secrets); otherwise empty (call one by one).
+  BatchAnswers CallBatch(const std::vector<BatchCall>& calls) const override {
+    std::vector<WorkerPool::Item> items;
+    for (const BatchCall& c : calls) {
+      const auto* kind = dynamic_cast<const IsolatedStepKind*>(c.kind);
+      if (kind == nullptr || kind->pool_ != pool_ || kind->kind_.plugin_name != kind_.plugin_name) return {};
+      items.push_back({&kind->kind_, &c});
+    }
+    return pool_->CallBatch(items, shared_);
   }
   Status ValidateParams(const std::string& params_json) const override {
     return pool_->Validate(kind_, params_json);

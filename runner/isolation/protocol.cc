@@ -1,7 +1,5 @@
 #include "isolation/protocol.h"
 
-#include <chrono>
-
 namespace matih::runner::isolation {
 
 using nlohmann::json;
@@ -53,60 +51,31 @@ KindDescription KindFromJson(const json& j) {
           j.value("secret_namespace", "")};
 }
 
-json CallToJson(const StepCall& call) {
-  json outputs = json::object();
-  if (call.outputs) {
-    for (const auto& [step, values] : *call.outputs) outputs[step] = values;
-  }
-  const int64_t deadline_ms =
-      std::chrono::duration_cast<std::chrono::milliseconds>(call.deadline.time_since_epoch()).count();
-  return {{"tenant",
-           {{"id", call.tenant.id},
-            {"slug", call.tenant.slug},
-            {"tier", call.tenant.tier},
-            {"region", call.tenant.region},
-            {"spec_json", call.tenant.spec_json}}},
-          {"step_number", call.step_number},
-          {"step_name", call.step_name},
-          {"params_json", call.params_json},
-          {"run_id", call.run_id},
-          {"deadline_ms", deadline_ms},
-          {"dry_run", call.dry_run},
-          {"lease_epoch", call.lease_epoch},
-          {"has_secrets", call.secrets != nullptr},
-          {"outputs", std::move(outputs)}};
+json ToJson(const TenantView& t) {
+  return {{"id", t.id}, {"slug", t.slug}, {"tier", t.tier}, {"region", t.region}, {"spec_json", t.spec_json}};
 }
 
-void CallFromJson(const json& j, StepCall& call, TenantOutputs& outputs) {
-  const json& t = j.at("tenant");
-  call.tenant = {t.value("id", ""), t.value("slug", ""), t.value("tier", ""), t.value("region", ""),
-                 t.value("spec_json", "{}")};
-  call.step_number = j.value("step_number", 0);
-  call.step_name = j.value("step_name", "");
-  call.params_json = j.value("params_json", "{}");
-  call.run_id = j.value("run_id", "");
-  call.deadline =
-      std::chrono::system_clock::time_point(std::chrono::milliseconds(j.value("deadline_ms", int64_t{0})));
-  call.dry_run = j.value("dry_run", false);
-  call.lease_epoch = j.value("lease_epoch", int64_t{0});
-  outputs.clear();
-  const json given = j.value("outputs", json::object());  // kept: items() does not own it
-  for (const auto& [step, values] : given.items()) outputs[step] = values.get<StepOutputs>();
-  call.outputs = &outputs;
+TenantView TenantFromJson(const json& t) {
+  return {t.value("id", ""), t.value("slug", ""), t.value("tier", ""), t.value("region", ""),
+          t.value("spec_json", "{}")};
 }
 
 json AnswerToJson(const StepAnswer& a) {
-  return {{"op", "result"},
-          {"status", static_cast<int>(a.status)},
-          {"message", a.message},
-          {"outputs", a.outputs}};
+  json j = json::array({static_cast<int>(a.status)});
+  if (!a.message.empty() || !a.outputs.empty()) j.push_back(a.message);
+  if (!a.outputs.empty()) j.push_back(a.outputs);
+  return j;
 }
 
 StepAnswer AnswerFromJson(const json& j) {
   StepAnswer a;
-  a.status = static_cast<matih_status>(j.value("status", static_cast<int>(MATIH_STATUS_INTERNAL)));
-  a.message = j.value("message", "");
-  a.outputs = j.value("outputs", StepOutputs{});
+  if (!j.is_array() || j.empty() || !j[0].is_number_integer()) {
+    a.message = "the plugin worker sent a malformed answer";
+    return a;
+  }
+  a.status = static_cast<matih_status>(j[0].get<int>());
+  if (j.size() > 1 && j[1].is_string()) a.message = j[1].get<std::string>();
+  if (j.size() > 2 && j[2].is_object()) a.outputs = j[2].get<StepOutputs>();
   return a;
 }
 

@@ -1,6 +1,7 @@
 #include "isolation/worker_main.h"
 
 #include <signal.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -11,6 +12,8 @@
 #include <cstring>
 #include <iostream>
 #include <mutex>
+#include <new>
+#include <stdexcept>
 #include <string>
 #include <thread>
 
@@ -40,6 +43,8 @@ extern "C" void OnCancelSignal(int) { g_cancel.store(true); }
 class SecretProxy final : public SecretStore {
  public:
   SecretProxy(int fd, FrameReader& reader) : fd_(fd), reader_(reader) {}
+  // The call of the batch now running: the runner answers against that call's tenant and kind.
+  void set_index(int index) { index_ = index; }
 
   Status Put(const std::string&, const std::string& name, std::string_view value) override {
     json reply;
@@ -73,7 +78,9 @@ class SecretProxy final : public SecretStore {
   }
   Status Ask(const json& request, json& reply) {
     std::lock_guard<std::mutex> lock(mu_);  // the ABI allows callbacks from the call's thread only
-    if (Status s = WriteFrame(fd_, request); !s.ok()) Leave(0);  // the runner is gone
+    json framed = request;
+    framed["index"] = index_;
+    if (Status s = WriteFrame(fd_, framed); !s.ok()) Leave(0);  // the runner is gone
     FrameReader::Result r = reader_.Read(-1, reply);
     if (r != FrameReader::Result::kFrame) Leave(0);
     if (reply.value("op", "") != "secret_reply") Leave(3);
@@ -83,7 +90,124 @@ class SecretProxy final : public SecretStore {
   int fd_;
   FrameReader& reader_;
   std::mutex mu_;
+  int index_ = 0;
 };
+
+// The progress page the runner reads (protocol.h); a private one when fd 4 is not a page.
+WorkerProgress* MapProgress(int fd) {
+  void* page =
+      fd < 0 ? MAP_FAILED : mmap(nullptr, sizeof(WorkerProgress), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  if (fd >= 0) ::close(fd);
+  if (page == MAP_FAILED) return new WorkerProgress();
+  return new (page) WorkerProgress();
+}
+
+int64_t SteadyNanos() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// The tenant context of the worker's batches: kept between batches, updated by what changed.
+struct Context {
+  TenantView tenant;
+  TenantOutputs outputs;
+  std::map<std::string, std::string> settings;
+
+  void Update(const json& request) {
+    if (request.contains("tenant")) tenant = TenantFromJson(request["tenant"]);
+    if (request.value("outputs_reset", false)) outputs.clear();
+    if (request.contains("outputs_drop"))
+      for (const auto& step : request["outputs_drop"]) outputs.erase(step.get<std::string>());
+    if (request.contains("outputs"))
+      for (const auto& [step, values] : request["outputs"].items()) outputs[step] = values.get<StepOutputs>();
+    if (request.contains("settings"))
+      settings = request["settings"].get<std::map<std::string, std::string>>();
+  }
+};
+
+StepAnswer Invoke(const StepKind* kind, const std::string& method, const std::string& kind_name,
+                  const StepCall& call) {
+  StepAnswer answer;
+  if (kind == nullptr) {
+    answer.message = "the plugin worker has no kind " + kind_name;
+  } else if (method == "observe") {
+    answer = kind->Observe(call);
+  } else if (method == "apply") {
+    answer = kind->Apply(call);
+  } else if (method == "remove") {
+    answer = kind->Remove(call);
+  } else {
+    answer.message = "the plugin worker got an unknown method '" + method + "'";
+  }
+  return answer;
+}
+
+// Runs a batch's calls in order (protocol.h says when it stops) and returns the answers frame.
+json RunBatch(const PluginHost& host, const json& request, Context& context, SecretProxy& secrets,
+              WorkerProgress& progress) {
+  json answers = json::array();
+  try {
+    context.Update(request);
+    StepCall call;
+    call.tenant = context.tenant;
+    call.run_id = request.value("run_id", "");
+    call.dry_run = request.value("dry_run", false);
+    call.lease_epoch = request.value("lease_epoch", int64_t{0});
+    call.outputs = &context.outputs;
+    call.settings = &context.settings;
+    call.cancel = &g_cancel;
+    if (request.value("has_secrets", false)) call.secrets = &secrets;
+    const json& calls = request.at("calls");
+    const StepAnswer* previous = nullptr;
+    StepAnswer last;
+    // [method, kind, step_number, step_name, params_json, deadline_ms, timeout_ms, if_needed]
+    auto if_needed = [&](size_t i) { return calls[i].at(7).get<bool>(); };
+    for (size_t i = 0; i < calls.size(); ++i) {
+      const json& c = calls[i];
+      if (!c.is_array() || c.size() < 8) throw std::runtime_error("a call is not an array of 8");
+      if (if_needed(i) && !(previous && (previous->status == MATIH_STATUS_DRIFTED ||
+                                         previous->status == MATIH_STATUS_ABSENT))) {
+        answers.push_back(nullptr);
+        previous = nullptr;
+        continue;
+      }
+      if (g_cancel.load()) break;
+      const int64_t start = SteadyNanos();
+      progress.started_ns.store(start);
+      progress.index.store(static_cast<int32_t>(i));
+      secrets.set_index(static_cast<int>(i));
+      const std::string& method = c[0].get_ref<const std::string&>();
+      const std::string& kind_name = c[1].get_ref<const std::string&>();
+      call.step_number = c[2].get<int>();
+      call.step_name = c[3].get<std::string>();
+      call.params_json = c[4].get<std::string>();
+      call.deadline = std::chrono::system_clock::time_point(std::chrono::milliseconds(c[5].get<int64_t>()));
+      const int64_t timeout_ms = c[6].get<int64_t>();
+      if (timeout_ms > 0) {
+        auto by_timeout = std::chrono::system_clock::now() + std::chrono::milliseconds(timeout_ms);
+        if (call.deadline.time_since_epoch().count() == 0 || by_timeout < call.deadline)
+          call.deadline = by_timeout;
+      }
+      last = Invoke(host.Find(kind_name), method, kind_name, call);
+      answers.push_back(AnswerToJson(last));
+      previous = &last;
+      if (last.is_error() || g_cancel.load()) break;
+      const bool found_drift = method == "observe" && last.status != MATIH_STATUS_IN_SYNC;
+      if (found_drift && !(i + 1 < calls.size() && if_needed(i + 1))) break;
+    }
+  } catch (const std::exception& e) {
+    StepAnswer answer;
+    answer.status = MATIH_STATUS_INTERNAL;
+    answer.message = std::string("the plugin worker could not read the call: ") + e.what();
+    answers.push_back(AnswerToJson(answer));
+    progress.index.store(-1);
+    // Its context may be half updated: it serves no further batch.
+    return {{"op", "results"}, {"answers", std::move(answers)}, {"retire", true}};
+  }
+  progress.index.store(-1);
+  return {{"op", "results"}, {"answers", std::move(answers)}};
+}
 
 json LoadReply(const PluginHost& host) {
   json plugins = json::array();
@@ -146,11 +270,14 @@ void WatchParent() {
 
 int RunPluginWorker(int argc, char** argv) {
   int fd = -1;
+  int progress_fd = -1;
   unsigned long long memory_limit = 0;
   for (int i = 2; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--fd")
       fd = std::atoi(argv[i + 1]);
+    else if (flag == "--progress-fd")
+      progress_fd = std::atoi(argv[i + 1]);
     else if (flag == "--memory-limit")
       memory_limit = std::strtoull(argv[i + 1], nullptr, 10);
   }
@@ -165,6 +292,7 @@ int RunPluginWorker(int argc, char** argv) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGUSR1, &sa, nullptr);
   WatchParent();
+  WorkerProgress* progress = MapProgress(progress_fd);
   ApplyMemoryLimit(memory_limit);
 
   FrameReader reader(fd);
@@ -186,8 +314,7 @@ int RunPluginWorker(int argc, char** argv) {
   if (!WriteFrame(fd, LoadReply(**host)).ok()) Leave(0);
 
   SecretProxy secrets(fd, reader);
-  std::map<std::string, std::string> settings;
-  TenantOutputs outputs;
+  Context context;
   for (;;) {
     json request;
     FrameReader::Result r = reader.Read(-1, request);
@@ -203,39 +330,14 @@ int RunPluginWorker(int argc, char** argv) {
       Status s = kind ? kind->ValidateParams(request.value("params", "{}"))
                       : Internal("the plugin worker has no kind " + request.value("kind", ""));
       reply = {{"op", "validated"}, {"code", static_cast<int>(s.code())}, {"message", s.message()}};
-    } else if (op == "call") {
-      StepCall call;
-      StepAnswer answer;
-      try {
-        CallFromJson(request, call, outputs);
-        if (request.contains("settings"))
-          settings = request["settings"].get<std::map<std::string, std::string>>();
-        call.settings = &settings;
-        call.cancel = &g_cancel;
-        if (request.value("has_secrets", false)) call.secrets = &secrets;
-        const std::string method = request.value("method", "");
-        if (kind == nullptr) {
-          answer.message = "the plugin worker has no kind " + request.value("kind", "");
-        } else if (method == "observe") {
-          answer = kind->Observe(call);
-        } else if (method == "apply") {
-          answer = kind->Apply(call);
-        } else if (method == "remove") {
-          answer = kind->Remove(call);
-        } else {
-          answer.message = "the plugin worker got an unknown method '" + method + "'";
-        }
-      } catch (const std::exception& e) {
-        answer.status = MATIH_STATUS_INTERNAL;
-        answer.message = std::string("the plugin worker could not read the call: ") + e.what();
-      }
-      reply = AnswerToJson(answer);
+    } else if (op == "batch") {
+      reply = RunBatch(**host, request, context, secrets, *progress);
     } else {
       Leave(3);
     }
     // A worker near its memory limit (a plugin that leaks, or one that hit the limit and
     // survived) serves no further call: it says so, and the runner replaces it.
-    const bool retire = NearMemoryLimit(memory_limit);
+    const bool retire = reply.value("retire", false) || NearMemoryLimit(memory_limit);
     if (retire) reply["retire"] = true;
     if (!WriteFrame(fd, reply).ok() || retire) Leave(0);
   }

@@ -2,9 +2,10 @@
 //
 // A worker is this same executable run as `__plugin-worker` (worker_main.h), started with
 // posix_spawn (never a bare fork in this threaded process) in a process group of its own, with a
-// socketpair as its only link. It loads every plugin once, then serves calls one at a time. The
-// pool lends an idle worker to each call (starting one when none is idle, so there are about as
-// many workers as threads calling at once) and takes it back when the call ends well.
+// socketpair and a progress page (protocol.h) as its only links. It loads every plugin once,
+// then serves batches of calls one at a time. The pool lends an idle worker to each batch
+// (waiting a moment for a busy one to come back, then starting one, so there are at most as
+// many workers as threads calling at once) and takes it back when the batch ends well.
 //
 // A call waits with poll() in slices and never past its end:
 //  - past the call's deadline, or when its cancel flag rises, the worker gets SIGUSR1 (the
@@ -24,6 +25,7 @@
 #include <sys/types.h>
 
 #include <atomic>
+#include <condition_variable>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -54,6 +56,16 @@ class WorkerPool {
   // `method`: observe, apply or remove. `shared` (may be null) says which secrets plugins share.
   StepAnswer Call(const KindDescription& kind, const char* method, const StepCall& call,
                   const SharedSecrets* shared);
+  // One call of a batch: the kind it goes to, and the call as StepKind::CallBatch got it.
+  struct Item {
+    const KindDescription* kind;
+    const BatchCall* call;
+  };
+  // Runs `items` (one tenant, one plugin) in one worker over one round trip, each call held to
+  // its own timeout (counted from its start, read from the worker's progress page) and deadline;
+  // the cancel flag is that of the first call. A call that overstays or dies ends the worker and
+  // answers for itself, naming the step; calls it cut off answer nullopt.
+  BatchAnswers CallBatch(const std::vector<Item>& items, const SharedSecrets* shared);
   Status Validate(const KindDescription& kind, const std::string& params_json);
 
   // Workers started since Start (the first included): tests see replacements with it.
@@ -63,17 +75,27 @@ class WorkerPool {
 
  private:
   struct Worker {
+    Worker() = default;
+    Worker(const Worker&) = delete;
+    Worker& operator=(const Worker&) = delete;
+    ~Worker();
     pid_t pid = -1;
     int fd = -1;
     FrameReader reader{-1};
+    WorkerProgress* progress = nullptr;  // shared with the worker (protocol.h)
+    // What the worker holds of the tenant context (protocol.h), so a batch sends only changes.
     bool settings_sent = false;
     std::map<std::string, std::string> settings;
+    bool tenant_sent = false;
+    TenantView tenant;
+    TenantOutputs outputs;
   };
 
   explicit WorkerPool(PluginHostOptions options);
   // Starts a worker and waits for its load; `description` receives its "loaded" frame.
   Result<std::unique_ptr<Worker>> Spawn(nlohmann::json* description);
   std::unique_ptr<Worker> Acquire(Status& error);
+  Status ValidateInWorker(const KindDescription& kind, const std::string& params_json);
   void Release(std::unique_ptr<Worker> worker);
   // Ends a worker: with `terminate`, SIGTERM to its group then SIGKILL after kill_grace; without,
   // waits up to kill_grace for it to leave on its own first. Returns its wait status (-1: none).
@@ -86,7 +108,9 @@ class WorkerPool {
   std::vector<LoadedPluginInfo> plugins_;
   std::vector<KindDescription> kinds_;
   mutable std::mutex mu_;
+  std::condition_variable released_;  // a worker went back to idle_
   std::vector<std::unique_ptr<Worker>> idle_;
+  std::map<std::string, Status> validated_;  // verdicts by kind and params (Validate)
   std::atomic<int> started_{0};
 };
 

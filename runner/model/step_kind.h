@@ -13,10 +13,12 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "common/duration.h"
 #include "common/status.h"
 
 namespace matih::runner {
@@ -65,6 +67,23 @@ struct StepAnswer {
   Status ToStatus() const { return is_error() ? Status(CodeFromAbi(status), message) : Status::Ok(); }
 };
 
+class StepKind;
+
+// One call of a batch (StepKind::CallBatch). `method`: observe, apply or remove. `timeout`
+// counts from the moment this call starts (0: none beyond call.deadline). With `if_needed` the
+// call runs only when the call before it answered DRIFTED or ABSENT (an apply after its observe).
+struct BatchCall {
+  const StepKind* kind = nullptr;
+  const char* method = "observe";
+  StepCall call;
+  Millis timeout{0};
+  bool if_needed = false;
+};
+
+// What a batch answered, call by call; nullopt for a call that did not run (skipped, or after
+// the call that ended the batch: an error, a cancel, or an observe that found drift).
+using BatchAnswers = std::vector<std::optional<StepAnswer>>;
+
 class StepKind {
  public:
   virtual ~StepKind() = default;
@@ -86,6 +105,15 @@ class StepKind {
   // worker. The executor then calls it on the caller's thread; otherwise the call runs on a
   // thread of its own that may have to be abandoned.
   virtual bool stops_on_deadline() const { return false; }
+  // True when CallBatch runs several calls over one round trip (a process-isolated kind).
+  virtual bool batches() const { return false; }
+  // Runs `calls`, all of kinds of this kind's plugin and one tenant, one after another; each keeps
+  // its own timeout and the cancel flag of calls.front().call. Empty when batching is not
+  // supported (then call one by one).
+  virtual BatchAnswers CallBatch(const std::vector<BatchCall>& calls) const {
+    (void)calls;
+    return {};
+  }
 };
 
 class StepKindRegistry {

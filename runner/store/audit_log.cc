@@ -55,9 +55,9 @@ std::string AuditLog::ChainHash(const std::string& prev_hash, const std::string&
   return Sha256Hex(prev_hash + "\n" + canonical);
 }
 
-void AuditLog::Append(pqxx::work& tx, const std::string& tenant_id, const std::string& run_id,
-                      const std::string& runner, const std::vector<AuditEvent>& events) {
-  if (events.empty()) return;
+std::string AuditLog::Append(pqxx::work& tx, const std::string& tenant_id, const std::string& run_id,
+                             const std::string& runner, const std::vector<AuditEvent>& events) {
+  if (events.empty()) return "";
   auto head = tx.exec_params1(
       "SELECT audit_seq, audit_head, now()::text FROM matih.tenants WHERE id = $1 FOR UPDATE", tenant_id);
   int64_t seq = head[0].as<int64_t>();
@@ -76,6 +76,7 @@ void AuditLog::Append(pqxx::work& tx, const std::string& tenant_id, const std::s
   }
   tx.exec_params("UPDATE matih.tenants SET audit_seq = $2, audit_head = $3 WHERE id = $1", tenant_id, seq,
                  prev);
+  return prev;
 }
 
 Result<std::vector<AuditRow>> AuditLog::History(const Database& db, const std::string& tenant_id) {

@@ -45,8 +45,9 @@ struct AuditProblem {
 class AuditLog {
  public:
   // Appends `events` to the tenant's chain in `tx`, in order, stamped with the database clock.
-  static void Append(pqxx::work& tx, const std::string& tenant_id, const std::string& run_id,
-                     const std::string& runner, const std::vector<AuditEvent>& events);
+  // Returns the chain's new head ("" when there was nothing to append).
+  static std::string Append(pqxx::work& tx, const std::string& tenant_id, const std::string& run_id,
+                            const std::string& runner, const std::vector<AuditEvent>& events);
 
   // The tenant's events, oldest first.
   static Result<std::vector<AuditRow>> History(const Database& db, const std::string& tenant_id);

@@ -34,8 +34,18 @@ Status TenantSession::Update(const TenantUpdate& u, const std::string& reason) {
 
 Status TenantSession::Flush() {
   if (!HasPending()) return Status::Ok();
+  // The chain head this flush's events end at, once an attempt has written them. A connection
+  // lost while the commit was in flight leaves its outcome unknown; the attempt that follows finds
+  // that head in the tenant row when the commit went through, and writes nothing twice (the
+  // chain's hashes cover seq, run, time and content: no other flush ends at the same head).
+  std::string written_head;
   auto flush = [&](pqxx::connection& conn) {
     return Database::InTransaction(conn, [&](pqxx::work& tx) -> Status {
+      if (!written_head.empty()) {
+        auto head = tx.exec_params("SELECT audit_head FROM matih.tenants WHERE id = $1", lease_.tenant_id);
+        if (!head.empty() && !head[0][0].is_null() && head[0][0].as<std::string>() == written_head)
+          return Status::Ok();
+      }
       auto fence = tx.exec_params(
           "SELECT 1 FROM matih.tenants WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 FOR UPDATE",
           lease_.tenant_id, lease_.owner, lease_.epoch);
@@ -89,7 +99,7 @@ Status TenantSession::Flush() {
             lease_.tenant_id, status, u.attempts, retry_ms, u.last_error, u.observed_generation,
             u.mark_reconciled, u.clear_resume_from, u.release_lease, u.reset_crashes);
       }
-      AuditLog::Append(tx, lease_.tenant_id, run_id_, runner_, events_);
+      written_head = AuditLog::Append(tx, lease_.tenant_id, run_id_, runner_, events_);
       return Status::Ok();
     });
   };

@@ -115,5 +115,58 @@ TEST_F(CliIsolationTest, TruncatedAndGarbagePluginsAreRefusedWithExitTwo) {
   EXPECT_NE(r.err.find("garbage.so"), std::string::npos) << Describe(r);
 }
 
+// in_process: calls that ignore their cancel are abandoned on threads the runner cannot stop.
+// Past the cap (8) the run takes no further tenant, records what it has, and leaves with
+// _exit: the tenants it did not start stay PENDING for a later run, and no static destructor
+// runs under the abandoned threads (under ASan too: LeakSanitizer never runs at _exit).
+TEST_F(CliIsolationTest, InProcessRunnerStopsClaimingPastTheCapOfAbandonedCalls) {
+  const std::string all = "tiers: [free, starter, professional, enterprise]";
+  const std::string yaml =
+      "version: 1\n"
+      "phases: {0: validation, 1: control-plane, 8: finalization}\n"
+      "flows:\n"
+      "  free:         {placement: shared,    phases: [0, 1, 8]}\n"
+      "  starter:      {placement: shared,    phases: [0, 1, 8]}\n"
+      "  professional: {placement: dedicated, phases: [0, 1, 8]}\n"
+      "  enterprise:   {placement: dedicated, phases: [0, 1, 8]}\n"
+      "defaults:\n"
+      "  retry: {attempts: 1, initial_backoff: 10ms, max_backoff: 10ms}\n"
+      "  timeout: 10s\n"
+      "steps:\n"
+      "  - {number: 1, name: validate-request, phase: 0, kind: faulty.echo, " +
+      all +
+      ", params: {}}\n"
+      "  - {number: 2, name: register-webhook, phase: 1, kind: faulty.hang, " +
+      all +
+      ", timeout: 200ms, params: {seconds: 60}}\n"
+      "  - {number: 4, name: activate-tenant, phase: 8, kind: faulty.echo, " +
+      all + ", params: {}}\n";
+  catalog_ = WriteFile("catalog.yaml", yaml);
+  config_ = WriteConfig(
+      "\n[run]\nfailure_policy = park\nmax_attempts = 1\nworkers = 8\n\n[plugins]\n"
+      "isolation = in_process\ndir = " +
+      std::string(MATIH_TEST_PLUGIN_DIR) + "/faulty\n");
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  for (int i = 1; i <= 11; ++i) ASSERT_NO_FATAL_FAILURE(AddTenant("hang" + std::to_string(i), "free"));
+
+  CliResult r = Cli({"run", "--limit", "11"});
+  // 8 tenants failed (their calls abandoned); the 3 others were never started.
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_NE(r.err.find("ignored their timeout and still run in this process"), std::string::npos)
+      << Describe(r);
+  int failed = 0, untouched = 0;
+  for (int i = 1; i <= 11; ++i) {
+    const std::string status = TenantStatus("hang" + std::to_string(i));
+    failed += status == "FAILED";
+    untouched += status == "PENDING" || status == "PROVISIONING";  // left to its lease
+  }
+  EXPECT_EQ(failed, 8) << Describe(r);
+  EXPECT_EQ(untouched, 3) << "past the cap no further tenant is started; " << Describe(r);
+  EXPECT_EQ(Query("SELECT count(*) FROM matih.tenant_steps WHERE step_number = 4 AND status <> 'PENDING'"),
+            "0")
+      << "no tenant went on past the hanging step";
+  EXPECT_EQ(Query("SELECT exit_code FROM matih.runs ORDER BY started_at DESC LIMIT 1"), "3");
+}
+
 }  // namespace
 }  // namespace matih::testing

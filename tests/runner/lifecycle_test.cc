@@ -11,8 +11,10 @@
 
 #include "runner/runner_fixture.h"
 #include "runner/tcp_relay.h"
+#include "store/audit_log.h"
 #include "store/claim_query.h"
 #include "store/db_link.h"
+#include "store/tenant_session.h"
 
 namespace matih::testing {
 namespace {
@@ -411,6 +413,56 @@ TEST_F(LifecycleTest, ADatabaseGoneLongerThanTheBoundLeavesTheTenantToItsLeaseAn
   // The exit code reached the database once it was back.
   EXPECT_TRUE(finish_.ok()) << finish_.ToString();
   EXPECT_EQ(Value("SELECT exit_code FROM matih.runs WHERE id = '" + last_run_id_ + "'"), "4");
+}
+
+// A connection lost while a session's commit is in flight leaves its outcome in doubt; the flush
+// runs again on a new connection. When the commit went through, its audit events are not
+// appended a second time and the chain still verifies.
+TEST_F(LifecycleTest, AFlushWhoseCommitWasCutInDoubtNeverAppendsItsAuditEventsTwice) {
+  auto [host, port] = HostPort(db_->url());
+  ASSERT_GT(port, 0);
+  Relay relay(host, port);
+  Database through(ThroughRelay(db_->url(), relay.port()));
+  UseCatalog();
+  Add("doubtful");
+  auto claimed = Claim("runner-a", "run-a", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  const std::string id = claimed[0].lease.tenant_id;
+  DbLink link(through, Millis(5'000));
+  ASSERT_TRUE(link.Open().ok());
+  TenantSession session(link, claimed[0].lease, claimed[0].tenant.status, "run-a", "runner-a");
+  StepRecord rec;
+  rec.number = 1;
+  rec.name = "alpha";
+  rec.status = StepStatus::kRunning;
+  session.SetStep(rec);
+  AuditEvent started;
+  started.event = "step.started";
+  started.step_number = 1;
+  started.step_name = "alpha";
+  session.Audit(started);
+
+  relay.CutAfterCommit();
+  Status s = session.Flush();
+  EXPECT_TRUE(s.ok()) << s.ToString();
+  EXPECT_EQ(link.reconnects(), 1) << "the connection was cut with the commit in doubt";
+  EXPECT_EQ(Value("SELECT count(*) FROM matih.audit_events WHERE tenant_id = '" + id +
+                  "' AND event = 'step.started' AND run_id = 'run-a'"),
+            "1");
+  EXPECT_EQ(Value("SELECT status FROM matih.tenant_steps WHERE tenant_id = '" + id + "' AND step_number = 1"),
+            "RUNNING");
+  auto problems = AuditLog::Verify(*database_, std::nullopt);
+  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+  EXPECT_TRUE(problems->empty()) << problems->front().what;
+
+  // A later flush of the same session goes on from the same chain.
+  AuditEvent finished = started;
+  finished.event = "step.finished";
+  session.Audit(finished);
+  ASSERT_TRUE(session.Flush().ok());
+  EXPECT_EQ(
+      Value("SELECT count(*) FROM matih.audit_events WHERE tenant_id = '" + id + "' AND run_id = 'run-a'"),
+      "2");
 }
 
 }  // namespace

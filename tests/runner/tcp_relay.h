@@ -1,7 +1,8 @@
 // Relay: a TCP relay in front of the real PostgreSQL of the stack, for tests of a database lost
 // mid-run. Cut() drops every relayed connection and refuses new ones (accepted, then closed at
 // once) until Restore(): a database that restarts or a network that fails, without disturbing
-// the shared server. Header-only; Cut/Restore may be called from any thread.
+// the shared server. CutAfterCommit() cuts one connection with its commit in doubt. Header-only;
+// Cut/Restore/CutAfterCommit may be called from any thread.
 #pragma once
 
 #include <arpa/inet.h>
@@ -11,6 +12,8 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
+#include <cstring>
 #include <mutex>
 #include <regex>
 #include <string>
@@ -51,6 +54,9 @@ class Relay {
     for (int fd : open_) shutdown(fd, SHUT_RDWR);
   }
   void Restore() { down_ = false; }
+  // The next COMMIT a client sends reaches the server, but its answer never comes back: that
+  // connection is cut while the commit's outcome is unknown to the client (in doubt).
+  void CutAfterCommit() { cut_after_commit_ = true; }
 
  private:
   void Accept() {
@@ -74,10 +80,10 @@ class Relay {
       std::lock_guard<std::mutex> lock(mu_);
       open_.push_back(client);
       open_.push_back(server);
-      pumps_.emplace_back([client, server] { Pump(client, server); });
+      pumps_.emplace_back([this, client, server] { Pump(client, server); });
     }
   }
-  static void Pump(int a, int b) {
+  void Pump(int a, int b) {
     pollfd fds[2] = {{a, POLLIN, 0}, {b, POLLIN, 0}};
     char buf[16384];
     for (;;) {
@@ -86,7 +92,12 @@ class Relay {
       for (int i = 0; i < 2 && !closed; ++i) {
         if (!(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
         ssize_t n = read(fds[i].fd, buf, sizeof buf);
-        if (n <= 0 || write(fds[1 - i].fd, buf, static_cast<size_t>(n)) != n) closed = true;
+        if (n <= 0 || send(fds[1 - i].fd, buf, static_cast<size_t>(n), MSG_NOSIGNAL) != n) closed = true;
+        if (!closed && i == 0 && cut_after_commit_ && memmem(buf, static_cast<size_t>(n), "COMMIT", 6) &&
+            cut_after_commit_.exchange(false)) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the server commits meanwhile
+          closed = true;
+        }
       }
       if (closed) break;
     }
@@ -98,7 +109,7 @@ class Relay {
   int port_;
   int listen_fd_ = -1;
   int relay_port_ = 0;
-  std::atomic<bool> down_{false}, stopping_{false};
+  std::atomic<bool> down_{false}, stopping_{false}, cut_after_commit_{false};
   std::thread acceptor_;
   std::mutex mu_;
   std::vector<int> open_;
