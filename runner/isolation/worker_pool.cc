@@ -141,6 +141,7 @@ Result<std::unique_ptr<WorkerPool::Worker>> WorkerPool::Spawn(json* description)
 
   json load = {{"op", "load"},
                {"dirs", options_.plugin_dirs},
+               {"builtin_dirs", options_.builtin_dirs},
                {"pins", options_.sha256_pins},
                {"allow_insecure", options_.allow_insecure_permissions},
                {"log_format", options_.workers.log_format},
