@@ -30,8 +30,6 @@ ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& sessio
       tenant_(tenant),
       records_(std::move(records)),
       cancel_(cancel) {
-  if (deps_.secrets)
-    fenced_secrets_.emplace(*deps_.secrets, LeaseFence{session_.lease().owner, session_.lease().epoch});
   for (const auto& [number, rec] : records_)
     if (!rec.outputs.empty()) outputs_[rec.name] = rec.outputs;
   // run.deadline counts from the provisioning's first claim (kept in the database, across
@@ -85,9 +83,10 @@ StepCall ProvisioningService::MakeCall(const CatalogStep& step, bool dry_run,
   call.deadline = deadline_;
   call.dry_run = dry_run;
   call.outputs = &outputs_;
-  call.secrets = fenced_secrets_ ? &*fenced_secrets_ : nullptr;
+  call.secrets = deps_.secrets;
   call.settings = overlaid_ && !old_tier ? &tenant_settings_ : &deps_.options->settings;
   call.lease_epoch = session_.lease().epoch;
+  call.lease_owner = session_.lease().owner;
   return call;
 }
 

@@ -12,7 +12,6 @@
 
 #include <atomic>
 #include <map>
-#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -21,7 +20,6 @@
 #include "engine/step_catalog.h"
 #include "engine/step_executor.h"
 #include "engine/step_kind.h"
-#include "secrets/fenced_secret_store.h"
 #include "store/tenant_record.h"
 #include "store/tenant_session.h"
 
@@ -99,8 +97,6 @@ class ProvisioningService {
 
   ServiceDeps deps_;
   TenantSession& session_;
-  // deps_.secrets with every write fenced by the session's lease: what steps are handed.
-  mutable std::optional<FencedSecretStore> fenced_secrets_;  // handed out by the const MakeCall
   TenantRecord tenant_;
   std::map<int, StepRecord> records_;
   TenantOutputs outputs_;

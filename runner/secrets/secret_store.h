@@ -8,8 +8,9 @@
 // transaction as the write, the tenant's row in matih.tenants must still carry the lease (owner
 // and epoch) the runner claimed it with, else the write is refused with Aborted ("lease lost")
 // and nothing changes -- the fencing TenantSession applies to every other write of a claimed
-// tenant. Reads are never fenced. FencedSecretStore (secrets/fenced_secret_store.h) turns a
-// store into one whose every write is fenced, which is what steps are handed.
+// tenant. Reads are never fenced. A step's writes are fenced by the StepCall's lease_owner and
+// lease_epoch (plugin_host/host_services.cc, isolation/worker_pool.cc), deprovisioning's
+// DeleteAll by the tenant session's lease (engine/orchestrator.cc).
 #pragma once
 
 #include <cstdint>

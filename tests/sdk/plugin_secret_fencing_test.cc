@@ -2,14 +2,13 @@
 // runner whose lease on the tenant was taken over is refused (ABORTED, "lease lost") and changes
 // nothing; the current lease writes; an operator (no lease) writes unfenced; reads are never
 // fenced. Real PostgreSQL with every migration (the fence reads matih.tenants), the probe test
-// plugin through the real plugin host, and the built-in store behind FencedSecretStore exactly
-// as ProvisioningService hands it to steps.
+// plugin through the real plugin host, and the built-in store, with the lease in the StepCall
+// exactly as ProvisioningService makes it (lease_owner, lease_epoch).
 #include <gtest/gtest.h>
 
 #include <pqxx/pqxx>
 
 #include "plugin_test_support.h"
-#include "secrets/fenced_secret_store.h"
 #include "secrets/sodium_secret_store.h"
 #include "secrets_test_support.h"
 #include "store/database.h"
@@ -53,15 +52,15 @@ class SecretFencing : public ::testing::Test {
   void TakeOver() {
     Exec("UPDATE matih.tenants SET lease_owner = 'runner-b', lease_epoch = lease_epoch + 1");
   }
-  // A step call of runner `owner` at `epoch` putting `value`, through a store fenced by that lease.
+  // A step call of runner `owner` holding the lease at `epoch`, putting `value`.
   StepAnswer Step(const std::string& kind, const std::string& owner, int64_t epoch,
                   const std::string& value) {
-    FencedSecretStore fenced(*store_, LeaseFence{owner, epoch});
     std::map<std::string, std::string> settings{{"test.secret_value", value}};
     StepCall call = TestCall("store-tenant-secrets");
-    call.secrets = &fenced;
+    call.secrets = store_.get();
     call.settings = &settings;
     call.lease_epoch = epoch;
+    call.lease_owner = owner;
     return host_->Find(kind)->Apply(call);
   }
   std::string Stored() {
@@ -102,8 +101,7 @@ TEST_F(SecretFencing, StaleLeasePutIsRefusedAndTheValueIsUnchanged) {
   EXPECT_EQ(stale.message.find(kSecond), std::string::npos) << "the value leaked into the message";
   EXPECT_EQ(Stored(), kFirst);
   EXPECT_EQ(Rows(), before) << "a refused write changed a row";
-  FencedSecretStore stale_store(*store_, LeaseFence{"runner-a", 4});
-  Status direct = stale_store.Put(tenant_, kStored, kSecond);
+  Status direct = store_->PutFenced({"runner-a", 4}, tenant_, kStored, kSecond);
   EXPECT_EQ(direct.code(), Code::kAborted);
   EXPECT_NE(direct.message().find("lease lost"), std::string::npos) << direct.message();
   EXPECT_EQ(direct.message().find(kSecond), std::string::npos);
@@ -121,8 +119,8 @@ TEST_F(SecretFencing, StaleLeaseDeleteIsRefusedAndTheValueStays) {
   EXPECT_EQ(stale.status, MATIH_STATUS_ABORTED) << stale.message;
   EXPECT_EQ(Stored(), kFirst);
   EXPECT_EQ(Rows(), before) << "the data key must survive too (no crypto-shredding by a stale runner)";
-  FencedSecretStore stale_store(*store_, LeaseFence{"runner-a", 4});
-  EXPECT_EQ(stale_store.DeleteAll(tenant_).code(), Code::kAborted);
+  EXPECT_EQ(store_->DeleteAllFenced({"runner-a", 4}, tenant_).code(), Code::kAborted)
+      << "deprovisioning by a stale runner";
   EXPECT_EQ(Rows(), before);
 }
 
@@ -138,9 +136,9 @@ TEST_F(SecretFencing, SameOwnerWithAnOlderEpochIsStale) {
 TEST_F(SecretFencing, ReleasedLeaseOrUnknownTenantRefusesWrites) {
   Exec("UPDATE matih.tenants SET lease_owner = NULL, lease_expires_at = NULL");
   EXPECT_EQ(Step("test.secret_put", "runner-a", 4, kFirst).status, MATIH_STATUS_ABORTED);
-  FencedSecretStore fenced(*store_, LeaseFence{"runner-a", 4});
-  EXPECT_EQ(fenced.Put("9d1c2b3a-0000-4e5f-a6b7-c8d9e0f1a2b3", "x", "value-x").code(), Code::kAborted);
-  EXPECT_EQ(fenced.Put("not-a-uuid", "x", "value-x").code(), Code::kAborted);
+  EXPECT_EQ(store_->PutFenced({"runner-a", 4}, "9d1c2b3a-0000-4e5f-a6b7-c8d9e0f1a2b3", "x", "value-x").code(),
+            Code::kAborted);
+  EXPECT_EQ(store_->PutFenced({"runner-a", 4}, "not-a-uuid", "x", "value-x").code(), Code::kAborted);
   EXPECT_EQ(Rows(), "#");
 }
 
@@ -148,8 +146,17 @@ TEST_F(SecretFencing, OperatorWritesNeedNoLeaseAndReadsAreNotFenced) {
   TakeOver();
   // The CLI (secrets rotate-key, an operator's tooling) holds no lease.
   ASSERT_TRUE(store_->Put(tenant_, kStored, kFirst).ok());
-  FencedSecretStore stale(*store_, LeaseFence{"runner-a", 4});
-  auto read = stale.Get(tenant_, kStored);
+  // A stale runner's step still reads (reads are not fenced).
+  std::map<std::string, std::string> settings{{"test.secret_value", kFirst}};
+  StepCall call = TestCall("provision-database");
+  call.secrets = store_.get();
+  call.settings = &settings;
+  call.lease_owner = "runner-a";
+  call.lease_epoch = 4;
+  StepAnswer check = host_->Find("test.secret_check")->Apply(call);
+  ASSERT_EQ(check.status, MATIH_STATUS_OK) << check.message;
+  EXPECT_EQ(check.outputs.at("matches"), "yes");
+  auto read = store_->Get(tenant_, kStored);
   ASSERT_TRUE(read.ok()) << read.status().ToString();
   EXPECT_EQ(*read, kFirst);
   ASSERT_TRUE(store_->Delete(tenant_, kStored).ok());
