@@ -165,5 +165,28 @@ TEST_F(SecretFencing, OperatorWritesNeedNoLeaseAndReadsAreNotFenced) {
   EXPECT_EQ(Rows(), "#");
 }
 
+// With plugins in worker processes the secret write travels to the runner (isolation/worker_pool.cc)
+// and is fenced there by the runner's own StepCall, whatever the worker says.
+TEST_F(SecretFencing, InAWorkerProcessAStaleLeaseIsRefusedToo) {
+  PluginHostOptions options;
+  options.plugin_dirs = {TestPluginDir("probe")};
+  options.workers.enabled = true;
+  options.workers.executable = MATIH_PROVISIONER_BIN;
+  options.workers.log_level = "warn";
+  auto isolated = PluginHost::Load(options);
+  ASSERT_TRUE(isolated.ok()) << isolated.status().ToString();
+  host_ = std::move(isolated).value();
+  ASSERT_TRUE(host_->Find("test.secret_put")->stops_on_deadline()) << "not a worker-process kind";
+  ASSERT_EQ(Step("test.secret_put", "runner-a", 4, kFirst).status, MATIH_STATUS_OK);
+  TakeOver();
+  const std::string before = Rows();
+  EXPECT_EQ(Step("test.secret_put", "runner-a", 4, kSecond).status, MATIH_STATUS_ABORTED);
+  EXPECT_EQ(Step("test.secret_delete", "runner-a", 4, "").status, MATIH_STATUS_ABORTED);
+  EXPECT_EQ(Stored(), kFirst);
+  EXPECT_EQ(Rows(), before);
+  EXPECT_EQ(Step("test.secret_put", "runner-b", 5, kSecond).status, MATIH_STATUS_OK);
+  EXPECT_EQ(Stored(), kSecond);
+}
+
 }  // namespace
 }  // namespace matih::runner
