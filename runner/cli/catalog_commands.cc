@@ -160,8 +160,6 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
                  p ? p->version : "", p ? p->abi_version : "", kinds, v.file});
     }
     table.Print(ctx.out());
-    for (const auto& v : host.verdicts())
-      if (!v.ok) ctx.out() << "refused " << v.file << ": " << v.reason << "\n";
     Table settings({"PLUGIN", "SETTING", "REQUIRED", "SECRET", "SET", "DESCRIPTION"});
     bool any = false;
     for (const auto& p : host.plugins()) {
@@ -190,6 +188,9 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
     ctx.out() << (key_files_status.ok() ? "key files: every key file a plugin declares is sound\n"
                                         : "key files: " + key_files_status.message() + "\n");
   }
+  // Why each file was refused, on stderr in both formats (the table and the JSON carry the verdicts).
+  for (const auto& v : host.verdicts())
+    if (!v.ok) ctx.err() << "matih-provisioner: refused " << v.file << ": " << v.reason << "\n";
   if (refused > 0) return kExitUsage;
   if (!catalog_status.ok()) return ExitCodeFor(catalog_status);
   if (!settings_status.ok()) return ExitCodeFor(settings_status);

@@ -108,7 +108,9 @@ TEST_F(PluginsVerify, ThirdPartyCopyOfABuiltinIsRefusedAsTheNewcomerWhateverTheO
     verify.insert(verify.end(), {"plugins", "verify"});
     CliResult table = Cli(verify);
     EXPECT_EQ(table.exit_code, 2) << Describe(table);
-    EXPECT_NE(table.out.find("refused " + copy + ": " + expected), std::string::npos) << Describe(table);
+    EXPECT_NE(table.err.find("matih-provisioner: refused " + copy + ": " + expected), std::string::npos)
+        << Describe(table);
+    EXPECT_NE(table.out.find("refused  operator"), std::string::npos) << Describe(table);
     EXPECT_NE(table.out.find("plugins: 1 refused"), std::string::npos) << Describe(table);
 
     verify.insert(verify.end(), {"--format", "json"});
@@ -159,8 +161,10 @@ TEST_F(PluginsVerify, ReportsEveryRefusedFileNotOnlyTheFirst) {
   }
   CliResult r = Cli({"--plugin-dir", TestStepsDir(), "--plugin-dir", dir, "plugins", "verify"});
   EXPECT_EQ(r.exit_code, 2) << Describe(r);
-  EXPECT_NE(r.out.find("refused " + dir + "/a-not-elf.so: "), std::string::npos) << Describe(r);
-  EXPECT_NE(r.out.find("refused " + dir + "/b-not-elf.so: "), std::string::npos) << Describe(r);
+  EXPECT_NE(r.err.find("matih-provisioner: refused " + dir + "/a-not-elf.so: "), std::string::npos)
+      << Describe(r);
+  EXPECT_NE(r.err.find("matih-provisioner: refused " + dir + "/b-not-elf.so: "), std::string::npos)
+      << Describe(r);
   EXPECT_NE(r.out.find("plugins: 2 refused"), std::string::npos) << Describe(r);
 }
 
