@@ -80,60 +80,96 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
   int exit = 0;
   if (!ParseArgs(
           ctx, "plugins verify [--format table|json]",
-          "Loads every plugin from the plugin directories, reports what each exports, and checks the catalog "
-          "against them.",
+          "Loads every plugin file of the plugin directories and gives each its verdict (ok, or refused and "
+          "why), then checks the catalog, the [targets] settings and the key files against the plugins that "
+          "loaded. Built-in plugins (those installed or built with this runner) load first, so a plugin "
+          "from a directory the operator added that exports a built-in kind is refused as the newcomer. "
+          "Exits 2 when any file was refused or a check failed.",
           o, {}, args, vm, exit))
     return exit;
   if (!CheckFormat(ctx, format, exit)) return exit;
-  auto plugins = ctx.plugins(/*check_catalog=*/false);
-  if (!plugins.ok()) return ctx.Fail(plugins.status());
-  Status catalog_status;
+  if (ctx.config().plugin_dirs.empty())
+    return ctx.Fail(InvalidArgument(
+        "no plugin directory configured: pass --plugin-dir or set plugins.dir in the config file"));
+  // Every file, refusals included, so an operator sees the whole picture at once. The files load
+  // into this process (the verdicts of worker processes are not reported back); a run loads them
+  // as plugins.isolation says.
+  PluginHostOptions options = ctx.plugin_options();
+  options.keep_going = true;
+  options.workers.enabled = false;
+  auto loaded = PluginHost::Load(options);
+  if (!loaded.ok()) return ctx.Fail(loaded.status());
+  const PluginHost& host = **loaded;
+  int refused = 0;
+  for (const auto& v : host.verdicts()) refused += v.ok ? 0 : 1;
+
   auto catalog = ctx.catalog();
-  catalog_status = catalog.ok() ? (*catalog)->CheckKinds(**plugins) : catalog.status();
+  Status catalog_status = catalog.ok() ? (*catalog)->CheckKinds(host) : catalog.status();
   std::vector<std::string> warnings;
   Status settings_status =
-      (*plugins)->CheckSettings(ctx.config().engine.settings, ctx.config().engine.runner_settings, &warnings);
+      host.CheckSettings(ctx.config().engine.settings, ctx.config().engine.runner_settings, &warnings);
+  Status key_files_status = host.CheckKeyFiles(ctx.config().engine.settings);
+  auto info_of = [&](const std::string& file) -> const LoadedPluginInfo* {
+    for (const auto& p : host.plugins())
+      if (p.file == file) return &p;
+    return nullptr;
+  };
+
   if (format == "json") {
-    nlohmann::json j = {{"plugins", nlohmann::json::array()}, {"catalog_ok", catalog_status.ok()}};
+    nlohmann::json j = {
+        {"plugins", nlohmann::json::array()}, {"refused", refused}, {"catalog_ok", catalog_status.ok()}};
     if (!catalog_status.ok()) j["catalog_error"] = catalog_status.message();
     j["settings_ok"] = settings_status.ok();
     if (!settings_status.ok()) j["settings_error"] = settings_status.message();
+    j["key_files_ok"] = key_files_status.ok();
+    if (!key_files_status.ok()) j["key_files_error"] = key_files_status.message();
     j["warnings"] = warnings;
-    for (const auto& p : (*plugins)->plugins()) {
-      nlohmann::json settings = nlohmann::json::array();
-      for (const auto& s : p.settings)
-        settings.push_back({{"name", s.name},
-                            {"description", s.description},
-                            {"required", s.required},
-                            {"secret", s.secret},
-                            {"set", ctx.config().engine.settings.count(s.name) > 0}});
-      j["plugins"].push_back({{"file", p.file},
-                              {"name", p.name},
-                              {"version", p.version},
-                              {"abi", p.abi_version},
-                              {"kinds", p.kinds},
-                              {"declares_settings", p.declares_settings},
-                              {"settings", settings},
-                              {"shared_secrets", p.shared_secrets}});
+    for (const auto& v : host.verdicts()) {
+      nlohmann::json entry = {{"file", v.file},
+                              {"origin", v.builtin ? "built-in" : "operator"},
+                              {"verdict", v.ok ? "ok" : "refused"}};
+      if (!v.ok) entry["reason"] = v.reason;
+      if (const LoadedPluginInfo* p = info_of(v.file)) {
+        nlohmann::json settings = nlohmann::json::array();
+        for (const auto& s : p->settings)
+          settings.push_back({{"name", s.name},
+                              {"description", s.description},
+                              {"required", s.required},
+                              {"secret", s.secret},
+                              {"key_file", s.key_file},
+                              {"set", ctx.config().engine.settings.count(s.name) > 0}});
+        entry.update({{"name", p->name},
+                      {"version", p->version},
+                      {"abi", p->abi_version},
+                      {"kinds", p->kinds},
+                      {"declares_settings", p->declares_settings},
+                      {"settings", settings},
+                      {"shared_secrets", p->shared_secrets}});
+      }
+      j["plugins"].push_back(entry);
     }
     ctx.out() << j.dump(2) << "\n";
   } else {
-    Table table({"PLUGIN", "VERSION", "ABI", "KINDS", "FILE"});
-    for (const auto& p : (*plugins)->plugins()) {
+    Table table({"VERDICT", "ORIGIN", "PLUGIN", "VERSION", "ABI", "KINDS", "FILE"});
+    for (const auto& v : host.verdicts()) {
+      const LoadedPluginInfo* p = info_of(v.file);
       std::string kinds;
-      for (const auto& k : p.kinds) kinds += (kinds.empty() ? "" : ", ") + k;
-      table.Add({p.name, p.version, p.abi_version, kinds, p.file});
+      if (p)
+        for (const auto& k : p->kinds) kinds += (kinds.empty() ? "" : ", ") + k;
+      table.Add({v.ok ? "ok" : "refused", v.builtin ? "built-in" : "operator", p ? p->name : "",
+                 p ? p->version : "", p ? p->abi_version : "", kinds, v.file});
     }
     table.Print(ctx.out());
     Table settings({"PLUGIN", "SETTING", "REQUIRED", "SECRET", "SET", "DESCRIPTION"});
     bool any = false;
-    for (const auto& p : (*plugins)->plugins()) {
+    for (const auto& p : host.plugins()) {
       if (!p.declares_settings) {
         settings.Add({p.name, "(undeclared: plugin older than step ABI 1.2)", "", "", "", ""});
         any = true;
       }
       for (const auto& s : p.settings) {
-        settings.Add({p.name, "targets." + s.name, s.required ? "yes" : "no", s.secret ? "yes" : "no",
+        settings.Add({p.name, "targets." + s.name + (s.key_file ? " (key file)" : ""),
+                      s.required ? "yes" : "no", s.secret ? "yes" : "no",
                       ctx.config().engine.settings.count(s.name) ? "yes" : "no", s.description});
         any = true;
       }
@@ -143,13 +179,22 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
       settings.Print(ctx.out());
     }
     for (const auto& w : warnings) ctx.out() << "warning: " << w << "\n";
+    ctx.out() << (refused == 0 ? "plugins: every file loaded\n"
+                               : "plugins: " + std::to_string(refused) + " refused\n");
     ctx.out() << (catalog_status.ok() ? "catalog: every enabled step has its kind\n"
                                       : "catalog: " + catalog_status.message() + "\n");
     ctx.out() << (settings_status.ok() ? "settings: every [targets] key is declared by a plugin\n"
                                        : "settings: " + settings_status.message() + "\n");
+    ctx.out() << (key_files_status.ok() ? "key files: every key file a plugin declares is sound\n"
+                                        : "key files: " + key_files_status.message() + "\n");
   }
+  // Why each file was refused, on stderr in both formats (the table and the JSON carry the verdicts).
+  for (const auto& v : host.verdicts())
+    if (!v.ok) ctx.err() << "matih-provisioner: refused " << v.file << ": " << v.reason << "\n";
+  if (refused > 0) return kExitUsage;
   if (!catalog_status.ok()) return ExitCodeFor(catalog_status);
-  return settings_status.ok() ? kExitOk : ExitCodeFor(settings_status);
+  if (!settings_status.ok()) return ExitCodeFor(settings_status);
+  return ExitCodeFor(key_files_status);
 }
 
 }  // namespace matih::runner

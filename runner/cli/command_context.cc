@@ -62,16 +62,7 @@ Result<const PluginHost*> CommandContext::plugins(bool check_catalog) {
     if (config_.plugin_dirs.empty())
       return InvalidArgument(
           "no plugin directory configured: pass --plugin-dir or set plugins.dir in the config file");
-    PluginHostOptions options;
-    options.plugin_dirs = config_.plugin_dirs;
-    options.sha256_pins = config_.plugin_pins;
-    options.workers.enabled = config_.plugin_isolation;
-    options.workers.memory_limit = config_.worker_memory_limit;
-    options.workers.log_format = config_.log_format == LogFormat::kJson ? "json" : "text";
-    options.workers.log_level = config_.log_level;
-    options.workers.cancel_grace = config_.plugin_stop_grace;
-    options.workers.kill_grace = std::max(Millis(100), config_.plugin_stop_grace / 2);
-    auto host = isolation::LoadPlugins(options);
+    auto host = isolation::LoadPlugins(plugin_options());
     if (!host.ok()) return host.status();
     plugins_ = std::move(*host);
     // What a tenant's own targets may overlay (engine/tenant_targets.h).
@@ -88,8 +79,24 @@ Result<const PluginHost*> CommandContext::plugins(bool check_catalog) {
         !s.ok())
       return s;
     for (const std::string& w : warnings) Logger::Warn({}, w);
+    // Key files plugins read (MATIH_SETTING_KEY_FILE): refused here, before anything is claimed.
+    if (Status s = plugins_->CheckKeyFiles(config_.engine.settings); !s.ok()) return s;
   }
   return plugins_.get();
+}
+
+PluginHostOptions CommandContext::plugin_options() const {
+  PluginHostOptions options;
+  options.plugin_dirs = config_.plugin_dirs;
+  options.builtin_dirs = DefaultPluginDirs();
+  options.sha256_pins = config_.plugin_pins;
+  options.workers.enabled = config_.plugin_isolation;
+  options.workers.memory_limit = config_.worker_memory_limit;
+  options.workers.log_format = config_.log_format == LogFormat::kJson ? "json" : "text";
+  options.workers.log_level = config_.log_level;
+  options.workers.cancel_grace = config_.plugin_stop_grace;
+  options.workers.kill_grace = std::max(Millis(100), config_.plugin_stop_grace / 2);
+  return options;
 }
 
 Result<SecretStore*> CommandContext::secrets(bool required) {

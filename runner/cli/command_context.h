@@ -39,6 +39,9 @@ class CommandContext {
   Result<const StepCatalog*> catalog();
   // Loads plugins and checks that every enabled catalog step has its kind.
   Result<const PluginHost*> plugins(bool check_catalog = true);
+  // How plugins() loads them: the configured directories, pins and isolation, and the runner's
+  // built-in plugin directories (DefaultPluginDirs()).
+  PluginHostOptions plugin_options() const;
   // The secret store; `required` false answers nullptr when no key is configured.
   Result<SecretStore*> secrets(bool required);
   // The catalog's step 1 judges a new or changed tenant before a command writes it (loads the

@@ -348,7 +348,8 @@ Status Orchestrator::Deprovision(TenantSession& session, ProvisioningService& se
                           "deprovisioning failed");
   }
   if (deps_.secrets) {
-    if (Status s = deps_.secrets->DeleteAll(t.id); !s.ok()) return s;
+    const LeaseFence fence{session.lease().owner, session.lease().epoch};
+    if (Status s = deps_.secrets->DeleteAllFenced(fence, t.id); !s.ok()) return s;
   }
   out.outcome = Outcome::kDeleted;
   return session.Update({.status = S::kDeleted, .release_lease = true}, "deprovisioned; the row is kept");

@@ -87,6 +87,7 @@ StepCall ProvisioningService::MakeCall(const CatalogStep& step, bool dry_run,
   call.secrets = deps_.secrets;
   call.settings = overlaid_ && !old_tier ? &tenant_settings_ : &deps_.options->settings;
   call.lease_epoch = session_.lease().epoch;
+  call.lease_owner = session_.lease().owner;
   return call;
 }
 

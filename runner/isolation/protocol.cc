@@ -7,8 +7,11 @@ using nlohmann::json;
 json ToJson(const LoadedPluginInfo& info) {
   json settings = json::array();
   for (const DeclaredSetting& s : info.settings)
-    settings.push_back(
-        {{"name", s.name}, {"description", s.description}, {"required", s.required}, {"secret", s.secret}});
+    settings.push_back({{"name", s.name},
+                        {"description", s.description},
+                        {"required", s.required},
+                        {"secret", s.secret},
+                        {"key_file", s.key_file}});
   return {{"file", info.file},       {"name", info.name},
           {"version", info.version}, {"abi_version", info.abi_version},
           {"kinds", info.kinds},     {"declares_settings", info.declares_settings},
@@ -26,7 +29,7 @@ LoadedPluginInfo PluginInfoFromJson(const json& j) {
   const json settings = j.value("settings", json::array());
   for (const json& s : settings)
     info.settings.push_back({s.value("name", ""), s.value("description", ""), s.value("required", false),
-                             s.value("secret", false)});
+                             s.value("secret", false), s.value("key_file", false)});
   info.shared_secrets = j.value("shared_secrets", std::vector<std::string>{});
   return info;
 }

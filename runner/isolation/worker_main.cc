@@ -302,6 +302,7 @@ int RunPluginWorker(int argc, char** argv) {
                     spdlog::level::from_str(load.value("log_level", "info")));
   PluginHostOptions options;
   options.plugin_dirs = load.value("dirs", std::vector<std::string>{});
+  options.builtin_dirs = load.value("builtin_dirs", std::vector<std::string>{});
   options.sha256_pins = load.value("pins", std::map<std::string, std::string>{});
   options.allow_insecure_permissions = load.value("allow_insecure", false);
   auto host = PluginHost::Load(options);

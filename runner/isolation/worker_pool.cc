@@ -214,6 +214,7 @@ Result<std::unique_ptr<WorkerPool::Worker>> WorkerPool::Spawn(json* description)
 
   json load = {{"op", "load"},
                {"dirs", options_.plugin_dirs},
+               {"builtin_dirs", options_.builtin_dirs},
                {"pins", options_.sha256_pins},
                {"allow_insecure", options_.allow_insecure_permissions},
                {"log_format", options_.workers.log_format},
@@ -325,8 +326,14 @@ json WorkerPool::ServeSecret(const json& request, const KindDescription& kind, c
     if (!value.ok()) return refuse(value.status().code(), value.status().message());
     return {{"op", "secret_reply"}, {"code", 0}, {"value", *value}};
   }
-  Status s = action == "put"      ? call.secrets->Put(call.tenant.id, name, request.value("value", ""))
-             : action == "delete" ? call.secrets->Delete(call.tenant.id, name)
+  // Fenced by the runner's lease, as in process (plugin_host/host_services.cc).
+  const LeaseFence fence{call.lease_owner, call.lease_epoch};
+  const bool fenced = !call.lease_owner.empty();
+  Status s = action == "put"
+                 ? (fenced ? call.secrets->PutFenced(fence, call.tenant.id, name, request.value("value", ""))
+                           : call.secrets->Put(call.tenant.id, name, request.value("value", "")))
+             : action == "delete" ? (fenced ? call.secrets->DeleteFenced(fence, call.tenant.id, name)
+                                            : call.secrets->Delete(call.tenant.id, name))
                                   : Status(Code::kInvalidArgument, "unknown secret action '" + action + "'");
   return {{"op", "secret_reply"}, {"code", static_cast<int>(s.code())}, {"message", s.message()}};
 }

@@ -54,6 +54,9 @@ struct StepCall {
   SecretStore* secrets = nullptr;
   const std::map<std::string, std::string>* settings = nullptr;  // the runner's [targets]
   int64_t lease_epoch = 0;  // the fencing token of the runner's lease on the tenant; 0: none
+  // The runner's lease owner; non-empty: the call's secret writes are fenced by it and lease_epoch
+  // (SecretStore::PutFenced), so a runner whose lease was taken over changes no secret.
+  std::string lease_owner;
 };
 
 // What the kind answered. `status` is the raw ABI status (IN_SYNC, DRIFTED, ABSENT, OK or an

@@ -149,7 +149,11 @@ matih_status PutSecret(matih_step_context* ctx, matih_str name, matih_str value)
                    "[" + hc.kind() + "] cannot store a secret: this runner has no secret store");
       return MATIH_STATUS_FAILED_PRECONDITION;
     }
-    Status s = call.secrets->Put(call.tenant.id, hc.StoredSecretName(View(name)), View(value));
+    // A runner's call is fenced by its lease: taken over, the write is refused and changes nothing.
+    const std::string stored = hc.StoredSecretName(View(name));
+    Status s = call.lease_owner.empty() ? call.secrets->Put(call.tenant.id, stored, View(value))
+                                        : call.secrets->PutFenced({call.lease_owner, call.lease_epoch},
+                                                                  call.tenant.id, stored, View(value));
     if (!s.ok()) {
       Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] " + hc.Redact(s.ToString()));
       return static_cast<matih_status>(s.code());
@@ -195,7 +199,10 @@ matih_status DeleteSecret(matih_step_context* ctx, matih_str name) {
                    "[" + hc.kind() + "] cannot delete a secret: this runner has no secret store");
       return MATIH_STATUS_FAILED_PRECONDITION;
     }
-    Status s = call.secrets->Delete(call.tenant.id, hc.StoredSecretName(View(name)));
+    const std::string stored = hc.StoredSecretName(View(name));
+    Status s = call.lease_owner.empty()
+                   ? call.secrets->Delete(call.tenant.id, stored)
+                   : call.secrets->DeleteFenced({call.lease_owner, call.lease_epoch}, call.tenant.id, stored);
     if (!s.ok()) {
       Logger::Warn(FieldsOf(hc), "[" + hc.kind() + "] " + s.ToString());
       return static_cast<matih_status>(s.code());

@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "plugin_host/host_services.h"
+#include "plugin_host/key_file.h"
 #include "plugin_host/loaded_step_kind.h"
 #include "plugin_host/plugin_file.h"
 #include "telemetry/logger.h"
@@ -94,6 +95,8 @@ struct PluginHost::Impl {
   std::vector<std::unique_ptr<StepKind>> kinds;
   std::map<std::string, const StepKind*, std::less<>> by_name;
   std::vector<LoadedPluginInfo> plugins;
+  std::vector<PluginVerdict> verdicts;
+  std::set<std::string> builtin_files;  // loaded from a built-in directory
   // What plugins share of their secrets; every kind's PluginScope points here.
   std::unique_ptr<SharedSecrets> shared_secrets = std::make_unique<SharedSecrets>();
 
@@ -102,11 +105,11 @@ struct PluginHost::Impl {
                           PluginScope& scope) const;
 
   // Loads one file; a refusal leaves this object as it was.
-  Status LoadFile(const fs::path& found, const PluginHostOptions& options,
+  Status LoadFile(const fs::path& found, const PluginHostOptions& options, bool builtin,
                   std::set<std::string>& matched_pins);
 };
 
-Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions& options,
+Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions& options, bool builtin,
                                   std::set<std::string>& matched_pins) {
   std::error_code ec;
   fs::path real = fs::canonical(found, ec);
@@ -205,13 +208,6 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
       file, table->name, table->version ? table->version : "", table->abi_major, table->abi_minor, {}};
   LoadedPluginInfo info{file, identity.name, identity.version, plugin_abi, {}, false, {}, {}};
   if (Status s = ReadDeclarations(file, table, info, identity.scope); !s.ok()) return s;
-  for (const LoadedPluginInfo& p : plugins) {
-    if (p.name == info.name && info.declares_settings) {
-      // Two plugins of one name would share a secret namespace.
-      return InvalidArgument("plugin " + file + " is named " + info.name + ", like " + p.file +
-                             ": refusing " + file + " (plugin names must be unique)");
-    }
-  }
   std::vector<std::unique_ptr<LoadedStepKind>> new_kinds;
   std::set<std::string> names;
   const auto* base = reinterpret_cast<const unsigned char*>(table->kinds);
@@ -241,10 +237,25 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
       return InvalidArgument("plugin " + file + " exports step kind " + kind.name + " twice");
     }
     if (auto it = by_name.find(kind.name); it != by_name.end()) {
-      return InvalidArgument("step kind " + std::string(kind.name) + " is exported by both " +
-                             it->second->plugin_file() + " and " + file + ": refusing " + file);
+      // The one loaded first keeps the kind; built-in directories load first (see Load).
+      const std::string& holder = it->second->plugin_file();
+      const bool holder_builtin = builtin_files.count(holder) > 0;
+      return InvalidArgument("step kind " + std::string(kind.name) + " is exported by both " + holder +
+                             (holder_builtin ? " (built-in)" : "") + " and " + file + ": refusing " + file +
+                             (holder_builtin && !builtin
+                                  ? ", the newcomer (a plugin from a directory the operator added cannot "
+                                    "take over a built-in kind: give its kinds their own names)"
+                                  : ""));
     }
     new_kinds.push_back(std::make_unique<LoadedStepKind>(identity, kind));
+  }
+  for (const LoadedPluginInfo& p : plugins) {
+    if (p.name == info.name && info.declares_settings) {
+      // Two plugins of one name would share a secret namespace.
+      return InvalidArgument("plugin " + file + " is named " + info.name + ", like " + p.file +
+                             (builtin_files.count(p.file) ? " (built-in)" : "") + ": refusing " + file +
+                             " (plugin names must be unique)");
+    }
   }
 
   for (const std::string& pattern : info.shared_secrets) shared_secrets->Share(info.name, pattern);
@@ -255,6 +266,7 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   }
   Logger::Debug({}, "loaded plugin " + file + " (" + info.name + " " + info.version + ", step ABI " +
                         plugin_abi + ", " + std::to_string(info.kinds.size()) + " kinds)");
+  if (builtin) builtin_files.insert(file);
   plugins.push_back(std::move(info));
   libraries.push_back(std::move(library));
   return Status::Ok();
@@ -287,7 +299,8 @@ Status PluginHost::Impl::ReadDeclarations(const std::string& file, const matih_p
       return InvalidArgument("plugin " + file + " declares setting " + s.name + " twice");
     }
     info.settings.push_back({s.name, s.description ? s.description : "",
-                             (s.flags & MATIH_SETTING_REQUIRED) != 0, (s.flags & MATIH_SETTING_SECRET) != 0});
+                             (s.flags & MATIH_SETTING_REQUIRED) != 0, (s.flags & MATIH_SETTING_SECRET) != 0,
+                             (s.flags & MATIH_SETTING_KEY_FILE) != 0});
     if (s.flags & MATIH_SETTING_SECRET) scope.secret_settings.insert(s.name);
   }
   if (table->shared_secret_count > kMaxSettings ||
@@ -334,6 +347,20 @@ Status PluginHost::CheckSettings(const std::map<std::string, std::string>& targe
       ": no loaded plugin declares them (misspelt? `plugins verify` lists every plugin's settings)");
 }
 
+Status PluginHost::CheckKeyFiles(const std::map<std::string, std::string>& targets) const {
+  std::string problems;
+  std::set<std::string> checked;
+  for (const LoadedPluginInfo& p : impl_->plugins) {
+    for (const DeclaredSetting& s : p.settings) {
+      auto it = targets.find(s.name);
+      if (!s.key_file || it == targets.end() || !checked.insert(s.name).second) continue;
+      if (Status st = CheckKeyFile("targets." + s.name, it->second); !st.ok())
+        problems += (problems.empty() ? "" : "\n") + st.message();
+    }
+  }
+  return problems.empty() ? Status::Ok() : FailedPrecondition(problems);
+}
+
 PluginHost::PluginHost() : impl_(std::make_unique<Impl>()) {}
 PluginHost::~PluginHost() = default;
 
@@ -358,17 +385,40 @@ Result<std::unique_ptr<PluginHost>> PluginHost::Load(const PluginHostOptions& op
         "PluginHost::Load loads in process; process isolation loads with isolation::LoadPlugins");
   }
   std::unique_ptr<PluginHost> host(new PluginHost());
+  Impl& impl = *host->impl_;
   std::vector<Status> refusals;
   std::set<std::string> matched_pins;
+  std::set<std::string> seen_files;
 
-  for (const std::string& dir : options.plugin_dirs) {
+  // Built-in directories first, each group in the configured order: which of two plugins keeps
+  // a kind must not depend on the order of --plugin-dir.
+  std::set<std::string> builtin;
+  for (const std::string& dir : options.builtin_dirs) {
+    std::error_code ec;
+    fs::path real = fs::canonical(dir, ec);
+    if (!ec) builtin.insert(real.string());
+  }
+  auto is_builtin = [&](const std::string& dir) {
+    std::error_code ec;
+    fs::path real = fs::canonical(dir, ec);
+    return !ec && builtin.count(real.string()) > 0;
+  };
+  std::vector<std::string> dirs = options.plugin_dirs;
+  std::stable_partition(dirs.begin(), dirs.end(), is_builtin);
+  auto refuse = [&](const std::string& what, bool from_builtin, const Status& s) {
+    refusals.push_back(s);
+    impl.verdicts.push_back({what, from_builtin, false, s.message()});
+  };
+
+  for (const std::string& dir : dirs) {
+    const bool dir_builtin = is_builtin(dir);
     Status dir_status = options.allow_insecure_permissions ? Status::Ok() : CheckPluginDirectory(dir);
     std::error_code ec;
     if (dir_status.ok() && !fs::is_directory(dir, ec)) {
       dir_status = FailedPrecondition("plugin directory " + dir + " does not exist or is not a directory");
     }
     if (!dir_status.ok()) {
-      refusals.push_back(dir_status);
+      refuse(dir, dir_builtin, dir_status);
       continue;
     }
     std::vector<fs::path> files;
@@ -376,23 +426,32 @@ Result<std::unique_ptr<PluginHost>> PluginHost::Load(const PluginHostOptions& op
       if (it->path().extension() == ".so") files.push_back(it->path());
     }
     if (ec) {
-      refusals.push_back(FailedPrecondition("cannot list plugin directory " + dir + ": " + ec.message()));
+      refuse(dir, dir_builtin,
+             FailedPrecondition("cannot list plugin directory " + dir + ": " + ec.message()));
       continue;
     }
     std::sort(files.begin(), files.end());
     for (const fs::path& file : files) {
-      if (Status s = host->impl_->LoadFile(file, options, matched_pins); !s.ok()) refusals.push_back(s);
+      std::error_code real_ec;
+      fs::path real = fs::canonical(file, real_ec);
+      const std::string name = real_ec ? file.string() : real.string();
+      // The same file reached twice (overlapping directories or a symlink) has its verdict.
+      if (!seen_files.insert(name).second) continue;
+      if (Status s = impl.LoadFile(file, options, dir_builtin, matched_pins); !s.ok())
+        refuse(name, dir_builtin, s);
+      else
+        impl.verdicts.push_back({name, dir_builtin, true, ""});
     }
   }
 
   for (const auto& [key, pin] : options.sha256_pins) {
     if (!matched_pins.count(key)) {
-      refusals.push_back(
-          FailedPrecondition("plugin " + key + " is pinned (SHA-256) but is not in any plugin directory"));
+      refuse(key, false,
+             FailedPrecondition("plugin " + key + " is pinned (SHA-256) but is not in any plugin directory"));
     }
   }
 
-  if (!refusals.empty()) {
+  if (!refusals.empty() && !options.keep_going) {
     // Every refusal at once, one per line, so an operator fixes them in one pass.
     std::string message;
     for (const Status& s : refusals) message += (message.empty() ? "" : "\n") + s.message();
@@ -413,5 +472,21 @@ std::vector<const StepKind*> PluginHost::All() const {
 }
 
 const std::vector<LoadedPluginInfo>& PluginHost::plugins() const { return impl_->plugins; }
+
+const std::vector<PluginVerdict>& PluginHost::verdicts() const { return impl_->verdicts; }
+
+std::vector<std::string> DefaultPluginDirs() {
+  std::error_code ec;
+  const fs::path exe = fs::read_symlink("/proc/self/exe", ec);
+  if (ec) return {};
+  const fs::path bin = exe.parent_path();
+  std::vector<std::string> dirs;
+  for (const fs::path& candidate :
+       {bin.parent_path() / "lib" / "matih-provisioner" / "plugins", bin.parent_path() / "plugins"}) {
+    fs::path real = fs::canonical(candidate, ec);
+    if (!ec && fs::is_directory(real, ec)) dirs.push_back(real.string());
+  }
+  return dirs;
+}
 
 }  // namespace matih::runner

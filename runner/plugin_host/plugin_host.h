@@ -40,6 +40,14 @@ struct WorkerOptions {
 
 struct PluginHostOptions {
   std::vector<std::string> plugin_dirs;
+  // The directories of the built-in plugins, those packaged or built with this runner
+  // (DefaultPluginDirs()); every other directory is the operator's (third-party plugins). The
+  // built-in directories among plugin_dirs load first, whatever their order, so a third-party
+  // plugin exporting a kind a built-in exports is refused as the newcomer, naming both files.
+  std::vector<std::string> builtin_dirs;
+  // Load every file that passes its checks and give each file's verdict in verdicts(), instead
+  // of failing the whole load at the first refusal (`plugins verify`). In-process loads only.
+  bool keep_going = false;
   // Optional pins: plugin file name (e.g. "matih-kubernetes.so") or absolute path -> lowercase
   // hex SHA-256. A pinned file that is missing or differs is refused.
   std::map<std::string, std::string> sha256_pins;
@@ -55,6 +63,7 @@ struct DeclaredSetting {
   std::string description;
   bool required = false;
   bool secret = false;
+  bool key_file = false;  // MATIH_SETTING_KEY_FILE: checked at start (plugin_host/key_file.h)
 };
 
 struct LoadedPluginInfo {
@@ -69,6 +78,19 @@ struct LoadedPluginInfo {
   std::vector<DeclaredSetting> settings;
   std::vector<std::string> shared_secrets;  // names (or prefixes ending in '*') others may read
 };
+
+// One plugin file's verdict (or a directory's, or a pin's, when the refusal is theirs).
+struct PluginVerdict {
+  std::string file;
+  bool builtin = false;  // found in one of PluginHostOptions::builtin_dirs
+  bool ok = false;
+  std::string reason;  // why it was refused; empty when ok
+};
+
+// The built-in plugin directories of this runner, those that exist: <prefix>/lib/matih-provisioner/plugins
+// for an installed binary (<prefix>/bin/matih-provisioner), and <build>/plugins for one in a build
+// tree (<build>/runner/matih-provisioner). Canonical paths.
+std::vector<std::string> DefaultPluginDirs();
 
 class PluginHost : public StepKindRegistry {
  public:
@@ -86,12 +108,18 @@ class PluginHost : public StepKindRegistry {
   const StepKind* Find(std::string_view name) const override;
   std::vector<const StepKind*> All() const override;
   const std::vector<LoadedPluginInfo>& plugins() const;
+  // Every file (directory, pin) considered, in load order, with its verdict. Filled by
+  // in-process loads; with keep_going the host holds the files that were ok.
+  const std::vector<PluginVerdict>& verdicts() const;
   // Checks the runner's [targets] keys against the settings the plugins declared: a key no
   // plugin declares is InvalidArgument naming it, unless a loaded plugin is too old to declare
   // its settings (then the key is passed through and named in `warnings`).
   // Keys in `ignore` are the runner's own and not checked.
   Status CheckSettings(const std::map<std::string, std::string>& targets, const std::set<std::string>& ignore,
                        std::vector<std::string>* warnings) const;
+  // Checks every key file a plugin declared (MATIH_SETTING_KEY_FILE) that `targets` sets:
+  // FailedPrecondition naming each bad one (plugin_host/key_file.h), one per line.
+  Status CheckKeyFiles(const std::map<std::string, std::string>& targets) const;
 
  private:
   PluginHost();

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <cctype>
 #include <optional>
 #include <pqxx/pqxx>
 #include <utility>
@@ -56,6 +57,28 @@ Status OtherKey(const std::string& what, const std::string& found, const std::st
                             ", this runner's key id " + mine + ")");
 }
 
+// With a fence: locks the tenant's row FOR SHARE until `tx` ends and refuses the write unless
+// the row still carries the fence's lease. Called first in a write's transaction, so a lease taken
+// over changes nothing and no takeover commits under the write.
+void CheckFence(pqxx::work& tx, const LeaseFence* fence, const std::string& tenant_id,
+                const std::string& what) {
+  if (fence == nullptr) return;
+  // Tenant ids are UUIDs; anything else holds no lease (and must not reach the cast).
+  bool uuid = tenant_id.size() == 36;
+  for (std::size_t i = 0; uuid && i < tenant_id.size(); ++i) {
+    const bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    uuid = dash ? tenant_id[i] == '-' : std::isxdigit(static_cast<unsigned char>(tenant_id[i])) != 0;
+  }
+  if (!uuid) throw StoreFailure{Aborted(what + ": lease lost: no tenant has this id, so no lease on it")};
+  pqxx::result rows = tx.exec_params(
+      "SELECT 1 FROM matih.tenants WHERE id = $1::uuid AND lease_owner = $2 AND lease_epoch = $3 FOR SHARE",
+      tenant_id, fence->owner, fence->epoch);
+  if (rows.empty()) {
+    throw StoreFailure{Aborted(what + ": lease lost: the lease of " + fence->owner + " (epoch " +
+                               std::to_string(fence->epoch) + ") on the tenant is no longer current")};
+  }
+}
+
 // The tenant's data key, unwrapped, with its row locked FOR SHARE until `tx` ends (so the key
 // cannot be destroyed or re-wrapped under the caller). Creates it when absent.
 DataKey DataKeyForWrite(pqxx::work& tx, const SecretKey& master, const std::string& tenant_id,
@@ -102,6 +125,31 @@ pqxx::connection& SodiumSecretStore::Connection() {
 }
 
 Status SodiumSecretStore::Put(const std::string& tenant_id, const std::string& name, std::string_view value) {
+  return DoPut(nullptr, tenant_id, name, value);
+}
+
+Status SodiumSecretStore::PutFenced(const LeaseFence& fence, const std::string& tenant_id,
+                                    const std::string& name, std::string_view value) {
+  return DoPut(&fence, tenant_id, name, value);
+}
+
+Status SodiumSecretStore::Delete(const std::string& tenant_id, const std::string& name) {
+  return DoDelete(nullptr, tenant_id, name);
+}
+
+Status SodiumSecretStore::DeleteFenced(const LeaseFence& fence, const std::string& tenant_id,
+                                       const std::string& name) {
+  return DoDelete(&fence, tenant_id, name);
+}
+
+Status SodiumSecretStore::DeleteAll(const std::string& tenant_id) { return DoDeleteAll(nullptr, tenant_id); }
+
+Status SodiumSecretStore::DeleteAllFenced(const LeaseFence& fence, const std::string& tenant_id) {
+  return DoDeleteAll(&fence, tenant_id);
+}
+
+Status SodiumSecretStore::DoPut(const LeaseFence* fence, const std::string& tenant_id,
+                                const std::string& name, std::string_view value) {
   if (Status s = CheckNames(tenant_id, name); !s.ok()) return s;
   if (value.size() > kMaxValueSize) {
     return InvalidArgument("secret store: secret '" + name + "' is larger than 64 KiB");
@@ -110,6 +158,7 @@ Status SodiumSecretStore::Put(const std::string& tenant_id, const std::string& n
   std::lock_guard<std::mutex> lock(mu_);
   try {
     pqxx::work tx(Connection());
+    CheckFence(tx, fence, tenant_id, what);
     DataKey key = DataKeyForWrite(tx, key_, tenant_id, what);
     Sealed sealed = SealValue(key, tenant_id, name, value);
     tx.exec_params(
@@ -191,12 +240,14 @@ Result<std::string> SodiumSecretStore::Get(const std::string& tenant_id, const s
   return plain;
 }
 
-Status SodiumSecretStore::Delete(const std::string& tenant_id, const std::string& name) {
+Status SodiumSecretStore::DoDelete(const LeaseFence* fence, const std::string& tenant_id,
+                                   const std::string& name) {
   if (Status s = CheckNames(tenant_id, name); !s.ok()) return s;
   const std::string what = "secret store: cannot delete secret '" + name + "' of tenant " + tenant_id;
   std::lock_guard<std::mutex> lock(mu_);
   try {
     pqxx::work tx(Connection());
+    CheckFence(tx, fence, tenant_id, what);
     // Lock the data key first: a concurrent Put holds it FOR SHARE while it writes, so the key is
     // never destroyed under a value being sealed with it.
     tx.exec_params("SELECT 1 FROM matih.tenant_data_keys WHERE tenant_id = $1 FOR UPDATE", tenant_id);
@@ -207,6 +258,8 @@ Status SodiumSecretStore::Delete(const std::string& tenant_id, const std::string
         "AND NOT EXISTS (SELECT 1 FROM matih.tenant_secrets WHERE tenant_id = $1)",
         tenant_id);
     tx.commit();
+  } catch (const StoreFailure& f) {
+    return f.status;
   } catch (const pqxx::broken_connection& e) {
     connection_.reset();
     return FromDatabaseError(what, e);
@@ -216,16 +269,19 @@ Status SodiumSecretStore::Delete(const std::string& tenant_id, const std::string
   return Status::Ok();
 }
 
-Status SodiumSecretStore::DeleteAll(const std::string& tenant_id) {
+Status SodiumSecretStore::DoDeleteAll(const LeaseFence* fence, const std::string& tenant_id) {
   if (tenant_id.empty()) return InvalidArgument("secret store: empty tenant id");
   const std::string what = "secret store: cannot delete the secrets of tenant " + tenant_id;
   std::lock_guard<std::mutex> lock(mu_);
   try {
     pqxx::work tx(Connection());
+    CheckFence(tx, fence, tenant_id, what);
     tx.exec_params("SELECT 1 FROM matih.tenant_data_keys WHERE tenant_id = $1 FOR UPDATE", tenant_id);
     tx.exec_params("DELETE FROM matih.tenant_secrets WHERE tenant_id = $1", tenant_id);
     tx.exec_params("DELETE FROM matih.tenant_data_keys WHERE tenant_id = $1", tenant_id);
     tx.commit();
+  } catch (const StoreFailure& f) {
+    return f.status;
   } catch (const pqxx::broken_connection& e) {
     connection_.reset();
     return FromDatabaseError(what, e);

@@ -12,6 +12,10 @@
 // Plaintext and key material never reach the database, a log line or an error message;
 // decrypted buffers are wiped.
 //
+// The *Fenced writes lock the tenant's row in matih.tenants FOR SHARE and check its lease owner
+// and epoch in the write's own transaction: a lease taken over is Aborted ("lease lost"), and a
+// takeover cannot commit while a fenced write holds the row.
+//
 // Owns one database connection, opened on first use and reopened after it breaks.
 // Safe to call from any thread: calls are serialised by a mutex.
 #pragma once
@@ -37,8 +41,19 @@ class SodiumSecretStore final : public SecretStore {
   Result<std::string> Get(const std::string& tenant_id, const std::string& name) override;
   Status Delete(const std::string& tenant_id, const std::string& name) override;
   Status DeleteAll(const std::string& tenant_id) override;
+  Status PutFenced(const LeaseFence& fence, const std::string& tenant_id, const std::string& name,
+                   std::string_view value) override;
+  Status DeleteFenced(const LeaseFence& fence, const std::string& tenant_id,
+                      const std::string& name) override;
+  Status DeleteAllFenced(const LeaseFence& fence, const std::string& tenant_id) override;
 
  private:
+  // The writes; `fence` null: unfenced (an operator's).
+  Status DoPut(const LeaseFence* fence, const std::string& tenant_id, const std::string& name,
+               std::string_view value);
+  Status DoDelete(const LeaseFence* fence, const std::string& tenant_id, const std::string& name);
+  Status DoDeleteAll(const LeaseFence* fence, const std::string& tenant_id);
+
   // REQUIRES: mu_ held. Opens the connection when there is none.
   pqxx::connection& Connection();
 

@@ -213,12 +213,16 @@ TEST_F(CliErrorTest, TruncatedPluginIsRefusedWithExitTwoNotASignal) {
   std::filesystem::copy_file(std::string(MATIH_TEST_PLUGIN_DIR) + "/steps/matih-test-steps.so", cut);
   std::filesystem::resize_file(cut, 20000);
   ::chmod(cut.c_str(), 0755);
-  for (const std::vector<std::string>& command :
-       {std::vector<std::string>{"plugins", "verify"}, {"steps", "list"}, {"run"}}) {
+  for (const std::vector<std::string>& command : {std::vector<std::string>{"steps", "list"}, {"run"}}) {
     std::vector<std::string> args = {"--config", config_, "--plugin-dir", plugins};
     args.insert(args.end(), command.begin(), command.end());
     ExpectUsageError(args, {"cut.so is not a loadable shared library", "truncated?"});
   }
+  // plugins verify gives the file its verdict in its report (stdout) and the reason on stderr.
+  CliResult r = Cli({"--config", config_, "--plugin-dir", plugins, "plugins", "verify"});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("cut.so is not a loadable shared library")) << Describe(r);
+  EXPECT_THAT(r.out, HasSubstr("refused")) << Describe(r);
 }
 
 TEST_F(CliErrorTest, UnknownSectionKeyNamesKeyAndFile) {

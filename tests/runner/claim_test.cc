@@ -1,6 +1,8 @@
 // Claiming and leases: many runners at once, fencing, due times.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -122,6 +124,44 @@ TEST_F(ClaimTest, HeartbeatNoticesALostLeaseAndStopsWorkOnThatTenant) {
   EXPECT_EQ(Tenant("acme").lease_owner, "thief");
   EXPECT_EQ(Steps("acme")["gamma"].status, StepStatus::kRunning)
       << "the stale runner recorded nothing after the theft";
+}
+
+// Secret writes are fenced like every other write (issue 17 §3): the step of a runner whose lease
+// was taken while it ran stores nothing.
+TEST_F(ClaimTest, AStepOfARunnerWhoseLeaseWasTakenStoresNoSecret) {
+  UseCatalog({{"gamma", "{hang_ms: 800, ignore_cancel: true, secret: api-token}"}});
+  Add("acme");
+  RunOptions o;
+  o.heartbeat = Millis(100);
+  o.lease = Millis(2000);
+  std::thread thief([&] {
+    for (int i = 0; i < 200 && Calls("acme", "gamma", "apply") == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    Sql("UPDATE matih.tenants SET lease_owner = 'thief', lease_epoch = lease_epoch + 1 WHERE slug = 'acme'");
+  });
+  RunSummary run = RunOk(o);
+  thief.join();
+  // The call ignores its cancel flag and tries to store the secret after the theft.
+  const std::filesystem::path marker = Target("acme", "gamma").string() + ".secret";
+  for (int i = 0; i < 250 && !std::filesystem::exists(marker); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::string answer;
+  std::getline(std::ifstream(marker), answer);
+  EXPECT_EQ(answer, "refused " + std::to_string(MATIH_STATUS_ABORTED));
+  EXPECT_EQ(secrets_->Get(Tenant("acme").id, "matih-test-steps/api-token").status().code(), Code::kNotFound);
+  EXPECT_EQ(Tenant("acme").lease_owner, "thief");
+}
+
+TEST_F(ClaimTest, AStepOfTheLeaseHolderStoresItsSecret) {
+  UseCatalog({{"gamma", "{secret: api-token}"}});
+  Add("acme");
+  RunOk();
+  std::string answer;
+  std::getline(std::ifstream(Target("acme", "gamma").string() + ".secret"), answer);
+  EXPECT_EQ(answer, "stored");
+  auto value = secrets_->Get(Tenant("acme").id, "matih-test-steps/api-token");
+  ASSERT_TRUE(value.ok()) << value.status().ToString();
+  EXPECT_EQ(*value, "value-of-acme");
 }
 
 TEST_F(ClaimTest, ALiveLeaseIsNotClaimedAgain) {

@@ -12,6 +12,8 @@
 //   output: an output key to set to the file path (or to output_value when given)
 //   dir_setting: the setting naming the folder instead of test.state_dir (test.placed_dir)
 //   require_output: "step:key" that must be present (checks outputs of earlier steps)
+//   secret: after the hang, apply stores this secret ("value-of-<slug>") and records the store's
+//           answer in <state_dir>/<slug>/<step>.secret: "stored", or "refused <status>" (then fails)
 // Kind "test.noop" does no outside work: its only state is its own step output "applied",
 // recorded by the runner, so observe answers IN_SYNC once a run has applied it. The benchmark
 // uses it to measure the runner itself.
@@ -77,6 +79,18 @@ class FileStep final : public matih::Step {
       if (!ignore_cancel && ctx.cancelled())
         throw matih::Error(MATIH_STATUS_CANCELLED, "cancelled while hanging");
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (std::string secret = Param(params, "secret"); !secret.empty()) {
+      std::string answer = "stored";
+      try {
+        ctx.put_secret(secret, "value-of-" + ctx.slug());
+      } catch (const matih::Error& e) {
+        answer = "refused " + std::to_string(e.code());
+      }
+      const fs::path marker = Target(ctx).string() + ".secret";
+      fs::create_directories(marker.parent_path());
+      std::ofstream(marker, std::ios::trunc) << answer;
+      if (answer != "stored") throw matih::Error(MATIH_STATUS_ABORTED, "the secret was refused");
     }
     std::lock_guard<std::mutex> lock(g_files);
     fs::path file = Target(ctx);

@@ -212,6 +212,13 @@ typedef struct matih_step_kind {
  * can refuse unknown keys in [targets] and list the settings in `plugins verify`. */
 #define MATIH_SETTING_REQUIRED 0x1u /* a step of this plugin fails without it */
 #define MATIH_SETTING_SECRET 0x2u   /* the value is a credential: never printed */
+/* The value is the path of a key file (an HMAC or encryption key the plugin reads). Hosts of this
+ * release check it when a run or plan starts, before anything is claimed, and refuse to start
+ * (exit 2, naming the file and the problem) unless it exists, is a regular file, grants group and
+ * others no access (mode 0600 or 0400), and holds a key of at least 32 bytes: 64 or more hex
+ * digits, base64 of 32 or more bytes, or 32 or more raw bytes (surrounding whitespace ignored).
+ * Additive: older hosts ignore the bit, and the plugin must still check what it reads. */
+#define MATIH_SETTING_KEY_FILE 0x4u
 typedef struct matih_setting {
   uint32_t struct_size;    /* sizeof(matih_setting) as the plugin was built */
   uint32_t flags;          /* MATIH_SETTING_* */
