@@ -2,7 +2,7 @@
 
 (a) N tenants (short form 200, long 1,000; tiers mixed) on the no-op catalog (every step of
 config/catalog.yaml as test.noop, scripts/bench.d/noop_catalog.py); 4 runner processes, each
-looping `run --limit 25` until one finds nothing due. From the audit trail: per tenant, the
+looping `run --limit 10` until one finds nothing due. From the audit trail: per tenant, the
 intervals of the runs that wrote its events (first to last event) never overlap; the claim epochs
 rise with every claim; every tenant is ACTIVE; each tenant-step was applied once (step.finished);
 `audit verify` passes; no lease is left held.
@@ -52,7 +52,7 @@ def racing(build, admin, tenants, details):
 
         def loop(n):
             for _ in range(10 * tenants):
-                p = r.run(["run", "--limit", "25"], timeout=600)
+                p = r.run(["run", "--limit", "10"], timeout=600)
                 with lock:
                     exits.append(p.returncode)
                 if p.returncode != 0 or "no tenant was due" in p.stdout:
