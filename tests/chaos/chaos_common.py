@@ -27,8 +27,9 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 
 # Exit codes of `run` the runner documents (README): 0 all fine, 3 a tenant ended FAILED,
-# 4 the database was lost past run.db_reconnect. 2 is a refusal (bad input, unclaimable tenant).
-DOCUMENTED_RUN_EXITS = {0, 3, 4}
+# 4 the database was lost past run.db_reconnect, 1 anything else (a tenant left to retry later,
+# a lease lost). 2 is a refusal (bad input, unclaimable tenant). A signal is a crash.
+DOCUMENTED_RUN_EXITS = {0, 1, 3, 4}
 
 
 def say(msg):
