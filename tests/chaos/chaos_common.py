@@ -107,6 +107,9 @@ class Build:
         self.test_steps = os.path.join(self.dir, "test-plugins", "steps")
         self.faulty = os.path.join(self.dir, "test-plugins", "faulty")
         self.chaos = os.path.join(self.dir, "test-plugins", "chaos")
+        cache = os.path.join(self.dir, "CMakeCache.txt")
+        # Sanitizer builds set no worker memory limit (README): a memory blow-up is not bounded there.
+        self.sanitized = os.path.exists(cache) and "MATIH_SANITIZE:BOOL=ON" in open(cache).read()
         if not os.access(self.bin, os.X_OK):
             raise ChaosFailure(f"no runner binary at {self.bin}: build it (scripts/build --target matih-provisioner)")
 
