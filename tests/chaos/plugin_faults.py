@@ -13,6 +13,7 @@ ignoring cancel is abandoned within its timeout plus stop_grace and the tenant e
 runner exiting 3.
 """
 import os
+import shutil
 import time
 
 from chaos_common import (ChaosFailure, Runner, ThrowawayDb, descendants, exit_kind, runner_config,
@@ -137,6 +138,7 @@ def one_case(build, admin_url, fault, isolation, details):
         return converged, lost, crashes, dups
     finally:
         db.drop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(build, env, form):

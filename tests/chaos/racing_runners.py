@@ -14,6 +14,7 @@ nothing after B's claim (no audit event, no step state), exit with a documented 
 tenant stays ACTIVE with `audit verify` passing.
 """
 import os
+import shutil
 import signal
 import subprocess
 import threading
@@ -93,6 +94,7 @@ def racing(build, admin, tenants, details):
         return converged, dups, (tenants - active) + held + len(overlaps) + bad_epochs, crashes
     finally:
         db.drop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 STALE_CATALOG = """version: 1
