@@ -339,12 +339,16 @@ def attack_tenant(r, db, build, work, slug, tier, targets, details):
 
 def repair_gitops(work):
     """The operator's repair of the known faults: a half-made GitOps repository (a .git without
-    HEAD) is removed, so that the next run makes it again; lock files a killed push or commit left
-    in the repositories' refs/ and objects/ (local and remote, shared and dedicated) are removed."""
-    repo = os.path.join(work, "gitops")
-    if os.path.isdir(repo) and not os.path.exists(os.path.join(repo, ".git", "HEAD")):
-        say(f"sigkill: removing the half-made GitOps repository {repo}")
-        shutil.rmtree(repo)
+    HEAD: the shared one, or a dedicated cluster's) is removed, so that the next run makes it
+    again; lock files a killed push or commit left in the repositories' refs/ and objects/ (local
+    and remote, shared and dedicated) are removed."""
+    clusters = os.path.join(work, "terraform", "local", "clusters")
+    repos = [os.path.join(work, "gitops")] + (
+        [os.path.join(clusters, c, "repo") for c in os.listdir(clusters)] if os.path.isdir(clusters) else [])
+    for repo in repos:
+        if os.path.isdir(repo) and not os.path.exists(os.path.join(repo, ".git", "HEAD")):
+            say(f"sigkill: removing the half-made GitOps repository {repo}")
+            shutil.rmtree(repo)
     for top in [os.path.join(work, "gitops", ".git"), os.path.join(work, "gitops-remote.git"),
                 os.path.join(work, "terraform", "local", "clusters")]:
         for dirpath, _, files in os.walk(top):
@@ -447,8 +451,9 @@ def run(build, env, form):
             t["status"] == "ACTIVE" or "known_fault" in t for t in details["tenants"])
         if ok and details.get("known_faults"):
             details["xfail"] = True  # held, except for the known open faults listed
-            say("sigkill: expected failure (known open fault): " + "; ".join(
-                k["title"] for k in details["known_faults"]))
+            titles = collections.Counter(k["title"] for k in details["known_faults"])
+            say("sigkill: expected failure (known open faults): " + "; ".join(
+                f"{t} (hit {n} time(s))" for t, n in titles.items()))
         # The short form must actually kill mid-step: at least half of its sample.
         if form == "short" and hits * 2 < wanted:
             ok = False
