@@ -172,11 +172,15 @@ def kill_group(proc):
             groups.add(os.getpgid(pid))
         except ProcessLookupError:
             pass
-    for g in groups:
+    # The runner first: a runner that outlived its worker by a moment would record the worker's
+    # death as the step's failure (and apply the failure policy), which is not the crash meant.
+    for g in [proc.pid] + sorted(groups - {proc.pid}):
         try:
             os.killpg(g, signal.SIGKILL)
         except ProcessLookupError:
             pass
+        if g == proc.pid:
+            wait_until(f"runner {proc.pid} to die", lambda: proc.poll() is not None, within=10, every=0.001)
     proc.wait()
     # Nothing may survive (a worker left running would keep working the tenant).
     for g in groups:
