@@ -185,6 +185,7 @@ def stale(build, admin, details):
             os.killpg(a.pid, signal.SIGKILL)
             a.wait()
         db.drop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def run(build, env, form):
