@@ -293,8 +293,8 @@ def attack_tenant(r, db, build, work, slug, tier, targets, details):
                     passed += remaining
                     remaining = []
                 elif tenant_status in ("FAILED", "ROLLED_BACK"):
-                    # The known open fault: repaired as an operator would (the half-made repository
-                    # removed, `retry`), recorded, and the attack goes on over the later steps.
+                    # A known open fault: repaired as an operator would (stale locks removed,
+                    # `retry`), recorded, and the attack goes on over the later steps.
                     err = db.q(f"SELECT coalesce(last_error, '') FROM matih.tenants WHERE slug = '{slug}'")
                     known = [t for p, t in KNOWN_FAULTS if p in err]
                     if not known or len(repairs) >= 3:
@@ -339,17 +339,8 @@ def attack_tenant(r, db, build, work, slug, tier, targets, details):
 
 
 def repair_gitops(work):
-    """The operator's repair of the known faults: a half-made GitOps repository (a .git without
-    HEAD: the shared one, or a dedicated cluster's) is removed, so that the next run makes it
-    again; lock files a killed push or commit left in the repositories' refs/ and objects/ (local
-    and remote, shared and dedicated) are removed."""
-    clusters = os.path.join(work, "terraform", "local", "clusters")
-    repos = [os.path.join(work, "gitops")] + (
-        [os.path.join(clusters, c, "repo") for c in os.listdir(clusters)] if os.path.isdir(clusters) else [])
-    for repo in repos:
-        if os.path.isdir(repo) and not os.path.exists(os.path.join(repo, ".git", "HEAD")):
-            say(f"sigkill: removing the half-made GitOps repository {repo}")
-            shutil.rmtree(repo)
+    """The operator's repair of the known faults: lock files a killed push or commit left in the
+    repositories' refs/ and objects/ (local and remote, shared and dedicated) are removed."""
     for top in [os.path.join(work, "gitops", ".git"), os.path.join(work, "gitops-remote.git"),
                 os.path.join(work, "terraform", "local", "clusters")]:
         for dirpath, _, files in os.walk(top):
