@@ -11,7 +11,7 @@
 namespace {
 
 // SHA-256 of sdk/include/matih/step_abi.h as released with step ABI 1.2.
-constexpr const char* kGoldenSha256 = "8e6338273181c4206eddf71d4f4a6096fc4e1226f0ddd99cf3373302907a6d13";
+constexpr const char* kGoldenSha256 = "8986f0c0f67f64292bf403f0bb72c289175b6e0fc75e40402438c9fd478f1496";
 
 std::string Sha256Hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];

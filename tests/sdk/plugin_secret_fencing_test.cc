@@ -8,6 +8,7 @@
 
 #include <pqxx/pqxx>
 
+#include "isolation/plugin_loader.h"
 #include "plugin_test_support.h"
 #include "secrets/sodium_secret_store.h"
 #include "secrets_test_support.h"
@@ -173,7 +174,7 @@ TEST_F(SecretFencing, InAWorkerProcessAStaleLeaseIsRefusedToo) {
   options.workers.enabled = true;
   options.workers.executable = MATIH_PROVISIONER_BIN;
   options.workers.log_level = "warn";
-  auto isolated = PluginHost::Load(options);
+  auto isolated = isolation::LoadPlugins(options);
   ASSERT_TRUE(isolated.ok()) << isolated.status().ToString();
   host_ = std::move(isolated).value();
   ASSERT_TRUE(host_->Find("test.secret_put")->stops_on_deadline()) << "not a worker-process kind";

@@ -48,7 +48,9 @@ extern "C" {
 /* 1.0: first release. 1.1: matih_step_kind.on_validate_params, callback_get_extension.
  * 1.2: matih_step_context.lease_epoch; callback_delete_secret, callback_get_shared_secret;
  *      matih_plugin.settings (declared [targets] settings) and matih_plugin.shared_secrets;
- *      secrets of a 1.2 plugin live in a namespace of its own (see callback_put_secret). */
+ *      secrets of a 1.2 plugin live in a namespace of its own (see callback_put_secret);
+ *      later within 1.2, the setting flag MATIH_SETTING_KEY_FILE (a bit older hosts ignore, so
+ *      no version step: a plugin declaring it still loads in every 1.2 host). */
 #define MATIH_STEP_ABI_VERSION_MINOR 2
 
 /* True when a struct given with `struct_size` is large enough to hold `field`. */
