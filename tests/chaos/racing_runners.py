@@ -45,7 +45,8 @@ def racing(build, admin, tenants, details):
         args = "\n".join(f"race-{i} {TIERS[i % 4]}" for i in range(tenants))
         subprocess.run(["xargs", "-P", "4", "-L", "1", "sh", "-c",
                         '"$1" --config "$2" tenants add --slug "$3" --tier "$4" --admin-email "ops@$3.example" '
-                        '>/dev/null', "sh", build.bin, config], input=args, text=True, check=True, cwd=work)
+                        '>/dev/null', "sh", build.bin, config], input=args, text=True, check=True, cwd=work,
+                       env=r.env())  # never the caller's MATIH_* (scripts/test exports the stack's)
         added = int(db.q("SELECT count(*) FROM matih.tenants"))
         if added != tenants:
             raise ChaosFailure(f"racing: only {added} of {tenants} tenants were added")
