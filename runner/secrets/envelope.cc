@@ -68,16 +68,7 @@ bool Open(const std::uint8_t* key, const std::vector<unsigned char>& ad, const S
 
 }  // namespace
 
-DataKey::DataKey(const std::uint8_t* bytes) {
-  std::memcpy(bytes_.data(), bytes, kSize);
-  static const char kLabel[] = "matih.data-key-id.v1";
-  std::uint8_t digest[8];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(kLabel), sizeof kLabel - 1,
-                     bytes_.data(), bytes_.size());
-  char hex[2 * sizeof digest + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  id_ = hex;
-}
+DataKey::DataKey(const std::uint8_t* bytes) : key_(bytes, "matih.data-key-id.v1") {}
 
 DataKey DataKey::Generate() {
   // A SecretKey (and so sodium_init) exists before any data key is made.
@@ -87,21 +78,6 @@ DataKey DataKey::Generate() {
   sodium_memzero(bytes, sizeof bytes);
   return key;
 }
-
-DataKey::DataKey(DataKey&& other) noexcept : bytes_(other.bytes_), id_(std::move(other.id_)) {
-  sodium_memzero(other.bytes_.data(), other.bytes_.size());
-}
-
-DataKey& DataKey::operator=(DataKey&& other) noexcept {
-  if (this != &other) {
-    bytes_ = other.bytes_;
-    id_ = std::move(other.id_);
-    sodium_memzero(other.bytes_.data(), other.bytes_.size());
-  }
-  return *this;
-}
-
-DataKey::~DataKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
 
 Sealed WrapDataKey(const SecretKey& master, const std::string& tenant_id, const DataKey& key) {
   return Seal(master.data(), AssociatedData(kDataKeyLabel, {tenant_id}), key.data(), DataKey::kSize);

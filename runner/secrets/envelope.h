@@ -16,6 +16,7 @@
 #include <string_view>
 
 #include "common/status.h"
+#include "secrets/key_material.h"
 #include "secrets/secret_key.h"
 
 namespace matih::runner {
@@ -23,25 +24,23 @@ namespace matih::runner {
 // A tenant's unwrapped data key. Move-only; wiped on destruction.
 class DataKey {
  public:
-  static constexpr std::size_t kSize = 32;
+  static constexpr std::size_t kSize = KeyMaterial::kSize;
   static DataKey Generate();
 
   DataKey(const DataKey&) = delete;
   DataKey& operator=(const DataKey&) = delete;
-  DataKey(DataKey&& other) noexcept;
-  DataKey& operator=(DataKey&& other) noexcept;
-  ~DataKey();
+  DataKey(DataKey&&) noexcept = default;
+  DataKey& operator=(DataKey&&) noexcept = default;
 
-  const std::uint8_t* data() const { return bytes_.data(); }
+  const std::uint8_t* data() const { return key_.data(); }
   // Public fingerprint (16 hex characters), stored beside what the key seals.
-  const std::string& id() const { return id_; }
+  const std::string& id() const { return key_.id(); }
 
  private:
   friend Result<DataKey> UnwrapDataKey(const SecretKey&, const std::string&, const std::string&,
                                        const std::string&);
   explicit DataKey(const std::uint8_t* bytes);
-  std::array<std::uint8_t, kSize> bytes_{};
-  std::string id_;
+  KeyMaterial key_;
 };
 
 // Nonce (24 bytes) and ciphertext (with its 16-byte tag), as raw bytes.

@@ -45,32 +45,8 @@ const char* kHowToMake =
 
 }  // namespace
 
-SecretKey::SecretKey(const std::uint8_t* bytes) {
-  std::memcpy(bytes_.data(), bytes, kSize);
-  // The id is a keyed hash of a fixed label, so it identifies the key without revealing it.
-  static const char kLabel[] = "matih.secret-key-id.v1";
-  std::uint8_t digest[8];
-  crypto_generichash(digest, sizeof digest, reinterpret_cast<const unsigned char*>(kLabel), sizeof kLabel - 1,
-                     bytes_.data(), bytes_.size());
-  char hex[2 * sizeof digest + 1];
-  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
-  id_ = hex;
-}
-
-SecretKey::SecretKey(SecretKey&& other) noexcept : bytes_(other.bytes_), id_(std::move(other.id_)) {
-  sodium_memzero(other.bytes_.data(), other.bytes_.size());
-}
-
-SecretKey& SecretKey::operator=(SecretKey&& other) noexcept {
-  if (this != &other) {
-    bytes_ = other.bytes_;
-    id_ = std::move(other.id_);
-    sodium_memzero(other.bytes_.data(), other.bytes_.size());
-  }
-  return *this;
-}
-
-SecretKey::~SecretKey() { sodium_memzero(bytes_.data(), bytes_.size()); }
+// The id is a keyed hash of a fixed label, so it identifies the key without revealing it.
+SecretKey::SecretKey(const std::uint8_t* bytes) : key_(bytes, "matih.secret-key-id.v1") {}
 
 Result<SecretKey> SecretKey::FromHex(const std::string& hex, const std::string& source) {
   if (sodium_init() < 0) return Internal("libsodium could not be initialised");

@@ -15,12 +15,13 @@
 #include <string>
 
 #include "common/status.h"
+#include "secrets/key_material.h"
 
 namespace matih::runner {
 
 class SecretKey {
  public:
-  static constexpr std::size_t kSize = 32;
+  static constexpr std::size_t kSize = KeyMaterial::kSize;
   static constexpr const char* kEnvVar = "MATIH_SECRET_KEY";
 
   // From a file: FailedPrecondition when it is missing, readable or writable by group or others,
@@ -36,19 +37,17 @@ class SecretKey {
 
   SecretKey(const SecretKey&) = delete;
   SecretKey& operator=(const SecretKey&) = delete;
-  SecretKey(SecretKey&& other) noexcept;
-  SecretKey& operator=(SecretKey&& other) noexcept;
-  ~SecretKey();
+  SecretKey(SecretKey&&) noexcept = default;
+  SecretKey& operator=(SecretKey&&) noexcept = default;
 
-  const std::uint8_t* data() const { return bytes_.data(); }
+  const std::uint8_t* data() const { return key_.data(); }
   // A short public fingerprint of the key (16 hex characters), stored beside each ciphertext
   // so a value encrypted under another key is reported as such. Reveals nothing of the key.
-  const std::string& id() const { return id_; }
+  const std::string& id() const { return key_.id(); }
 
  private:
   explicit SecretKey(const std::uint8_t* bytes);
-  std::array<std::uint8_t, kSize> bytes_{};
-  std::string id_;
+  KeyMaterial key_;
 };
 
 }  // namespace matih::runner
