@@ -155,10 +155,7 @@ Status SodiumSecretStore::DoPut(const LeaseFence* fence, const std::string& tena
     return InvalidArgument("secret store: secret '" + name + "' is larger than 64 KiB");
   }
   const std::string what = "secret store: cannot store secret '" + name + "' of tenant " + tenant_id;
-  std::lock_guard<std::mutex> lock(mu_);
-  try {
-    pqxx::work tx(Connection());
-    CheckFence(tx, fence, tenant_id, what);
+  return FencedWrite(fence, tenant_id, what, [&](pqxx::work& tx) {
     DataKey key = DataKeyForWrite(tx, key_, tenant_id, what);
     Sealed sealed = SealValue(key, tenant_id, name, value);
     tx.exec_params(
@@ -168,16 +165,7 @@ Status SodiumSecretStore::DoPut(const LeaseFence* fence, const std::string& tena
         "ON CONFLICT (tenant_id, name) DO UPDATE SET key_id = EXCLUDED.key_id, nonce = EXCLUDED.nonce, "
         "ciphertext = EXCLUDED.ciphertext, sealed_by = 'data-key', updated_at = now()",
         tenant_id, name, key.id(), Blob(sealed.nonce), Blob(sealed.ciphertext));
-    tx.commit();
-  } catch (const StoreFailure& f) {
-    return f.status;
-  } catch (const pqxx::broken_connection& e) {
-    connection_.reset();
-    return FromDatabaseError(what, e);
-  } catch (const std::exception& e) {
-    return FromDatabaseError(what, e);
-  }
-  return Status::Ok();
+  });
 }
 
 Result<std::string> SodiumSecretStore::Get(const std::string& tenant_id, const std::string& name) {
@@ -244,10 +232,7 @@ Status SodiumSecretStore::DoDelete(const LeaseFence* fence, const std::string& t
                                    const std::string& name) {
   if (Status s = CheckNames(tenant_id, name); !s.ok()) return s;
   const std::string what = "secret store: cannot delete secret '" + name + "' of tenant " + tenant_id;
-  std::lock_guard<std::mutex> lock(mu_);
-  try {
-    pqxx::work tx(Connection());
-    CheckFence(tx, fence, tenant_id, what);
+  return FencedWrite(fence, tenant_id, what, [&](pqxx::work& tx) {
     // Lock the data key first: a concurrent Put holds it FOR SHARE while it writes, so the key is
     // never destroyed under a value being sealed with it.
     tx.exec_params("SELECT 1 FROM matih.tenant_data_keys WHERE tenant_id = $1 FOR UPDATE", tenant_id);
@@ -257,28 +242,26 @@ Status SodiumSecretStore::DoDelete(const LeaseFence* fence, const std::string& t
         "DELETE FROM matih.tenant_data_keys WHERE tenant_id = $1 "
         "AND NOT EXISTS (SELECT 1 FROM matih.tenant_secrets WHERE tenant_id = $1)",
         tenant_id);
-    tx.commit();
-  } catch (const StoreFailure& f) {
-    return f.status;
-  } catch (const pqxx::broken_connection& e) {
-    connection_.reset();
-    return FromDatabaseError(what, e);
-  } catch (const std::exception& e) {
-    return FromDatabaseError(what, e);
-  }
-  return Status::Ok();
+  });
 }
 
 Status SodiumSecretStore::DoDeleteAll(const LeaseFence* fence, const std::string& tenant_id) {
   if (tenant_id.empty()) return InvalidArgument("secret store: empty tenant id");
   const std::string what = "secret store: cannot delete the secrets of tenant " + tenant_id;
+  return FencedWrite(fence, tenant_id, what, [&](pqxx::work& tx) {
+    tx.exec_params("SELECT 1 FROM matih.tenant_data_keys WHERE tenant_id = $1 FOR UPDATE", tenant_id);
+    tx.exec_params("DELETE FROM matih.tenant_secrets WHERE tenant_id = $1", tenant_id);
+    tx.exec_params("DELETE FROM matih.tenant_data_keys WHERE tenant_id = $1", tenant_id);
+  });
+}
+
+Status SodiumSecretStore::FencedWrite(const LeaseFence* fence, const std::string& tenant_id,
+                                      const std::string& what, const std::function<void(pqxx::work&)>& body) {
   std::lock_guard<std::mutex> lock(mu_);
   try {
     pqxx::work tx(Connection());
     CheckFence(tx, fence, tenant_id, what);
-    tx.exec_params("SELECT 1 FROM matih.tenant_data_keys WHERE tenant_id = $1 FOR UPDATE", tenant_id);
-    tx.exec_params("DELETE FROM matih.tenant_secrets WHERE tenant_id = $1", tenant_id);
-    tx.exec_params("DELETE FROM matih.tenant_data_keys WHERE tenant_id = $1", tenant_id);
+    body(tx);
     tx.commit();
   } catch (const StoreFailure& f) {
     return f.status;

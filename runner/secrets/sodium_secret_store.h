@@ -20,9 +20,11 @@
 // Safe to call from any thread: calls are serialised by a mutex.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <pqxx/connection>
+#include <pqxx/transaction>
 #include <string>
 #include <string_view>
 
@@ -53,6 +55,10 @@ class SodiumSecretStore final : public SecretStore {
                std::string_view value);
   Status DoDelete(const LeaseFence* fence, const std::string& tenant_id, const std::string& name);
   Status DoDeleteAll(const LeaseFence* fence, const std::string& tenant_id);
+  // Runs `body` in one transaction after the fence check, commits, and turns what went wrong
+  // into a Status whose message starts with `what`. Takes mu_.
+  Status FencedWrite(const LeaseFence* fence, const std::string& tenant_id, const std::string& what,
+                     const std::function<void(pqxx::work&)>& body);
 
   // REQUIRES: mu_ held. Opens the connection when there is none.
   pqxx::connection& Connection();
