@@ -3,52 +3,26 @@
 #include <httplib.h>
 
 #include <algorithm>
-#include <chrono>
 
 namespace matih::testing {
 namespace {
 
+constexpr auto Reply = &FakeAzureFront::Reply;
+constexpr auto Error = &FakeAzureFront::Error;
+constexpr auto Lower = &FakeAzureFront::Lower;
+
 const std::string kPrefix =
     R"(/subscriptions/([^/]+)/resourceGroups/([^/]+)/providers/Microsoft\.Network/dnsZones/([^/]+))";
 
-void Reply(httplib::Response& res, int status, const nlohmann::json& body) {
-  res.status = status;
-  res.set_content(body.dump(), "application/json");
-}
-
-void Error(httplib::Response& res, int status, const std::string& code, const std::string& message) {
-  Reply(res, status, {{"error", {{"code", code}, {"message", message}}}});
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
-}
-
 }  // namespace
 
-FakeAzureDnsServer::FakeAzureDnsServer() : server_(std::make_unique<httplib::Server>()) {
-  // Logs, injects failures, checks the api-version and the token; false when it answered.
-  auto admit = [this](const httplib::Request& req, httplib::Response& res) {
-    std::lock_guard<std::mutex> lock(mu_);
-    requests_.push_back(req.method + " " + req.path);
-    if (fail_count_ > 0) {
-      --fail_count_;
-      Error(res, fail_status_, "InjectedFailure", "injected failure");
-      return false;
-    }
-    if (req.get_param_value("api-version") != "2018-05-01") {
-      Error(res, 400, "MissingApiVersionParameter", "The api-version query parameter is required");
-      return false;
-    }
-    if (!token_.empty() && req.get_header_value("Authorization") != "Bearer " + token_) {
-      Error(res, 401, "AuthenticationFailed", "Authentication failed");
-      return false;
-    }
-    return true;
-  };
+FakeAzureDnsServer::FakeAzureDnsServer()
+    : front_("FakeAzureDnsServer",
+             {"2018-05-01", "MissingApiVersionParameter", "The api-version query parameter is required",
+              "AuthenticationFailed", "Authentication failed"}) {
+  auto admit = [this](const httplib::Request& req, httplib::Response& res) { return front_.Admit(req, res); };
 
-  server_->Get(kPrefix, [this, admit](const httplib::Request& req, httplib::Response& res) {
+  front_.server().Get(kPrefix, [this, admit](const httplib::Request& req, httplib::Response& res) {
     if (!admit(req, res)) return;
     std::lock_guard<std::mutex> lock(mu_);
     auto it = zones_.find(req.matches[2].str() + "/" + Lower(req.matches[3].str()));
@@ -58,7 +32,7 @@ FakeAzureDnsServer::FakeAzureDnsServer() : server_(std::make_unique<httplib::Ser
            {"location", "global"},
            {"properties", {{"nameServers", it->second.name_servers}, {"zoneType", "Public"}}}});
   });
-  server_->Put(kPrefix, [this, admit](const httplib::Request& req, httplib::Response& res) {
+  front_.server().Put(kPrefix, [this, admit](const httplib::Request& req, httplib::Response& res) {
     if (!admit(req, res)) return;
     auto body = nlohmann::json::parse(req.body, nullptr, false);
     if (!body.is_object() || body.value("location", "") != "global")
@@ -89,7 +63,7 @@ FakeAzureDnsServer::FakeAzureDnsServer() : server_(std::make_unique<httplib::Ser
            {"location", "global"},
            {"properties", {{"nameServers", zone.name_servers}}}});
   });
-  server_->Delete(kPrefix, [this, admit](const httplib::Request& req, httplib::Response& res) {
+  front_.server().Delete(kPrefix, [this, admit](const httplib::Request& req, httplib::Response& res) {
     if (!admit(req, res)) return;
     std::lock_guard<std::mutex> lock(mu_);
     if (!zones_.erase(req.matches[2].str() + "/" + Lower(req.matches[3].str()))) {
@@ -100,11 +74,12 @@ FakeAzureDnsServer::FakeAzureDnsServer() : server_(std::make_unique<httplib::Ser
     res.set_header("Azure-AsyncOperation", url() + "/operations/delete-" + std::to_string(++zone_counter_) +
                                                "?api-version=2018-05-01");
   });
-  server_->Get(R"(/operations/([^/]+))", [admit](const httplib::Request& req, httplib::Response& res) {
+  front_.server().Get(R"(/operations/([^/]+))", [admit](const httplib::Request& req, httplib::Response& res) {
     if (!admit(req, res)) return;
     Reply(res, 200, {{"status", "Succeeded"}});
   });
-  server_->Get(kPrefix + "/recordsets", [this, admit](const httplib::Request& req, httplib::Response& res) {
+  front_.server().Get(kPrefix + "/recordsets", [this, admit](const httplib::Request& req,
+                                                             httplib::Response& res) {
     if (!admit(req, res)) return;
     std::lock_guard<std::mutex> lock(mu_);
     auto it = zones_.find(req.matches[2].str() + "/" + Lower(req.matches[3].str()));
@@ -122,7 +97,7 @@ FakeAzureDnsServer::FakeAzureDnsServer() : server_(std::make_unique<httplib::Ser
     Reply(res, 200, body);
   });
   const std::string set_path = kPrefix + "/(A|AAAA|NS|TXT|CNAME|SOA)/([^/]+)";
-  server_->Get(set_path, [this, admit](const httplib::Request& req, httplib::Response& res) {
+  front_.server().Get(set_path, [this, admit](const httplib::Request& req, httplib::Response& res) {
     if (!admit(req, res)) return;
     std::lock_guard<std::mutex> lock(mu_);
     auto it = zones_.find(req.matches[2].str() + "/" + Lower(req.matches[3].str()));
@@ -131,7 +106,7 @@ FakeAzureDnsServer::FakeAzureDnsServer() : server_(std::make_unique<httplib::Ser
     if (set == it->second.sets.end()) return Error(res, 404, "NotFound", "record set not found");
     Reply(res, 200, SetJson(req.path, set->first.first, set->first.second, set->second));
   });
-  server_->Put(set_path, [this, admit](const httplib::Request& req, httplib::Response& res) {
+  front_.server().Put(set_path, [this, admit](const httplib::Request& req, httplib::Response& res) {
     if (!admit(req, res)) return;
     auto body = nlohmann::json::parse(req.body, nullptr, false);
     const std::string type = req.matches[4].str();
@@ -152,7 +127,7 @@ FakeAzureDnsServer::FakeAzureDnsServer() : server_(std::make_unique<httplib::Ser
     it->second.sets[key] = body["properties"];
     Reply(res, created ? 201 : 200, SetJson(req.path, type, key.second, body["properties"]));
   });
-  server_->Delete(set_path, [this, admit](const httplib::Request& req, httplib::Response& res) {
+  front_.server().Delete(set_path, [this, admit](const httplib::Request& req, httplib::Response& res) {
     if (!admit(req, res)) return;
     std::lock_guard<std::mutex> lock(mu_);
     auto it = zones_.find(req.matches[2].str() + "/" + Lower(req.matches[3].str()));
@@ -160,16 +135,10 @@ FakeAzureDnsServer::FakeAzureDnsServer() : server_(std::make_unique<httplib::Ser
     res.status = it->second.sets.erase({req.matches[4].str(), req.matches[5].str()}) ? 200 : 204;
   });
 
-  port_ = server_->bind_to_any_port("127.0.0.1");
-  if (port_ <= 0) throw std::runtime_error("FakeAzureDnsServer could not bind 127.0.0.1");
-  thread_ = std::thread([this] { server_->listen_after_bind(); });
-  while (!server_->is_running()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  front_.Start();
 }
 
-FakeAzureDnsServer::~FakeAzureDnsServer() {
-  server_->stop();
-  if (thread_.joinable()) thread_.join();
-}
+FakeAzureDnsServer::~FakeAzureDnsServer() = default;
 
 nlohmann::json FakeAzureDnsServer::SetJson(const std::string& base, const std::string& type,
                                            const std::string& name, const nlohmann::json& properties) const {
@@ -177,17 +146,6 @@ nlohmann::json FakeAzureDnsServer::SetJson(const std::string& base, const std::s
           {"name", name},
           {"type", "Microsoft.Network/dnszones/" + type},
           {"properties", properties}};
-}
-
-void FakeAzureDnsServer::RequireBearerToken(std::string token) {
-  std::lock_guard<std::mutex> lock(mu_);
-  token_ = std::move(token);
-}
-
-void FakeAzureDnsServer::FailNext(int status, int count) {
-  std::lock_guard<std::mutex> lock(mu_);
-  fail_status_ = status;
-  fail_count_ = count;
 }
 
 void FakeAzureDnsServer::AddZone(const std::string& group, const std::string& zone) {
@@ -230,11 +188,6 @@ void FakeAzureDnsServer::DeleteRecordSet(const std::string& group, const std::st
                                          const std::string& type, const std::string& name) {
   std::lock_guard<std::mutex> lock(mu_);
   zones_.at(group + "/" + Lower(zone)).sets.erase({type, name});
-}
-
-std::vector<std::string> FakeAzureDnsServer::requests() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return requests_;
 }
 
 }  // namespace matih::testing

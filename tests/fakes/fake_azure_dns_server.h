@@ -17,17 +17,14 @@
 #pragma once
 
 #include <map>
-#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-namespace httplib {
-class Server;
-}
+#include "fakes/fake_azure_front.h"
 
 namespace matih::testing {
 
@@ -36,9 +33,9 @@ class FakeAzureDnsServer {
   FakeAzureDnsServer();
   ~FakeAzureDnsServer();
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  void RequireBearerToken(std::string token);
-  void FailNext(int status, int count = 1);
+  std::string url() const { return front_.url(); }
+  void RequireBearerToken(std::string token) { front_.RequireBearerToken(std::move(token)); }
+  void FailNext(int status, int count = 1) { front_.FailNext(status, count); }
 
   // Hand changes and reads of the state, as the Azure portal would show it. Zones have no final dot.
   void AddZone(const std::string& group, const std::string& zone);
@@ -52,7 +49,7 @@ class FakeAzureDnsServer {
   void DeleteRecordSet(const std::string& group, const std::string& zone, const std::string& type,
                        const std::string& name);
   // "METHOD path" of every request so far.
-  std::vector<std::string> requests() const;
+  std::vector<std::string> requests() const { return front_.requests(); }
 
  private:
   struct Zone {
@@ -64,12 +61,8 @@ class FakeAzureDnsServer {
 
   mutable std::mutex mu_;
   std::map<std::string, Zone> zones_;  // "group/zone"
-  std::vector<std::string> requests_;
-  std::string token_;
-  int fail_status_ = 0, fail_count_ = 0, zone_counter_ = 0;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  int zone_counter_ = 0;
+  FakeAzureFront front_;  // last: stops serving before the state above goes away
 };
 
 }  // namespace matih::testing

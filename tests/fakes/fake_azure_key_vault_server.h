@@ -15,16 +15,13 @@
 #pragma once
 
 #include <map>
-#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
+#include <utility>
 #include <vector>
 
-namespace httplib {
-class Server;
-}
+#include "fakes/fake_azure_front.h"
 
 namespace matih::testing {
 
@@ -33,9 +30,9 @@ class FakeAzureKeyVaultServer {
   FakeAzureKeyVaultServer();
   ~FakeAzureKeyVaultServer();
 
-  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
-  void RequireBearerToken(std::string token);
-  void FailNext(int status, int count = 1);
+  std::string url() const { return front_.url(); }
+  void RequireBearerToken(std::string token) { front_.RequireBearerToken(std::move(token)); }
+  void FailNext(int status, int count = 1) { front_.FailNext(status, count); }
 
   struct Secret {
     std::string value;
@@ -48,19 +45,15 @@ class FakeAzureKeyVaultServer {
   void SetLive(const std::string& name, Secret secret);
   void SoftDelete(const std::string& name);
   std::vector<std::string> LiveNames() const;
-  std::vector<std::string> requests() const;
+  std::vector<std::string> requests() const { return front_.requests(); }
   // Requests that changed something (PUT, DELETE, POST).
   int writes() const;
 
  private:
   mutable std::mutex mu_;
   std::map<std::string, Secret> live_, deleted_;
-  std::vector<std::string> requests_;
-  std::string token_;
-  int fail_status_ = 0, fail_count_ = 0, writes_ = 0, versions_ = 0;
-  std::unique_ptr<httplib::Server> server_;
-  std::thread thread_;
-  int port_ = 0;
+  int writes_ = 0, versions_ = 0;
+  FakeAzureFront front_;  // last: stops serving before the state above goes away
 };
 
 }  // namespace matih::testing
