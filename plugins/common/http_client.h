@@ -39,6 +39,10 @@ struct HttpResponse {
   std::map<std::string, std::string> headers;  // names lower-cased
 };
 
+// Whether an HTTP status says "try again later": 408 (request timeout), 429 (too many requests)
+// and every 5xx. The one rule of the built-in plugins for what is transient.
+inline bool IsTransientHttpStatus(long status) { return status >= 500 || status == 429 || status == 408; }
+
 class HttpClient {
  public:
   explicit HttpClient(TlsOptions tls = {}, std::chrono::milliseconds timeout = std::chrono::seconds(30))

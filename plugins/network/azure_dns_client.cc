@@ -114,7 +114,7 @@ HttpResponse AzureDnsClient::Call(const std::string& method, const std::string& 
   } catch (const TransientError& e) {
     throw TransientError("Azure DNS at " + base_url_ + " is unreachable (" + what + "): " + e.what());
   }
-  if (r.status >= 500 || r.status == 429)
+  if (IsTransientHttpStatus(r.status))
     throw TransientError("Azure DNS at " + base_url_ + " is busy or failing (" + what + "): " + ErrorText(r));
   if (r.status == 401 || r.status == 403)
     throw PermanentError("Azure DNS at " + base_url_ + " refused the token (" + what + ", " + ErrorText(r) +

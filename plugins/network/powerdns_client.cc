@@ -54,7 +54,7 @@ HttpResponse PowerDnsClient::Call(const std::string& method, const std::string& 
   } catch (const TransientError& e) {
     throw TransientError("PowerDNS API at " + api_url_ + " is unreachable (" + what + "): " + e.what());
   }
-  if (r.status >= 500 || r.status == 429)
+  if (IsTransientHttpStatus(r.status))
     throw TransientError("PowerDNS API at " + api_url_ + " is busy or failing (" + what +
                          "): " + ErrorText(r));
   if (r.status == 401 || r.status == 403)

@@ -17,7 +17,7 @@ std::string Bare(std::string id) {
 
 bool MailboxHasMessage(const std::string& api_url, const std::string& message_id) {
   const auto response = HttpClient({}, std::chrono::seconds(10)).Send({"GET", api_url + "/email", {}, {}});
-  if (response.status >= 500)
+  if (IsTransientHttpStatus(response.status))
     throw TransientError("mailbox API " + api_url + " answered " + std::to_string(response.status));
   if (response.status != 200)
     throw PermanentError("mailbox API " + api_url + "/email answered " + std::to_string(response.status));

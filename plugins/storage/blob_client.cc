@@ -88,7 +88,7 @@ void BlobClient::Fail(const std::string& action, const HttpResponse& r) const {
   }
   const std::string message = "storage account " + key_.account + " (" + what_for_ + "): " + action +
                               " answered HTTP " + std::to_string(r.status) + (code.empty() ? "" : " " + code);
-  if (r.status >= 500 || r.status == 408 || r.status == 429) throw TransientError(message);
+  if (IsTransientHttpStatus(r.status)) throw TransientError(message);
   if (r.status == 412) throw Error(MATIH_STATUS_ABORTED, message + " (changed concurrently; will retry)");
   if (r.status == 403 || r.status == 401)
     throw PermanentError(message + " (is the account key right?)", MATIH_STATUS_PERMISSION_DENIED);

@@ -49,7 +49,7 @@ HttpResponse KeyVaultClient::Call(const std::string& method, const std::string& 
   } catch (const TransientError& e) {
     throw TransientError("Azure Key Vault at " + vault_url_ + " is unreachable (" + what + "): " + e.what());
   }
-  if (r.status == 429 || r.status >= 500)
+  if (IsTransientHttpStatus(r.status))
     throw TransientError("Azure Key Vault at " + vault_url_ + " is busy or failing (" + what +
                          "): " + ErrorText(r));
   if (r.status == 401 || r.status == 403)

@@ -45,7 +45,7 @@ void ChromaClient::Fail(const std::string& action, const HttpResponse& r) const 
   const std::string message = "Chroma at " + base_url_ + " (" + what_for_ + "): " + action +
                               " answered HTTP " + std::to_string(r.status) +
                               (detail.empty() ? "" : ": " + detail);
-  if (r.status >= 500 || r.status == 408 || r.status == 429) throw TransientError(message);
+  if (IsTransientHttpStatus(r.status)) throw TransientError(message);
   if (r.status == 401 || r.status == 403) throw PermanentError(message, MATIH_STATUS_PERMISSION_DENIED);
   throw PermanentError(message);
 }
