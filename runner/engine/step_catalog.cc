@@ -162,7 +162,7 @@ class Loader {
       if (n["name"] && n["name"].IsScalar()) where = "step " + n["name"].as<std::string>();
       if (Status s = CheckKeys(n,
                                {"number", "name", "phase", "kind", "tiers", "params", "enabled",
-                                "when_service", "retry", "timeout"},
+                                "when_service", "placed", "retry", "timeout"},
                                where);
           !s.ok())
         return s;
@@ -212,6 +212,15 @@ class Loader {
         if (!ok)
           return Error(where,
                        "when_service '" + step.when_service + "' is not a service name (a-z, 0-9, '-')");
+      }
+      if (const YAML::Node placed = n["placed"]) {
+        // Only the words true and false: YAML 1.1's yes/on/1 would read as a placement by accident.
+        const std::string value = placed.IsScalar() ? placed.Scalar() : "";
+        if (!placed.IsScalar() || (value != "true" && value != "false"))
+          return Error(where, "placed must be true or false (got " +
+                                  (placed.IsScalar() ? "'" + value + "'" : std::string("a collection")) +
+                                  ")");
+        step.placed = value == "true";
       }
       step.retry = default_retry;
       if (n["retry"])

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -29,6 +30,11 @@ struct CatalogStep {
   // service catalog: the step runs only for tenants whose spec requests it (`services: [...]`),
   // and is SKIPPED (its earlier work removed) for the others.
   std::string when_service;
+  // `placed: true|false`: whether this step's objects live on the tenant's targets and move with
+  // it on a tier change (engine/tier_upgrade.h). Unset: as its phase is in the flow's `placed`.
+  // Set for a step whose object lives on a tier-placed server while the rest of its phase does
+  // not (step 45's audit stream on the tenant's NATS, in phase 6).
+  std::optional<bool> placed;
   RetryPolicy retry;
   Millis timeout{120'000};
 };

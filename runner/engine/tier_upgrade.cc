@@ -9,7 +9,9 @@ namespace matih::runner {
 
 std::string TierUpgrade::Placement(const ProvisioningService& service, const CatalogStep& step) {
   const TierFlow* flow = service.deps_.catalog->Flow(service.tenant_.tier);
-  if (!flow || !flow->placed.count(step.phase)) return "";
+  if (!flow) return "";
+  // The step's own `placed` wins over its phase's (a phase-6 object on the tenant's NATS).
+  if (!step.placed.value_or(flow->placed.count(step.phase) > 0)) return "";
   return std::string(service.overlaid_ ? "dedicated:" : "shared:") + service.tenant_.tier;
 }
 

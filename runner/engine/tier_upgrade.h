@@ -1,7 +1,8 @@
 // TierUpgrade: moving a tenant's objects when its tier changes where they live.
 //
-// Each step of a flow's `placed` phases (catalog; 2-5: Kubernetes, storage, data, services)
-// records where it put its objects, in its record's outputs under kPlacementKey:
+// Each step of a flow's `placed` phases (catalog; 2-5: Kubernetes, storage, data, services), and
+// each step the catalog marks `placed: true` outside them (its own `placed: false` takes a step of
+// a placed phase out), records where it put its objects, in its record's outputs under kPlacementKey:
 // "shared:<tier>" (the runner's [targets]) or "dedicated:<tier>" (the tenant's own targets,
 // tenant_targets.h). When the tenant's current placement differs from a step's (an upgrade FREE
 // -> PROFESSIONAL), the step is converged again even if known done; if its object is ABSENT at
@@ -32,8 +33,8 @@ class TierUpgrade {
   // object there for removal.
   static void MarkLeftBehind(StepRecord& rec, bool object_left);
 
-  // "" when `step` is not placed in the tenant's flow; otherwise "shared:<tier>" or
-  // "dedicated:<tier>" for the tenant as it is now.
+  // "" when `step` is not placed in the tenant's flow (its `placed`, else its phase's); otherwise
+  // "shared:<tier>" or "dedicated:<tier>" for the tenant as it is now.
   static std::string Placement(const ProvisioningService& service, const CatalogStep& step);
   // Whether a step recorded at another placement than `placement` must be converged again.
   static bool MustMove(const StepRecord& rec, const std::string& placement);

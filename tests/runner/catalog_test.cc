@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <set>
 
 #include "engine/step_catalog.h"
@@ -64,6 +65,42 @@ TEST(StepCatalogTest, WhenServiceLimitsAStepToTenantsRequestingTheService) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("when_service 'Bi Service' is not a service name"), std::string::npos)
       << bad.status().message();
+}
+
+TEST(StepCatalogTest, AStepsPlacedOverridesItsPhasesAndOnlyTrueOrFalseIsAccepted) {
+  const std::string base =
+      "version: 1\nphases: {0: p, 1: q}\nflows: {free: {placement: shared, phases: [0, 1], placed: [1]}}\n"
+      "steps:\n  - {number: 1, name: plain, phase: 0, kind: k, tiers: [free]}\n"
+      "  - {number: 2, name: audit, phase: 0, kind: k, tiers: [free], placed: ";
+  auto c = StepCatalog::LoadString(base + "true}\n", "t");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_FALSE(c->Find(1)->placed.has_value()) << "unset: its phase decides";
+  EXPECT_EQ(c->Find(2)->placed, std::optional<bool>(true));
+  auto off = StepCatalog::LoadString(base + "false}\n", "t");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_EQ(off->Find(2)->placed, std::optional<bool>(false));
+  for (const std::string bad : {"yes", "1", "\"maybe\"", "[true]"}) {
+    auto refused = StepCatalog::LoadString(base + bad + "}\n", "t");
+    ASSERT_FALSE(refused.ok()) << bad;
+    EXPECT_EQ(refused.status().code(), Code::kInvalidArgument);
+    EXPECT_NE(refused.status().message().find("t: step audit: placed must be true or false"),
+              std::string::npos)
+        << refused.status().message();
+  }
+}
+
+// Phase 6's steps whose objects live on the tenant's cluster (43, 44, 48) or NATS (45); the rest
+// of phases 6 and 8 use servers the dedicated module does not hand over.
+TEST(StepCatalogTest, TheShippedCatalogPlacesPhaseSixStepsOnTheTenantsTargetsOnly) {
+  auto c = StepCatalog::LoadFile(std::string(MATIH_SOURCE_DIR) + "/config/catalog.yaml");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  for (const auto& step : c->steps()) {
+    const bool expect = step.number == 43 || step.number == 44 || step.number == 45 || step.number == 48;
+    EXPECT_EQ(step.placed.has_value(), expect) << step.number << " " << step.name;
+    if (expect) {
+      EXPECT_TRUE(step.placed.value_or(false)) << step.name;
+    }
+  }
 }
 
 TEST(StepCatalogTest, RefusesDuplicateNumbersAndNames) {

@@ -6,6 +6,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -123,6 +124,54 @@ TEST_F(TierUpgradeTest, UpgradeMovesPlacedStepsToTheTenantsOwnTargetsThenRemoves
   EXPECT_EQ(again.tenants.size(), 2u);
   for (const auto& t : again.tenants) EXPECT_EQ(t.outcome, "in_sync") << t.slug << ": " << t.error;
   EXPECT_EQ(JournalOf(dedicated_, "acme").size(), 2u);
+}
+
+// A step's own `placed` (catalog) overrides its phase's: "audit" in unplaced phase 3, which runs
+// after the tenant's targets are made, moves with the tenant (as step 45's stream on the tenant's
+// NATS in phase 6), "local" in placed phase 1 stays.
+TEST_F(TierUpgradeTest, AStepsOwnPlacedOverridesItsPhase) {
+  const std::string y =
+      "version: 1\nphases: {0: first, 1: placed, 2: dedicated, 3: later}\n"
+      "flows:\n"
+      "  free: {placement: shared, phases: [0, 1, 3], placed: [1]}\n"
+      "  professional: {placement: dedicated, phases: [0, 2, 1, 3], placed: [1]}\n"
+      "defaults:\n  retry: {attempts: 2, initial_backoff: 10ms, max_backoff: 20ms}\n  timeout: 10s\n"
+      "steps:\n"
+      "  - {number: 1, name: audit, phase: 3, kind: test.file, tiers: [free, professional], placed: true, "
+      "params: {dir_setting: test.placed_dir}}\n"
+      "  - {number: 2, name: local, phase: 1, kind: test.file, tiers: [free, professional], placed: false}\n"
+      "  - {number: 3, name: gamma, phase: 1, kind: test.file, tiers: [free, professional], "
+      "params: {dir_setting: test.placed_dir}}\n"
+      "  - {number: 4, name: cluster, phase: 2, kind: test.file, tiers: [professional], "
+      "params: {output: target.test.placed_dir, output_value: \"" +
+      dedicated_.string() + "\"}}\n";
+  auto catalog = StepCatalog::LoadString(y, "placed test catalog");
+  ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
+  catalog_ = std::make_unique<StepCatalog>(std::move(*catalog));
+  Add("acme");
+  RunOk();
+  auto before = Steps("acme");
+  EXPECT_EQ(before["audit"].outputs[TierUpgrade::kPlacementKey], "shared:free");
+  EXPECT_EQ(before["local"].outputs.count(TierUpgrade::kPlacementKey), 0u)
+      << "placed: false in a placed phase";
+  ASSERT_TRUE(At(shared_, "acme", "audit"));
+
+  Upgrade("acme");
+  RunSummary run = RunOk();
+  ASSERT_EQ(run.tenants.size(), 1u);
+  EXPECT_EQ(run.tenants[0].outcome, "upgraded") << run.tenants[0].error;
+  EXPECT_TRUE(At(dedicated_, "acme", "audit"));
+  EXPECT_FALSE(At(shared_, "acme", "audit"))
+      << "the placed step of an unplaced phase stayed on the shared target";
+  auto after = Steps("acme");
+  EXPECT_EQ(after["audit"].outputs[TierUpgrade::kPlacementKey], "dedicated:professional");
+  EXPECT_EQ(after["audit"].outputs.count(TierUpgrade::kLeftBehindKey), 0u);
+  EXPECT_EQ(after["local"].outputs.count(TierUpgrade::kPlacementKey), 0u);
+  const auto journal = Journal("acme");
+  EXPECT_EQ(std::count(journal.begin(), journal.end(), "apply local"), 1)
+      << "the unplaced step was applied again";
+  EXPECT_EQ(std::count(journal.begin(), journal.end(), "remove local"), 0) << "the unplaced step was removed";
+  EXPECT_EQ(CountEvents("acme", "step.moved"), 2) << "audit and gamma move, local does not";
 }
 
 TEST_F(TierUpgradeTest, FailureWhileMovingKeepsTheOldObjectsAndSaysWhatIsLeft) {

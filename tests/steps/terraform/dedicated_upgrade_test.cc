@@ -2,9 +2,11 @@
 // targets, upgraded to PROFESSIONAL (phase 7 with the real terraform, then its Kubernetes objects
 // and data moved to the targets Terraform made for it: its own GitOps repository and Flux source,
 // the stack's second PostgreSQL, Redis, NATS and Chroma), and nothing of it left on the shared
-// ones; then its teardown, which removes phases 2-5 on its own targets, destroys its
-// infrastructure and drops the workspace's state. A subset of config/catalog.yaml (steps 3, 7,
-// 14, 15, 21-23, 25, 26, 50-52, 54) with their real kinds and params keeps it fast. Skipped with a message
+// ones, nor of its phase-6 audit stream and Kyverno policies (steps 45 and 48, `placed: true` in
+// the catalog); then its
+// teardown, which removes phases 2-5 on its own targets, destroys its infrastructure and drops
+// the workspace's state. A subset of config/catalog.yaml (steps 3, 7, 14, 15, 21-23, 25, 26, 45,
+// 48, 50-52, 54) with their real kinds, params and placement keeps it fast. Skipped with a message
 // naming terraform when it is missing.
 #include <gtest/gtest.h>
 
@@ -76,20 +78,22 @@ class DedicatedUpgrade : public ::testing::Test {
     s["storage.database_url"] = url;
 
     std::ostringstream y;
-    y << "version: 1\nphases: {1: control-plane, 2: kubernetes, 3: storage, 4: data, 5: services, 7: cloud}\n"
-      << "flows:\n  free: {placement: shared, phases: [1, 2, 3, 4, 5], placed: [2, 3, 4, 5]}\n"
-      << "  professional: {placement: dedicated, phases: [1, 7, 2, 3, 4, 5], placed: [2, 3, 4, 5]}\n"
+    y << "version: 1\nphases: {1: control-plane, 2: kubernetes, 3: storage, 4: data, 5: services, 6: "
+         "observability, 7: cloud}\n"
+      << "flows:\n  free: {placement: shared, phases: [1, 2, 3, 4, 5, 6], placed: [2, 3, 4, 5]}\n"
+      << "  professional: {placement: dedicated, phases: [1, 7, 2, 3, 4, 5, 6], placed: [2, 3, 4, 5]}\n"
       << "defaults:\n  retry: {attempts: 2, initial_backoff: 10ms, max_backoff: 20ms}\n  timeout: "
          "60s\nsteps:\n";
     for (const char* name :
          {"create-tenant-record", "create-namespace", "create-storage-account", "create-storage-containers",
           "provision-database", "provision-cache", "provision-vector-store", "create-message-topics",
-          "query-engine", "acquire-terraform-state-lock", "terraform-plan", "terraform-apply",
-          "register-dedicated-cluster"}) {
+          "query-engine", "enable-audit-logging", "apply-compliance-policies", "acquire-terraform-state-lock",
+          "terraform-plan", "terraform-apply", "register-dedicated-cluster"}) {
       const CatalogStep& step = harness_.Step(name);
       y << "  - {number: " << step.number << ", name: " << name << ", phase: " << step.phase
         << ", kind: " << step.kind << ", tiers: [free, professional], params: " << step.params_json
-        << (step.when_service.empty() ? "" : ", when_service: " + step.when_service) << "}\n";
+        << (step.when_service.empty() ? "" : ", when_service: " + step.when_service)
+        << (step.placed ? std::string(", placed: ") + (*step.placed ? "true" : "false") : "") << "}\n";
     }
     auto catalog = StepCatalog::LoadString(y.str(), "dedicated test catalog");
     ASSERT_TRUE(catalog.ok()) << catalog.status().ToString();
@@ -191,9 +195,10 @@ class DedicatedUpgrade : public ::testing::Test {
                &out);
     return out.find("t:" + slug_ + "\n") != std::string::npos;
   }
-  // Streams of the tenant (its topics' stream, named after its slug) on the NATS whose
-  // monitoring endpoint is `monitor`, counted over every account.
-  int Streams(const std::string& monitor) {
+  // Streams of the tenant (its topics' stream and its audit stream audit-<slug>, both named after
+  // its slug) on the NATS whose monitoring endpoint is `monitor`, counted over every account;
+  // with `only`, the streams of that name.
+  int Streams(const std::string& monitor, const std::string& only = "") {
     std::string out;
     EXPECT_EQ(0, RunCommand("curl -sf '" + monitor + "/jsz?accounts=true&streams=true'", &out)) << monitor;
     auto jsz = nlohmann::json::parse(out, nullptr, false);
@@ -202,7 +207,9 @@ class DedicatedUpgrade : public ::testing::Test {
     if (!jsz.is_object()) return -1;
     for (const auto& account : jsz.value("account_details", nlohmann::json::array()))
       for (const auto& stream : account.value("stream_detail", nlohmann::json::array()))
-        if (stream.value("name", "").find(slug_) != std::string::npos) ++n;
+        if (only.empty() ? stream.value("name", "").find(slug_) != std::string::npos
+                         : stream.value("name", "") == only)
+          ++n;
     return n;
   }
   // Databases of the tenant's Chroma tenant (matih-<slug>) on the Chroma at `url`, and the
@@ -255,10 +262,13 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   ASSERT_TRUE(HasDatabase(shared_pg_));
   ASSERT_NE(TenantFiles(shared_remote_).find("query-engine"), std::string::npos)
       << TenantFiles(shared_remote_);
+  ASSERT_NE(TenantFiles(shared_remote_).find("apply-compliance-policies"), std::string::npos)
+      << TenantFiles(shared_remote_);
   ASSERT_EQ(AccountOf(Tenant()), shared_account_);
   ASSERT_GT(Containers(shared_account_), 0u);
   ASSERT_TRUE(HasCacheUser(shared_redis_, shared_redis_password_));
-  ASSERT_EQ(Streams(shared_nats_monitor_), 1);
+  ASSERT_EQ(Streams(shared_nats_monitor_, "audit-" + slug_), 1) << "step 45 made no audit stream";
+  ASSERT_EQ(Streams(shared_nats_monitor_), 2);
   ASSERT_GE(ChromaObjects(shared_chroma_), 2) << "no database and collection on the shared Chroma";
 
   auto upgrade =
@@ -282,6 +292,7 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   const std::string dedicated_files = TenantFiles(ClusterDir() / "flux-source.git");
   EXPECT_NE(dedicated_files.find("create-namespace"), std::string::npos) << dedicated_files;
   EXPECT_NE(dedicated_files.find("query-engine"), std::string::npos) << dedicated_files;
+  EXPECT_NE(dedicated_files.find("apply-compliance-policies"), std::string::npos) << dedicated_files;
   // ... and nothing left on the shared ones (the server, the GitOps remote and working copy).
   EXPECT_FALSE(HasDatabase(shared_pg_)) << "database left on the shared PostgreSQL";
   EXPECT_EQ(TenantFiles(shared_remote_), "") << "objects left in the shared GitOps remote";
@@ -292,7 +303,10 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   EXPECT_EQ(Containers(shared_account_), 0u) << "containers left in the shared storage account";
   EXPECT_TRUE(HasCacheUser(dedicated_redis_, dedicated_redis_password_));
   EXPECT_FALSE(HasCacheUser(shared_redis_, shared_redis_password_)) << "ACL user left on the shared Redis";
-  EXPECT_EQ(Streams(dedicated_nats_monitor_), 1);
+  EXPECT_EQ(Streams(dedicated_nats_monitor_, "audit-" + slug_), 1) << "no audit stream on the dedicated NATS";
+  EXPECT_EQ(Streams(shared_nats_monitor_, "audit-" + slug_), 0)
+      << "audit stream (step 45) left on the shared NATS";
+  EXPECT_EQ(Streams(dedicated_nats_monitor_), 2);
   EXPECT_EQ(Streams(shared_nats_monitor_), 0) << "stream left on the shared NATS";
   EXPECT_GE(ChromaObjects(dedicated_chroma_), 2) << "no database and collection on the dedicated Chroma";
   EXPECT_EQ(ChromaObjects(shared_chroma_), 0) << "database or collections left on the shared Chroma";
@@ -301,8 +315,13 @@ TEST_F(DedicatedUpgrade, FreeToProfessionalMovesEverythingOffTheSharedTargets) {
   for (const auto& s : *steps) {
     EXPECT_EQ(s.outputs.count(TierUpgrade::kLeftBehindKey), 0u) << s.name;
     EXPECT_EQ(s.outputs.count(TierUpgrade::kLeftBehindOutputsKey), 0u) << s.name;
-    if (s.name == "provision-database" || s.name == "create-namespace") {
+    if (s.name == "provision-database" || s.name == "create-namespace" || s.name == "enable-audit-logging") {
       EXPECT_EQ(s.outputs.at(TierUpgrade::kPlacementKey), "dedicated:professional") << s.name;
+    }
+    if (s.name == "terraform-apply") {
+      // The module's database_name names the database the data plugin made on the dedicated server.
+      ASSERT_EQ(s.outputs.count("database_name"), 1u);
+      EXPECT_EQ(s.outputs.at("database_name"), SqlName());
     }
     if (s.name == "register-dedicated-cluster") {
       EXPECT_EQ(s.outputs.at("placement"), "dedicated cluster aks-" + slug_ + " (eu-west)");

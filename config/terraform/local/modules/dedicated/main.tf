@@ -2,7 +2,15 @@
 # of its own under var.local_root (what the dedicated cluster's Flux would sync), the tenant's
 # data a database name on the stack's PostgreSQL. Built-in resources only (terraform_data).
 variable "tenant_id" { type = string }
-variable "tenant_slug" { type = string }
+variable "tenant_slug" {
+  type = string
+  # The database the data plugin makes is t_<slug> ('-' -> '_'), hashed past PostgreSQL's 63
+  # characters; the runner admits slugs of at most 40, so database_name below is never hashed.
+  validation {
+    condition     = length(var.tenant_slug) <= 61
+    error_message = "tenant_slug longer than 61 characters: the data plugin's database name t_<slug> would be hashed and the database_name output would be wrong."
+  }
+}
 variable "tier" { type = string }
 variable "region" { type = string }
 variable "node_count" { type = number }
@@ -75,7 +83,7 @@ resource "terraform_data" "cluster" {
 
 resource "terraform_data" "database" {
   input = {
-    name   = "tenant_${replace(var.tenant_slug, "-", "_")}"
+    name   = "t_${replace(var.tenant_slug, "-", "_")}" # the data plugin's TenantSqlName (step 21)
     region = var.region
   }
 }
