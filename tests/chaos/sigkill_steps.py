@@ -42,9 +42,6 @@ TERRAFORM_LOCK_TTL = 15
 # with the issue's title, never deleted"): (pattern in the tenant's last_error, title). A tenant
 # that ends so still counts as lost in the figures; the scenario is marked xfail instead of failed.
 KNOWN_FAULTS = [
-    ("failed to lock file",
-     "Reliability and security suite: a SIGKILL during a push to a local-path GitOps remote leaves "
-     "refs/heads/<branch>.lock behind; every later push fails as failed_precondition and the tenant FAILS"),
     ("the managed identity is absent at the identity provider",
      "Reliability and security suite: after SIGKILLs in steps 18-20 the managed identity step 18 made "
      "is absent at the identity provider while step 18 is DONE; step 20 fails as failed_precondition "
