@@ -24,7 +24,8 @@ import os
 import re
 import sys
 
-from check_common import load_allow, parse_args, report_stale, source_files
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from check_common import load_allow, parse_args, report_stale, source_files  # noqa: E402
 
 SQL_START = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|GRANT|REVOKE|TRUNCATE|COMMENT\s+ON|SET\s+|WITH\s|"

@@ -21,7 +21,8 @@ import os
 import re
 import sys
 
-from check_common import load_allow, parse_args, report_stale, source_files
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from check_common import load_allow, parse_args, report_stale, source_files  # noqa: E402
 
 RULES = [
     ("libcurl verification off", re.compile(
