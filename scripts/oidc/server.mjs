@@ -138,6 +138,9 @@ class FileAdapter {
   }
 
   async destroy(id) {
+    // A deleted client's unique name no longer leads to it (see registrationClientId).
+    const key = this.model === 'Client' ? readJson(this.file('record', id))?.payload?.matih_registration_key : undefined;
+    if (key !== undefined && readJson(this.file('key', key))?.id === id) fs.rmSync(this.file('key', key), { force: true });
     fs.rmSync(this.file('record', id), { force: true });
   }
 
