@@ -99,7 +99,11 @@ Observation AccessStep::observe(Context& ctx) {
   const bool granted = current && current->contains("matih_access");
   if (!granted && objects.state == Observation::State::kAbsent) return Observation::Absent();
   std::string diff;
-  if (!current)
+  if (!current && registration.token_lost())
+    diff =
+        "the identity provider refuses the stored registration access token of the managed identity "
+        "(an update's answer was lost); apply adopts it again";
+  else if (!current)
     diff = "the managed identity of step 18 is absent at the identity provider";
   else
     diff = MetadataDiff(Grants(ctx), *current);
@@ -115,6 +119,12 @@ void AccessStep::apply(Context& ctx) {
   IdentityProvider idp(*http_, ProviderSettingsFrom(ctx), Who(ctx));
   ClientRegistration registration(ctx, idp, kManagedIdentitySecret);
   auto current = registration.Current();
+  // Our grant's answer was lost (the runner killed after the update, or the reply cut): the
+  // registration access token rotated, the identity lives on. Adopted under its key.
+  if (!current && registration.token_lost()) {
+    if (ctx.dry_run()) return;
+    current = registration.Adopt({});
+  }
   if (!current)
     throw PermanentError(Who(ctx) + ": the managed identity is absent at the identity provider " +
                          idp.issuer() + "; step 18 (identity.managed) must run first");
@@ -144,7 +154,9 @@ void AccessStep::remove(Context& ctx) {
   const auto batch = RoleAssignments(ctx);
   IdentityProvider idp(*http_, ProviderSettingsFrom(ctx), Who(ctx));
   ClientRegistration registration(ctx, idp, kManagedIdentitySecret);
-  if (auto current = registration.Current(); current && current->contains("matih_access"))
+  auto current = registration.Current();
+  if (!current && registration.token_lost()) current = registration.Adopt({});
+  if (current && current->contains("matih_access"))
     registration.Replace(UpdateBody(*current, {{"matih_access", nullptr}}));
   DeliveryFromSettings(ctx)->Remove(batch);
 }

@@ -8,6 +8,18 @@
 // callers send the whole record (UpdateBody keeps the fields other steps own); a deleted client
 // answers 401, so Current() reports it as absent.
 //
+// Lost answers. RFC 7591 has the provider choose the client_id and offers no look-up, so every
+// client is registered with a unique name, client metadata `matih_registration_key`
+// ("matih/<secret name>/<slug>"), under which the provider (our launcher; Entra ID looks app
+// registrations up by unique name) gives back the live client of that name instead of making a
+// second one. The registration secret also keeps the metadata last sent ("metadata"). Hence:
+// a registration whose answer was lost is adopted by registering again; and a client whose
+// rotated registration access token was lost (an update's answer lost, or the runner killed
+// before storing it) is "token lost" — the provider refuses our token, yet the client still
+// authenticates with its stored secret — and Adopt() registers its kept metadata again under its
+// key, which returns the same client_id with a new token and secret. A provider that answers
+// with another client_id does not adopt: that client is deleted again and Adopt fails.
+//
 // Valid during one step call (borrows the Context and the IdentityProvider); not shared between
 // threads.
 #pragma once
@@ -25,6 +37,7 @@ struct StoredRegistration {
   std::string client_id;
   std::string client_uri;    // registration_client_uri
   std::string access_token;  // registration_access_token (secret)
+  nlohmann::json metadata;   // the metadata last registered or updated (no secret); null if unknown
 };
 
 class ClientRegistration {
@@ -34,15 +47,23 @@ class ClientRegistration {
 
   std::optional<StoredRegistration> Stored() const;
   // The client's record at the provider, or nullopt when nothing is stored or the provider no
-  // longer knows the client (deleted by hand) or its token.
+  // longer knows the client (deleted by hand) or its token (then token_lost() tells which).
   std::optional<nlohmann::json> Current();
+  // After Current() answered nullopt: the client is alive at the provider (its stored secret
+  // authenticates) but our registration access token is refused, and it can be adopted.
+  bool token_lost() const { return token_lost_; }
+  // Registers the kept metadata (with `changes` merged in, as UpdateBody does) again under its
+  // key: the same client, a new token and secret, both stored. Returns the provider's answer.
+  // REQUIRES: token_lost(). PermanentError when the provider made another client instead.
+  nlohmann::json Adopt(const nlohmann::json& changes);
   // Registers `metadata` with the initial access token; stores the registration, then the secret.
   nlohmann::json Register(const nlohmann::json& metadata, const std::string& initial_access_token);
   // Replaces the whole record at the provider; stores the rotated registration access token.
   nlohmann::json Replace(const nlohmann::json& record);
   std::optional<std::string> StoredSecret() const;
   void StoreSecret(const std::string& secret);
-  // Deletes the client at the provider (fine when gone) and both secrets.
+  // Deletes the client at the provider (fine when gone; adopted first when its token was lost)
+  // and both secrets.
   void Remove();
 
   std::string registration_secret_name() const { return name_ + "/registration"; }
@@ -51,12 +72,19 @@ class ClientRegistration {
  private:
   void Store(const StoredRegistration& registration);
   void DeleteSecret(const std::string& name);
+  // Whether the stored client still authenticates with the stored secret (token_lost_ test).
+  bool StoredClientAlive();
 
   Context& ctx_;
   IdentityProvider& idp_;
   std::string name_;
   std::optional<StoredRegistration> stored_;  // after Current()/Register()/Replace()
+  bool token_lost_ = false;                   // set by Current()
 };
+
+// The unique name a step's client is registered under: "matih/<secret name>/<slug>".
+std::string RegistrationKey(const std::string& secret_name, const std::string& slug);
+inline constexpr const char* kRegistrationKeyField = "matih_registration_key";
 
 // How `current` differs from `desired` over desired's keys, e.g. "redirect_uris: [a] -> [b]";
 // "" when equal. Arrays of strings compare as sets. Only for metadata that holds no secret.

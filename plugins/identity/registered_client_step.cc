@@ -14,11 +14,21 @@ std::string SecretOf(const nlohmann::json& record) {
 
 }  // namespace
 
+nlohmann::json RegisteredClientStep::DesiredWithKey(const Context& ctx) const {
+  auto desired = Desired(ctx);
+  desired[kRegistrationKeyField] = RegistrationKey(secret_name_, ctx.slug());
+  return desired;
+}
+
 Observation RegisteredClientStep::observe(Context& ctx) {
-  const auto desired = Desired(ctx);
+  const auto desired = DesiredWithKey(ctx);
   IdentityProvider idp(*http_, ProviderSettingsFrom(ctx), Who(ctx));
   ClientRegistration registration(ctx, idp, secret_name_);
   auto current = registration.Current();
+  if (!current && registration.token_lost())
+    return Observation::Drifted(
+        "the identity provider refuses the stored registration access token of client " +
+        registration.Stored()->client_id + " (an update's answer was lost); apply adopts the client again");
   if (!current) return Observation::Absent();
   std::string diff = MetadataDiff(desired, *current);
   const std::string secret = SecretOf(*current);
@@ -29,11 +39,16 @@ Observation RegisteredClientStep::observe(Context& ctx) {
 }
 
 void RegisteredClientStep::apply(Context& ctx) {
-  const auto desired = Desired(ctx);
+  const auto desired = DesiredWithKey(ctx);
   IdentityProvider idp(*http_, ProviderSettingsFrom(ctx), Who(ctx));
   ClientRegistration registration(ctx, idp, secret_name_);
   auto current = registration.Current();
   nlohmann::json record;
+  if (!current && registration.token_lost()) {
+    if (ctx.dry_run()) return;
+    // Adopted with what it had (fields other steps own included), then converged below.
+    current = registration.Adopt({});
+  }
   if (!current) {
     if (ctx.dry_run()) return;
     record = registration.Register(desired, InitialAccessToken(ctx));

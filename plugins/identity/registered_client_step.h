@@ -1,7 +1,8 @@
 // RegisteredClientStep: the shape shared by the steps that own one client at the identity
 // provider (18 create-managed-identity, 46 register-identity-provider): the subclass says what the
 // client's metadata should be; this class observes it with an RFC 7592 read, registers it (RFC
-// 7591) when absent, replaces the whole record when a field it owns drifted (keeping fields other
+// 7591) when absent, under a unique name (see ClientRegistration: a lost answer is adopted, not
+// registered twice), replaces the whole record when a field it owns drifted (keeping fields other
 // steps own, such as step 20's grants), stores the rotated registration access token, and on
 // remove deletes the client and its secrets.
 //
@@ -40,6 +41,9 @@ class RegisteredClientStep : public Step {
   PooledHttp& http() { return *http_; }
 
  private:
+  // Desired() with the client's unique name (kRegistrationKeyField) added.
+  nlohmann::json DesiredWithKey(const Context& ctx) const;
+
   std::shared_ptr<PooledHttp> http_;
   std::string secret_name_;
 };

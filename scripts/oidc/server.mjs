@@ -9,7 +9,14 @@
 //   - resource indicators (RFC 8707): a client may obtain a token for resource URI R only when R
 //     is listed in its client metadata `matih_access` (step 20 records the grants there), so a
 //     token request for another tenant's resource is refused with invalid_target;
-//   - introspection, so a holder can check its token.
+//   - introspection, so a holder can check its token;
+//   - registration by a unique name (the idea Entra ID's app registrations give through their
+//     unique names): a registration carrying client metadata `matih_registration_key` while a
+//     live client registered under that key exists gets that client's client_id back (the record
+//     is replaced, a new secret and registration access token issued, the client's older
+//     registration access tokens revoked). A registration whose answer was lost, or a client
+//     whose rotated registration access token was lost, is so adopted, not made twice. RFC 7591
+//     leaves the choice of client_id to the server; without the key, ids are random.
 // Every model (clients, registration access tokens, tokens) is persisted by FileAdapter below as
 // one JSON file per record under the data folder, written atomically (temp file + rename), so
 // registrations survive a restart. A service principal (static client) may be seeded from a file.
@@ -88,6 +95,13 @@ class FileAdapter {
     writeAtomically(this.file('record', id), JSON.stringify({ id, payload, expiresAt }));
     if (payload.uid) writeAtomically(this.file('uid', payload.uid), JSON.stringify({ id, expiresAt }));
     if (payload.userCode) writeAtomically(this.file('usercode', payload.userCode), JSON.stringify({ id, expiresAt }));
+    // Registration access tokens by client, so a registration under the client's key can revoke them.
+    if (this.model === 'RegistrationAccessToken' && payload.clientId) {
+      const index = this.file('client', payload.clientId);
+      const ids = readJson(index)?.ids ?? [];
+      if (!ids.includes(id)) ids.push(id);
+      writeAtomically(index, JSON.stringify({ ids }));
+    }
     if (payload.grantId) {
       const index = this.file('grant', payload.grantId);
       const ids = readJson(index)?.ids ?? [];
@@ -124,6 +138,9 @@ class FileAdapter {
   }
 
   async destroy(id) {
+    // A deleted client's unique name no longer leads to it (see registrationClientId).
+    const key = this.model === 'Client' ? readJson(this.file('record', id))?.payload?.matih_registration_key : undefined;
+    if (key !== undefined && readJson(this.file('key', key))?.id === id) fs.rmSync(this.file('key', key), { force: true });
     fs.rmSync(this.file('record', id), { force: true });
   }
 
@@ -132,6 +149,37 @@ class FileAdapter {
     for (const id of readJson(index)?.ids ?? []) await this.destroy(id);
     fs.rmSync(index, { force: true });
   }
+}
+
+// The record and index files of FileAdapter, for the synchronous idFactory below.
+function adapterFile(model, kind, key) {
+  const digest = crypto.createHash('sha256').update(String(key)).digest('hex');
+  return path.join(dataDir, model, `${kind}-${digest}.json`);
+}
+
+function validRegistrationKey(value) {
+  return typeof value === 'string' && value.length > 0 && value.length <= 200;
+}
+
+// client_id of a registration: the live client registered under the same matih_registration_key
+// (its registration access tokens revoked: the new registration issues the only valid one), or a
+// new random id, recorded under the key. Every file is written before the answer is sent.
+function registrationClientId(ctx) {
+  const key = ctx.oidc.body?.matih_registration_key;
+  const fresh = crypto.randomBytes(18).toString('base64url');
+  if (!validRegistrationKey(key)) return fresh;
+  const index = adapterFile('Client', 'key', key);
+  const known = readJson(index)?.id;
+  if (known && readJson(adapterFile('Client', 'record', known))) {
+    const tokens = adapterFile('RegistrationAccessToken', 'client', known);
+    for (const id of readJson(tokens)?.ids ?? []) {
+      fs.rmSync(adapterFile('RegistrationAccessToken', 'record', id), { force: true });
+    }
+    fs.rmSync(tokens, { force: true });
+    return known;
+  }
+  writeAtomically(index, JSON.stringify({ id: fresh }));
+  return fresh;
 }
 
 // Expired records (tokens, sessions) would otherwise stay until someone looks them up: sweep them.
@@ -200,9 +248,12 @@ const configuration = {
   jwks: signingKeys(),
   cookies: { keys: [cookieKey] },
   extraClientMetadata: {
-    properties: ['matih_tenant', 'matih_access'],
+    properties: ['matih_tenant', 'matih_access', 'matih_registration_key'],
     validator(ctx, key, value) {
       if (value === undefined) return;
+      if (key === 'matih_registration_key' && !validRegistrationKey(value)) {
+        throw new errors.InvalidClientMetadata('matih_registration_key must be a string of 1 to 200 characters');
+      }
       if (key === 'matih_tenant' && typeof value !== 'string') {
         throw new errors.InvalidClientMetadata('matih_tenant must be a string');
       }
@@ -221,6 +272,7 @@ const configuration = {
       enabled: true,
       initialAccessToken,
       issueRegistrationAccessToken: true,
+      idFactory: registrationClientId,
     },
     registrationManagement: { enabled: true, rotateRegistrationAccessToken: true },
     resourceIndicators: {

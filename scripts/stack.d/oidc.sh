@@ -4,7 +4,9 @@
 # principal of dedicated infrastructure).
 #
 # Files under var/oidc/: data/ (clients, registration access tokens and tokens, one JSON file per
-# record, so registrations survive a restart), initial-access-token (protects Dynamic Client
+# record, so registrations survive a restart; Client/key-*.json map a client's unique name,
+# metadata matih_registration_key, to its client_id: a registration under a live client's name
+# gets that client back, see scripts/oidc/server.mjs), initial-access-token (protects Dynamic Client
 # Registration; generated once, passed to the runner as the secret setting
 # identity.initial_access_token), service-principal.json (the seeded service principal's
 # client_id and client_secret), keys.json (signing keys), log.

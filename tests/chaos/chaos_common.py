@@ -270,3 +270,23 @@ def runner_config(path, db_url, plugin_dirs, catalog, key_file, extra=""):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n" + extra)
     return path
+
+
+def scenario_runner(build, work, db_url, catalog_text, run_settings, state=False):
+    """The setup the test-steps scenarios share, in `work`: catalog.yaml holding `catalog_text`, a
+    fresh secret.key, runner.conf over the test-steps plugins with `run_settings` as its [run]
+    section (and, when `state`, a state/ folder given to the test plugin as test.state_dir), then
+    `migrate`. Returns (Runner, config path)."""
+    catalog = os.path.join(work, "catalog.yaml")
+    with open(catalog, "w") as f:
+        f.write(catalog_text)
+    key = os.path.join(work, "secret.key")
+    write_key(key)
+    extra = "[run]\n" + run_settings
+    if state:
+        os.makedirs(os.path.join(work, "state"))
+        extra += f"[targets]\ntest.state_dir = {os.path.join(work, 'state')}\n"
+    config = runner_config(os.path.join(work, "runner.conf"), db_url, [build.test_steps], catalog, key, extra)
+    r = Runner(build, config, work)
+    r.run(["migrate"], check=True)
+    return r, config

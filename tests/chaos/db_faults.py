@@ -26,8 +26,7 @@ import socket
 import subprocess
 import time
 
-from chaos_common import (ChaosFailure, Runner, exit_kind, psql, runner_config, say, wait_until, workdir,
-                          write_key)
+from chaos_common import ChaosFailure, exit_kind, psql, say, scenario_runner, wait_until, workdir
 
 PG_BIN = os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin")
 
@@ -106,18 +105,9 @@ def one_case(build, pg, work, name, reconnect, lease, details):
     q = lambda sql: psql(url, sql, check=False, timeout=10)  # noqa: E731 (None while the server is down)
     case_dir = os.path.join(work, name)
     os.makedirs(case_dir)
-    catalog = os.path.join(case_dir, "catalog.yaml")
-    with open(catalog, "w") as f:
-        f.write(CATALOG)
-    key = os.path.join(case_dir, "secret.key")
-    write_key(key)
-    state = os.path.join(case_dir, "state")
-    os.makedirs(state)
-    config = runner_config(os.path.join(case_dir, "runner.conf"), url, [build.test_steps], catalog, key,
-                           f"[run]\nlease = {lease}\nheartbeat = 1s\ndb_reconnect = {reconnect}\nworkers = 2\n"
-                           f"max_attempts = 20\n[targets]\ntest.state_dir = {state}\n")
-    r = Runner(build, config, case_dir)
-    r.run(["migrate"], check=True)
+    r, _ = scenario_runner(build, case_dir, url, CATALOG,
+                           f"lease = {lease}\nheartbeat = 1s\ndb_reconnect = {reconnect}\nworkers = 2\n"
+                           "max_attempts = 20\n", state=True)
     slugs = [f"{name.replace('_', '-')}-{i}" for i in range(6)]
     for s in slugs:
         r.run(["tenants", "add", "--slug", s, "--tier", "free", "--admin-email", f"ops@{s}.example"], check=True)

@@ -20,8 +20,8 @@ import subprocess
 import threading
 import time
 
-from chaos_common import (ROOT, ChaosFailure, Runner, ThrowawayDb, descendants, exit_kind, overlapping_runs,
-                          runner_config, say, wait_until, workdir, write_key)
+from chaos_common import (ROOT, ChaosFailure, ThrowawayDb, descendants, exit_kind, overlapping_runs, say,
+                          scenario_runner, wait_until, workdir)
 
 TIERS = ["free", "starter", "professional", "enterprise"]
 
@@ -30,16 +30,10 @@ def racing(build, admin, tenants, details):
     work = workdir("racing")
     db = ThrowawayDb(admin, "chaos_racing")
     try:
-        catalog = os.path.join(work, "catalog.yaml")
-        with open(catalog, "w") as f:
-            subprocess.run(["python3", os.path.join(ROOT, "scripts", "bench.d", "noop_catalog.py"),
-                            os.path.join(ROOT, "config", "catalog.yaml")], stdout=f, check=True)
-        key = os.path.join(work, "secret.key")
-        write_key(key)
-        config = runner_config(os.path.join(work, "runner.conf"), db.url, [build.test_steps], catalog, key,
-                               "[run]\nworkers = 2\n")
-        r = Runner(build, config, work)
-        r.run(["migrate"], check=True)
+        noop = subprocess.run(["python3", os.path.join(ROOT, "scripts", "bench.d", "noop_catalog.py"),
+                               os.path.join(ROOT, "config", "catalog.yaml")], capture_output=True, text=True,
+                              check=True).stdout
+        r, config = scenario_runner(build, work, db.url, noop, "workers = 2\n")
         # Tenants straight through the CLI, 4 at a time.
         say(f"racing: adding {tenants} tenants")
         args = "\n".join(f"race-{i} {TIERS[i % 4]}" for i in range(tenants))
@@ -120,18 +114,9 @@ def stale(build, admin, details):
     db = ThrowawayDb(admin, "chaos_stale")
     a = None
     try:
-        catalog = os.path.join(work, "catalog.yaml")
-        with open(catalog, "w") as f:
-            f.write(STALE_CATALOG)
-        key = os.path.join(work, "secret.key")
-        write_key(key)
+        r, _ = scenario_runner(build, work, db.url, STALE_CATALOG,
+                               "lease = 2s\nheartbeat = 500ms\nmax_attempts = 10\n", state=True)
         state = os.path.join(work, "state")
-        os.makedirs(state)
-        config = runner_config(os.path.join(work, "runner.conf"), db.url, [build.test_steps], catalog, key,
-                               "[run]\nlease = 2s\nheartbeat = 500ms\nmax_attempts = 10\n"
-                               f"[targets]\ntest.state_dir = {state}\n")
-        r = Runner(build, config, work)
-        r.run(["migrate"], check=True)
         r.run(["tenants", "add", "--slug", "stale", "--tier", "free", "--admin-email", "ops@stale.example"], check=True)
         q_step2 = ("SELECT s.status FROM matih.tenant_steps s JOIN matih.tenants t ON t.id = s.tenant_id "
                    "WHERE t.slug = 'stale' AND s.step_number = 2")

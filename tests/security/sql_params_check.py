@@ -24,6 +24,9 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from check_common import load_allow, parse_args, report_stale, source_files  # noqa: E402
+
 SQL_START = re.compile(
     r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|ALTER|DROP|GRANT|REVOKE|TRUNCATE|COMMENT\s+ON|SET\s+|WITH\s|"
     r"LOCK\s|COPY\s|VALUES|DO\s)")
@@ -267,8 +270,8 @@ class FileScan:
     def allowed(self, text):
         for e in self.allow:
             t = text.replace(" ", "")
-            if self.rel.endswith(e[0]) and (t == e[1] or ("*" in e[1] and fnmatch.fnmatchcase(t, e[1]))):
-                e[3] += 1
+            if self.rel.endswith(e.suffix) and (t == e.text or ("*" in e.text and fnmatch.fnmatchcase(t, e.text))):
+                e.uses += 1
                 return True
         return False
 
@@ -395,51 +398,25 @@ class FileScan:
         return sorted(set(out))
 
 
-def load_allow(path):
-    entries = []
-    with open(path, encoding="utf-8") as f:
-        for n, raw in enumerate(f, 1):
-            line = raw.rstrip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            m = re.match(r"^(\S+)(?:\t+| {2,})(.+?)(?:\t+| {2,})#\s*(\S.*)$", line)
-            if not m:
-                sys.exit(f"{path}:{n}: expected 'path  operand  # reason'")
-            entries.append([m.group(1), m.group(2).replace(" ", ""), m.group(3), 0, n])
-    return entries
-
-
 def main(argv):
-    allow_path, dirs = None, []
-    i = 0
-    while i < len(argv):
-        if argv[i] == "--allow" and i + 1 < len(argv):
-            allow_path = argv[i + 1]
-            i += 2
-        else:
-            dirs.append(argv[i])
-            i += 1
+    allow_path, dirs = parse_args(argv)
     if not dirs:
         print(__doc__, file=sys.stderr)
         return 2
-    allow = load_allow(allow_path) if allow_path else []
+    allow = load_allow(allow_path, "operand")
+    for e in allow:
+        e.text = e.text.replace(" ", "")  # operands compare without spaces
     bad, files = [], 0
     for d in dirs:
-        for root, _, names in os.walk(d):
-            for name in sorted(names):
-                if not name.endswith((".cc", ".h")):
-                    continue
-                path = os.path.join(root, name)
-                files += 1
-                scan = FileScan(path, os.path.relpath(path, os.path.dirname(os.path.abspath(d))))
-                scan.allow = allow
-                bad += scan.findings()
-    stale = [e for e in allow if e[3] == 0]
+        for path in source_files(d, lambda p: p.endswith((".cc", ".h"))):
+            files += 1
+            scan = FileScan(path, os.path.relpath(path, os.path.dirname(os.path.abspath(d))))
+            scan.allow = allow
+            bad += scan.findings()
     for rel, line, text in bad:
         print(f"{rel}:{line}: SQL built with '{text}', which is neither a parameter ($n) nor quoted "
               f"(quote/quote_name/esc) nor a number")
-    for e in stale:
-        print(f"{allow_path}:{e[4]}: allow-list entry '{e[0]}  {e[1]}' matches nothing any more: remove it")
+    stale = report_stale(allow, allow_path)
     print(f"sql_params_check: {files} files, {len(allow) - len(stale)} allow-list entries used, "
           f"{len(bad)} findings, {len(stale)} stale entries")
     return 1 if bad or stale else 0

@@ -21,6 +21,9 @@ import os
 import re
 import sys
 
+sys.dont_write_bytecode = True  # no __pycache__ in the source tree
+from check_common import load_allow, parse_args, report_stale, source_files  # noqa: E402
+
 RULES = [
     ("libcurl verification off", re.compile(
         r"CURLOPT_(?:PROXY_)?SSL_VERIFY(?:PEER|HOST|STATUS)\s*,\s*(?:0+L?|false|FALSE)\b")),
@@ -53,72 +56,46 @@ def text_file(path):
         return False
 
 
+def skipped(rel_dir):
+    name = os.path.basename(rel_dir)
+    return name in SKIP_DIRS or name.startswith("build") or rel_dir == os.path.join("tests", "security")
+
+
 def scan(root):
     hits = []
-    for top, dirs, names in os.walk(root):
-        rel_top = os.path.relpath(top, root)
-        dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("build")
-                         and os.path.normpath(os.path.join(rel_top, d)) != os.path.join("tests", "security"))
-        for name in sorted(names):
-            path = os.path.join(top, name)
-            if os.path.islink(path) or not text_file(path):
-                continue
-            rel = os.path.normpath(os.path.relpath(path, root))
-            try:
-                with open(path, encoding="utf-8", errors="replace") as f:
-                    lines = f.read().split("\n")
-            except OSError:
-                continue
-            for n, line in enumerate(lines, 1):
-                for what, rx in RULES:
-                    if rx.search(line):
-                        if what.startswith("PostgreSQL") and LOOPBACK.search(line):
-                            continue
-                        hits.append((rel, n, what, line.strip()))
-                        break
+    for path in source_files(root, text_file, skipped):
+        rel = os.path.normpath(os.path.relpath(path, root))
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                lines = f.read().split("\n")
+        except OSError:
+            continue
+        for n, line in enumerate(lines, 1):
+            for what, rx in RULES:
+                if rx.search(line):
+                    if what.startswith("PostgreSQL") and LOOPBACK.search(line):
+                        continue
+                    hits.append((rel, n, what, line.strip()))
+                    break
     return hits
 
 
-def load_allow(path):
-    entries = []
-    with open(path, encoding="utf-8") as f:
-        for n, raw in enumerate(f, 1):
-            line = raw.rstrip("\n")
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            m = re.match(r"^(\S+)(?:\t+| {2,})(.+?)(?:\t+| {2,})#\s*(\S.*)$", line)
-            if not m:
-                sys.exit(f"{path}:{n}: expected 'path  text-on-the-line  # reason'")
-            entries.append([m.group(1), m.group(2), 0, n])
-    return entries
-
-
 def main(argv):
-    allow_path, roots = None, []
-    i = 0
-    while i < len(argv):
-        if argv[i] == "--allow" and i + 1 < len(argv):
-            allow_path = argv[i + 1]
-            i += 2
-        else:
-            roots.append(argv[i])
-            i += 1
+    allow_path, roots = parse_args(argv)
     if len(roots) != 1:
         print(__doc__, file=sys.stderr)
         return 2
-    allow = load_allow(allow_path) if allow_path else []
+    allow = load_allow(allow_path, "text-on-the-line")
     bad = []
     for rel, n, what, line in scan(roots[0]):
-        hit = [e for e in allow if rel.endswith(e[0]) and e[1] in line]
+        hit = [e for e in allow if rel.endswith(e.suffix) and e.text in line]
         for e in hit:
-            e[2] += 1
+            e.uses += 1
         if not hit:
             bad.append((rel, n, what, line))
-    stale = [e for e in allow if e[2] == 0]
     for rel, n, what, line in bad:
         print(f"{rel}:{n}: {what}: {line[:160]}")
-    for e in stale:
-        print(f"{allow_path}:{e[3]}: allow-list entry '{e[0]}  {e[1]}' matches nothing any more: remove it")
+    stale = report_stale(allow, allow_path)
     print(f"tls_check: {len(bad)} findings, {len(allow) - len(stale)} allow-list entries used, {len(stale)} stale")
     return 1 if bad or stale else 0
 

@@ -1,12 +1,19 @@
 // GitOps delivery with a remote: the remote's branch (what Argo CD or Flux read) is the truth. A
 // hand edit or deletion pushed there is drift and is repaired; two runner hosts with their own
 // clones push to one remote without refusing each other; a lock file left by a killed run of ours
-// does not block later applies.
+// does not block later applies, in the work repository or in a remote on this machine; a lock
+// that is not ours (a live pusher of ours, a git command by hand) is never broken.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <utime.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include "steps/step_harness.h"
 
@@ -35,6 +42,12 @@ class GitOpsRemote : public ::testing::Test {
     const std::string dir = harness_.TempPath("hand-" + std::to_string(++clones_)).string();
     EXPECT_EQ(0, RunCommand("git clone -q '" + remote_ + "' '" + dir + "'"));
     return dir;
+  }
+  // Sets a file's modification time `seconds` into the past.
+  static void Age(const std::string& path, int seconds) {
+    struct utimbuf old {};
+    old.actime = old.modtime = time(nullptr) - seconds;
+    ASSERT_EQ(0, utime(path.c_str(), &old));
   }
   std::string File(const std::string& step) { return "tenants/" + tenant_.view.slug + "/" + step + ".yaml"; }
   bool RemoteHas(const std::string& path) {
@@ -153,6 +166,103 @@ TEST_F(GitOpsRemote, AForeignFolderAtTheRepositoryPathIsRefusedAndKept) {
   EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, answer.status) << answer.message;
   EXPECT_NE(std::string::npos, answer.message.find("exists but is not a git repository")) << answer.message;
   EXPECT_TRUE(std::filesystem::exists(repo + "/notes.txt"));
+}
+
+}  // namespace
+}  // namespace matih::testing
+
+namespace matih::testing {
+namespace {
+
+// A push into a remote on this machine killed mid-way (a runner SIGKILLed in a GitOps step)
+// leaves what RemotePushLock describes: the record of the push under way in the remote's
+// matih-push.lock, and the branch's ref lock, which libgit2 writes only at commit, still empty.
+// Before, every later push failed with "failed to lock file" and the tenant FAILED.
+TEST_F(GitOpsRemote, RefLockOfAKilledPushInTheRemoteIsRecovered) {
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-namespace", tenant_).status);
+  const std::string tip = Git(remote_, "rev-parse main");
+  const std::string lock = remote_ + "/refs/heads/main.lock";
+  std::ofstream(remote_ + "/matih-push.lock") << "pushing refs/heads/main " << std::string(40, 'a') << "\n";
+  std::ofstream(lock) << "";
+  Age(lock, 5);
+  auto answer = harness_.Apply("create-service-account", tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_FALSE(std::filesystem::exists(lock));
+  EXPECT_TRUE(RemoteHas(File("create-service-account")));
+  EXPECT_EQ(tip, Git(remote_, "rev-parse main~1"));
+  // Killed later, after libgit2 wrote the lock (it holds the oid being pushed): recovered too,
+  // however young.
+  const std::string oid = std::string(40, 'b');
+  std::ofstream(remote_ + "/matih-push.lock") << "pushing refs/heads/main " << oid << "\n";
+  std::ofstream(lock) << oid << "\n";
+  answer = harness_.Apply("create-resource-quota", tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_FALSE(std::filesystem::exists(lock));
+  EXPECT_TRUE(RemoteHas(File("create-resource-quota")));
+  // The record of a finished push is emptied.
+  EXPECT_EQ(0u, std::filesystem::file_size(remote_ + "/matih-push.lock"));
+}
+
+// A ref lock that no push of ours left (a git command run by hand on the remote, writing its own
+// commit) is left alone: the apply is retried later (UNAVAILABLE) and the remote is unchanged.
+TEST_F(GitOpsRemote, ARefLockOfAGitByHandIsNotBrokenInto) {
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-namespace", tenant_).status);
+  const std::string tip = Git(remote_, "rev-parse main");
+  const std::string lock = remote_ + "/refs/heads/main.lock";
+  std::ofstream(lock) << std::string(40, 'c') << "\n";
+  Age(lock, 10);
+  auto answer = harness_.Apply("create-service-account", tenant_);
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, answer.status) << answer.message;
+  EXPECT_NE(std::string::npos, answer.message.find("main.lock")) << answer.message;
+  EXPECT_TRUE(std::filesystem::exists(lock));
+  EXPECT_EQ(tip, Git(remote_, "rev-parse main"));
+  // Even with a record of an interrupted push of ours: the lock holds another commit.
+  std::ofstream(remote_ + "/matih-push.lock") << "pushing refs/heads/main " << std::string(40, 'a') << "\n";
+  answer = harness_.Apply("create-service-account", tenant_);
+  EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, answer.status) << answer.message;
+  EXPECT_TRUE(std::filesystem::exists(lock));
+  // Old: reported for the operator, still not removed.
+  Age(lock, 600);
+  answer = harness_.Apply("create-service-account", tenant_);
+  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, answer.status) << answer.message;
+  EXPECT_TRUE(std::filesystem::exists(lock));
+  // Once that git is done, the apply goes through.
+  std::filesystem::remove(lock);
+  answer = harness_.Apply("create-service-account", tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_TRUE(RemoteHas(File("create-service-account")));
+}
+
+// A live pusher of ours (here: this test, holding the remote's push lock as a runner does while it
+// pushes) keeps its ref lock: the apply waits for the push lock instead of breaking in, and goes
+// on once that push is over.
+TEST_F(GitOpsRemote, ALivePushersRefLockIsWaitedFor) {
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-namespace", tenant_).status);
+  const std::string lock = remote_ + "/refs/heads/main.lock";
+  const int fd = ::open((remote_ + "/matih-push.lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(0, ::flock(fd, LOCK_EX));
+  const std::string oid = std::string(40, 'd');
+  const std::string record = "pushing refs/heads/main " + oid + "\n";
+  ASSERT_EQ(static_cast<ssize_t>(record.size()), ::pwrite(fd, record.data(), record.size(), 0));
+  std::ofstream(lock) << oid << "\n";
+  std::atomic<bool> done{false};
+  runner::StepAnswer answer;
+  std::thread apply([&] {
+    answer = harness_.Apply("create-service-account", tenant_);
+    done = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_FALSE(done.load()) << "the apply did not wait for the live pusher";
+  EXPECT_TRUE(std::filesystem::exists(lock)) << "a live pusher's ref lock was removed";
+  // That push ends: its ref lock goes, its record is emptied, the push lock is released.
+  std::filesystem::remove(lock);
+  ASSERT_EQ(0, ::ftruncate(fd, 0));
+  ::flock(fd, LOCK_UN);
+  ::close(fd);
+  apply.join();
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_TRUE(RemoteHas(File("create-service-account")));
 }
 
 }  // namespace

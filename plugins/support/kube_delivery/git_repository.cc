@@ -77,6 +77,124 @@ std::mutex& PathMutex(const std::string& path) {
   return *m;
 }
 
+// The git directory of a remote given as a path on this machine (or a file:// URL), or "" for a
+// network remote (smart HTTP, SSH), whose server keeps its own locks.
+std::string LocalRemoteGitDir(const std::string& remote) {
+  std::string path = remote;
+  if (path.rfind("file://", 0) == 0)
+    path = path.substr(7);
+  else if (path.find("://") != std::string::npos)
+    return "";
+  else if (path.empty() || (path[0] != '/' && path[0] != '.' && path.find(':') != std::string::npos))
+    return "";  // scp-like user@host:path
+  std::error_code ec;
+  if (std::filesystem::is_directory(std::filesystem::path(path) / ".git", ec)) return path + "/.git";
+  return std::filesystem::is_directory(path, ec) ? path : "";
+}
+
+std::string ReadSmallFile(int fd) {
+  std::string text(256, '\0');
+  const ssize_t n = ::pread(fd, text.data(), text.size(), 0);
+  text.resize(n > 0 ? static_cast<size_t>(n) : 0);
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) text.pop_back();
+  return text;
+}
+
+// Held around a push into a remote on this machine's file system. It serialises every pusher of
+// ours to that remote (flock on <remote git dir>/matih-push.lock, whichever work repository or
+// runner process pushes) and records in that file the push under way ("pushing <ref> <oid>",
+// emptied when the push returns). A record found by the next holder names a push of ours killed
+// mid-way (its holder is gone: we hold the flock), and the ref lock that push left in the remote
+// (<ref>.lock, still empty or holding that oid: libgit2 writes it at commit) is removed. Any
+// other ref lock belongs to someone else, e.g. a git command run by hand, and is left alone:
+// while young it is waited for (TransientError), old it is reported (PermanentError).
+// One object per push, on the pushing thread.
+class RemotePushLock {
+ public:
+  explicit RemotePushLock(std::string git_dir) : dir_(std::move(git_dir)) {
+    const std::string path = dir_ + "/matih-push.lock";
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd_ < 0) throw PermanentError("cannot open the GitOps remote's push lock " + path);
+    if (::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      throw Error(MATIH_STATUS_ABORTED, "cannot lock the GitOps remote " + dir_ + " for a push");
+    }
+  }
+  ~RemotePushLock() {
+    // Returned or thrown, the push let go of its ref lock: nothing is under way any more. A
+    // record left before Begin stays for the next holder.
+    if (began_ && ::ftruncate(fd_, 0) != 0) {
+      // Not emptied: the next holder only looks at the ref lock, which this push released.
+    }
+    ::flock(fd_, LOCK_UN);
+    ::close(fd_);
+  }
+  RemotePushLock(const RemotePushLock&) = delete;
+  RemotePushLock& operator=(const RemotePushLock&) = delete;
+
+  // Removes the ref lock a killed push of ours left; refuses a foreign lock on `ref`.
+  void RecoverRefLock(const std::string& ref) {
+    const std::string record = ReadSmallFile(fd_);
+    std::string interrupted_ref, interrupted_oid;
+    if (record.rfind("pushing ", 0) == 0) {
+      const auto space = record.find(' ', 8);
+      if (space != std::string::npos) {
+        interrupted_ref = record.substr(8, space - 8);
+        interrupted_oid = record.substr(space + 1);
+      }
+    }
+    if (interrupted_ref.rfind("refs/", 0) == 0 && interrupted_ref.find("..") == std::string::npos) {
+      const std::string lock = dir_ + "/" + interrupted_ref + ".lock";
+      struct stat st {};
+      if (::stat(lock.c_str(), &st) == 0 && st.st_uid == ::geteuid()) {
+        const std::string content = FileText(lock);
+        // Empty: killed before libgit2 wrote it; a git by hand writes its oid at once, so an
+        // empty lock a few seconds old is not a live one of theirs.
+        if (content == interrupted_oid || (content.empty() && std::time(nullptr) - st.st_mtime >= 2))
+          ::unlink(lock.c_str());
+      }
+    }
+    const std::string lock = dir_ + "/" + ref + ".lock";
+    struct stat st {};
+    if (::stat(lock.c_str(), &st) != 0) return;
+    const long age = static_cast<long>(std::time(nullptr) - st.st_mtime);
+    if (age < kForeignLockPatience)
+      throw TransientError("the GitOps remote's " + ref + " is locked by " + lock + " (" +
+                           std::to_string(age) +
+                           " s old, not left by a push of this provisioner): a git command may be "
+                           "updating it; retried");
+    throw PermanentError("the GitOps remote's " + ref + " is locked by " + lock + ", " + std::to_string(age) +
+                         " s old and not left by a push of this provisioner; if no git command is "
+                         "running on the remote, remove that file");
+  }
+
+  // Records the push about to start (durably: a kill right after must still find it).
+  void Begin(const std::string& ref, const std::string& oid) {
+    const std::string record = "pushing " + ref + " " + oid + "\n";
+    if (::ftruncate(fd_, 0) != 0 ||
+        ::pwrite(fd_, record.data(), record.size(), 0) != static_cast<ssize_t>(record.size()) ||
+        ::fdatasync(fd_) != 0)
+      throw TransientError("cannot record the push in the GitOps remote's push lock " + dir_ +
+                           "/matih-push.lock: " + std::strerror(errno));
+    began_ = true;
+  }
+
+ private:
+  static constexpr long kForeignLockPatience = 120;
+
+  static std::string FileText(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return "";
+    std::string text = ReadSmallFile(fd);
+    ::close(fd);
+    return text;
+  }
+
+  std::string dir_;
+  int fd_ = -1;
+  bool began_ = false;
+};
+
 }  // namespace
 
 RepositoryWriteLock::RepositoryWriteLock(const std::string& git_dir)
@@ -384,9 +502,18 @@ bool GitRepository::PushIfNeeded() {
     if (status) *static_cast<std::string*>(payload) = std::string(refname) + ": " + status;
     return 0;
   };
-  std::string spec = "refs/heads/" + options_.branch + ":refs/heads/" + options_.branch;
+  const std::string branch_ref = "refs/heads/" + options_.branch;
+  std::string spec = branch_ref + ":" + branch_ref;
   char* specs[] = {spec.data()};
   git_strarray refspecs{specs, 1};
+  // Into a remote on this machine, libgit2 writes the remote's refs itself: a push of ours killed
+  // mid-way would leave the branch's ref lock there, refusing every later push.
+  std::optional<RemotePushLock> remote_lock;
+  if (const std::string remote_dir = LocalRemoteGitDir(options_.remote); !remote_dir.empty()) {
+    remote_lock.emplace(remote_dir);
+    remote_lock->RecoverRefLock(branch_ref);
+    remote_lock->Begin(branch_ref, *head);
+  }
   if (int rc = git_remote_push(remote.get(), &refspecs, &opts); rc < 0) {
     if (rc == GIT_ENONFASTFORWARD) return false;
     throw TransientError("push to the GitOps remote failed: " + LastGitError());
@@ -396,6 +523,9 @@ bool GitRepository::PushIfNeeded() {
     // refuses (a protected branch, a hook) will not pass by retrying.
     if (rejected.find("fast") != std::string::npos || rejected.find("fetch first") != std::string::npos)
       return false;
+    // Someone's git holds the remote's ref right now (not ours: see RemotePushLock): later.
+    if (rejected.find("lock") != std::string::npos)
+      throw TransientError("the GitOps remote is busy: " + rejected);
     throw PermanentError("the GitOps remote refused the push: " + rejected);
   }
   git_oid oid;

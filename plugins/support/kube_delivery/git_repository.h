@@ -95,7 +95,11 @@ class GitRepository {
               const std::string& checkout_dir);
   // Pushes the branch when a remote is configured and it is not there yet. False when the remote
   // refused it as not a fast-forward (someone pushed first: FollowRemote and commit again);
-  // TransientError when the remote cannot be reached. REQUIRES: a RepositoryWriteLock.
+  // TransientError when the remote cannot be reached or its branch is locked by someone else.
+  // Into a remote on this machine (a path or file:// URL) pushes of ours are serialised by a
+  // flock on <remote>/matih-push.lock, which also records the push under way, so the branch's
+  // ref lock a push of ours killed mid-way left there is recognised and removed (and no other).
+  // REQUIRES: a RepositoryWriteLock.
   bool PushIfNeeded();
   bool has_remote() const { return !options_.remote.empty(); }
 

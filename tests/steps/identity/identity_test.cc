@@ -543,6 +543,118 @@ TEST_F(Identity, AccessWithoutTheManagedIdentityIsAPermanentError) {
   EXPECT_NE(std::string::npos, answer.message.find("step 18")) << answer.message;
 }
 
+// ---- lost answers (issue 16: chaos faults) -------------------------------------------------
+
+// Clients at the stack's provider registered under `key` (our launcher keeps one JSON file per
+// client under var/oidc/data/Client, with its metadata).
+int ClientsWithKey(const std::string& key) {
+  const std::filesystem::path dir = StackEnv::Require("MATIH_STACK_ROOT") + "/var/oidc/data/Client";
+  int n = 0;
+  for (const auto& f : std::filesystem::directory_iterator(dir))
+    if (f.path().filename().string().rfind("record-", 0) == 0 &&
+        ReadFile(f.path().string()).find("\"" + key + "\"") != std::string::npos)
+      ++n;
+  return n;
+}
+
+// Step 20's grant is an RFC 7592 update, which rotates the registration access token. A runner
+// killed after the update and before storing the new token (or the update's answer lost) left
+// the old, dead token stored: step 18 was DONE, the identity alive at the provider, yet step 20
+// found it "absent", failed as failed_precondition and the tenant was ROLLED_BACK (chaos
+// sigkill_steps, steps 18-20). Now the client is adopted again under its unique name.
+TEST_F(Identity, AGrantWhoseAnswerWasLostIsAdoptedWithTheSameIdentity) {
+  ApplyOk(kManaged, a_);
+  const auto before = Registration(a_, "managed-identity");
+  const std::string id = before["client_id"];
+  // Step 20's update, made as it makes it, its answer (the rotated token) thrown away.
+  auto body = *Record(a_, "managed-identity");
+  for (const char* f : {"registration_access_token", "registration_client_uri", "client_secret",
+                        "client_secret_expires_at", "client_id_issued_at"})
+    body.erase(f);
+  body["matih_access"] = {"urn:matih:tenant:" + a_.view.slug + ":containers",
+                          "urn:matih:tenant:" + a_.view.slug + ":vault"};
+  Idp().Update(before["registration_client_uri"], before["registration_access_token"], body);
+  ASSERT_FALSE(Record(a_, "managed-identity")) << "the stored token is dead now";
+
+  auto observed = harness_.Observe(kManaged, a_);
+  EXPECT_EQ(MATIH_STATUS_DRIFTED, observed.status) << "alive, not absent: " << observed.message;
+  auto answer = harness_.Apply(kAccess, a_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_EQ(id, Registration(a_, "managed-identity")["client_id"]) << "the same identity";
+  EXPECT_EQ(1, ClientsWithKey("matih/managed-identity/" + a_.view.slug));
+  ASSERT_TRUE(Record(a_, "managed-identity")) << "a working token is stored";
+  EXPECT_FALSE(Idp().Read(before["registration_client_uri"], before["registration_access_token"]));
+  const std::string secret = Secret(a_, "managed-identity/client_secret");
+  EXPECT_TRUE(Idp().ClientCredentials(id, secret, "urn:matih:tenant:" + a_.view.slug + ":vault").granted);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, ObserveStatus(kManaged, a_));
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, ObserveStatus(kAccess, a_));
+  for (const auto& [key, value] : answer.outputs) EXPECT_EQ(std::string::npos, value.find(secret)) << key;
+}
+
+// The same loss seen by step 18 itself (its own update's answer lost), and by remove: adopted,
+// then converged or deleted; nothing is left at the provider.
+TEST_F(Identity, ManagedIdentityWithALostTokenIsAdoptedByApplyAndDeletedByRemove) {
+  ApplyOk(kManaged, a_);
+  const std::string id = Registration(a_, "managed-identity")["client_id"];
+  const std::string key = "matih/managed-identity/" + a_.view.slug;
+  auto lose_token = [&] {
+    const auto reg = Registration(a_, "managed-identity");
+    auto body = *Record(a_, "managed-identity");
+    for (const char* f : {"registration_access_token", "registration_client_uri", "client_secret",
+                          "client_secret_expires_at", "client_id_issued_at"})
+      body.erase(f);
+    body["client_name"] = "renamed, answer lost";
+    Idp().Update(reg["registration_client_uri"], reg["registration_access_token"], body);
+  };
+  lose_token();
+  ApplyOk(kManaged, a_);
+  EXPECT_EQ(id, Registration(a_, "managed-identity")["client_id"]);
+  EXPECT_EQ("matih tenant " + a_.view.slug + " workloads", (*Record(a_, "managed-identity"))["client_name"]);
+  EXPECT_EQ(MATIH_STATUS_IN_SYNC, ObserveStatus(kManaged, a_));
+  EXPECT_EQ(1, ClientsWithKey(key));
+  lose_token();
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(kManaged, a_).status);
+  EXPECT_EQ(0, ClientsWithKey(key)) << "the client behind the lost token was deleted too";
+  EXPECT_EQ(MATIH_STATUS_ABSENT, ObserveStatus(kManaged, a_));
+}
+
+// A registration whose answer was lost (here: made through the registration endpoint under the
+// step's unique name, its answer thrown away) is adopted by the step, not registered twice.
+TEST_F(Identity, ARegistrationWhoseAnswerWasLostIsAdoptedNotMadeTwice) {
+  const std::string key = "matih/managed-identity/" + a_.view.slug;
+  const auto lost = Idp().Register({{"client_name", "matih tenant " + a_.view.slug + " workloads"},
+                                    {"grant_types", {"client_credentials"}},
+                                    {"response_types", nlohmann::json::array()},
+                                    {"redirect_uris", nlohmann::json::array()},
+                                    {"matih_registration_key", key}},
+                                   harness_.settings()["identity.initial_access_token"]);
+  ASSERT_EQ(1, ClientsWithKey(key));
+  auto answer = harness_.Apply(kManaged, a_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_EQ(lost["client_id"], answer.outputs["client_id"]);
+  EXPECT_EQ(1, ClientsWithKey(key));
+  EXPECT_FALSE(Idp().Read(lost["registration_client_uri"], lost["registration_access_token"]))
+      << "the lost answer's token is revoked";
+  // Tenant B's identity is another client.
+  ApplyOk(kManaged, b_);
+  EXPECT_NE(answer.outputs["client_id"], Registration(b_, "managed-identity")["client_id"]);
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(kManaged, a_).status);
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Remove(kManaged, b_).status);
+  EXPECT_EQ(0, ClientsWithKey(key));
+}
+
+// An identity deleted at the provider is not re-made by step 20 (step 18 owns it): still a
+// permanent error naming step 18.
+TEST_F(Identity, AccessDoesNotRemakeADeletedManagedIdentity) {
+  ApplyOk(kManaged, a_);
+  const auto reg = Registration(a_, "managed-identity");
+  ASSERT_TRUE(Idp().Delete(reg["registration_client_uri"], reg["registration_access_token"]));
+  auto answer = harness_.Apply(kAccess, a_);
+  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, answer.status) << answer.message;
+  EXPECT_NE(std::string::npos, answer.message.find("step 18")) << answer.message;
+  EXPECT_EQ(0, ClientsWithKey("matih/managed-identity/" + a_.view.slug));
+}
+
 // ---- step 46 ------------------------------------------------------------------------------
 
 TEST_F(Identity, SsoClientIsRegisteredWithTheTenantsRedirectUris) {
