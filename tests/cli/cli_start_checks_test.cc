@@ -213,5 +213,30 @@ TEST_F(PluginsVerify, APluginThatCrashesWhileLoadingIsRefusedAndTheOthersStillGe
   EXPECT_EQ(by_file[real + "/c-not-elf.so"]["verdict"], "refused");
 }
 
+// A plugin that calls exit() while loading ends only the child: it is named and refused.
+TEST_F(PluginsVerify, APluginThatExitsWhileLoadingIsRefusedAndVerifyGoesOn) {
+#if defined(__SANITIZE_ADDRESS__)
+  GTEST_SKIP()
+      << "LeakSanitizer's exit-time check may change the child's exit status; checked in the Release pass";
+#endif
+  const std::string dir = dir_ + "/exiting";
+  fs::create_directories(dir);
+  ::chmod(dir.c_str(), 0755);
+  const std::string exiting = dir + "/a-exiting.so", steps = dir + "/b-steps.so";
+  fs::copy_file(std::string(MATIH_TEST_PLUGIN_DIR) + "/crashing/matih-test-crashing.so", exiting);
+  fs::copy_file(TestStepsDir() + "/matih-test-steps.so", steps);
+  for (const auto& f : {exiting, steps}) ::chmod(f.c_str(), 0755);
+
+  CliResult r = Cli({"--plugin-dir", dir, "plugins", "verify"}, {{"TEST_PLUGIN_LOAD_FAULT", "exit"}});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  const std::string real = fs::canonical(dir).string();
+  EXPECT_NE(r.err.find("matih-provisioner: refused " + real +
+                       "/a-exiting.so: ended the process while loading (exit status 3)"),
+            std::string::npos)
+      << Describe(r);
+  EXPECT_NE(r.out.find("plugins: 1 refused"), std::string::npos) << Describe(r);
+  EXPECT_NE(r.out.find("matih-test-steps"), std::string::npos) << Describe(r);
+}
+
 }  // namespace
 }  // namespace matih::testing
