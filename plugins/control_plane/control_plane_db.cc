@@ -1,6 +1,7 @@
 #include "control_plane/control_plane_db.h"
 
 #include "common/control_plane_schema.h"
+#include "common/key_file.h"
 #include "common/settings.h"
 
 namespace matih::plugins {
@@ -29,12 +30,9 @@ std::optional<PgPool::Lease> OpenExistingControlPlane(const Context& ctx) {
 }
 
 std::string LoadHashKey(const Context& ctx) {
-  const std::string path = ctx.required_setting("controlplane.hash_key_file");
-  std::string key = Trim(ReadTextFile(path, "the hash key (setting targets.controlplane.hash_key_file)"));
-  if (key.size() < 32)
-    throw PermanentError(
-        "the hash key file (setting targets.controlplane.hash_key_file) must hold at least 32 bytes");
-  return key;
+  // The runner's start check and this one are the same rule (common/key_file.h).
+  return ReadKeyFile("targets.controlplane.hash_key_file",
+                     ctx.required_setting("controlplane.hash_key_file"));
 }
 
 void AddNote(std::string& diff, const std::string& note) { diff += (diff.empty() ? "" : "; ") + note; }

@@ -4,9 +4,11 @@
 // Settings read ([targets]):
 //   controlplane.database_url    required  libpq URL; the login must be a member of role
 //                                          matih_control_plane (see control_plane_schema.h)
-//   controlplane.hash_key_file   required for invite tokens and API keys: a file with at least 32
-//                                bytes, the HMAC-SHA256 key of the stored hashes; the platform's
-//                                API gateway verifies keys with the same file
+//   controlplane.hash_key_file   required for invite tokens and API keys: a file of mode 0600 (or
+//                                stricter) holding at least 32 key bytes (64 hex digits, base64
+//                                of 32 bytes, or 32 raw bytes: common/key_file.h, the runner's
+//                                start check); its trimmed text is the HMAC-SHA256 key of the
+//                                stored hashes; the platform's API gateway verifies keys with it
 // Sessions come from one PgPool per process (plugins/support/pg_pool), so a step call reuses an
 // idle connection instead of opening one. Safe to call from any thread.
 #pragma once
@@ -25,7 +27,8 @@ PgPool::Lease OpenControlPlane(const Context& ctx);
 // A pooled session when the schema exists, else nullopt; creates nothing (observe, remove).
 std::optional<PgPool::Lease> OpenExistingControlPlane(const Context& ctx);
 
-// The hash key; PermanentError naming the setting (never the key) when missing or too short.
+// The hash key (the file's trimmed text); PermanentError naming the setting and the problem
+// (never the key) when the file is missing, not a regular file, open to group or others, or short.
 std::string LoadHashKey(const Context& ctx);
 
 // "field: have X, want Y" lines joined with "; ".

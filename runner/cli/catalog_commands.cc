@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/plugin_verify_child.h"
 #include "cli/table.h"
 #include "store/migrator.h"
 
@@ -92,25 +93,30 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
     return ctx.Fail(InvalidArgument(
         "no plugin directory configured: pass --plugin-dir or set plugins.dir in the config file"));
   // Every file, refusals included, so an operator sees the whole picture at once. The files load
-  // into this process (the verdicts of worker processes are not reported back); a run loads them
-  // as plugins.isolation says.
+  // in a child process (plugin_verify_child.h), so a plugin that crashes while loading gets its
+  // verdict instead of ending this command; a run loads them as plugins.isolation says.
   PluginHostOptions options = ctx.plugin_options();
-  options.keep_going = true;
-  options.workers.enabled = false;
-  auto loaded = PluginHost::Load(options);
-  if (!loaded.ok()) return ctx.Fail(loaded.status());
-  const PluginHost& host = **loaded;
-  int refused = 0;
-  for (const auto& v : host.verdicts()) refused += v.ok ? 0 : 1;
-
   auto catalog = ctx.catalog();
-  Status catalog_status = catalog.ok() ? (*catalog)->CheckKinds(host) : catalog.status();
-  std::vector<std::string> warnings;
-  Status settings_status =
-      host.CheckSettings(ctx.config().engine.settings, ctx.config().engine.runner_settings, &warnings);
-  Status key_files_status = host.CheckKeyFiles(ctx.config().engine.settings);
+  const RunnerConfig& config = ctx.config();
+  auto verified = VerifyPluginsInChild(
+      options,
+      [&](const PluginHost& host, PluginVerifyReport& report) {
+        report.catalog = catalog.ok() ? (*catalog)->CheckKinds(host) : catalog.status();
+        report.settings =
+            host.CheckSettings(config.engine.settings, config.engine.runner_settings, &report.warnings);
+        report.key_files = host.CheckKeyFiles(config.engine.settings);
+      },
+      options.workers.start_timeout);
+  if (!verified.ok()) return ctx.Fail(verified.status());
+  const PluginVerifyReport& report = *verified;
+  int refused = 0;
+  for (const auto& v : report.verdicts) refused += v.ok ? 0 : 1;
+  const Status& catalog_status = report.catalog;
+  const Status& settings_status = report.settings;
+  const Status& key_files_status = report.key_files;
+  const std::vector<std::string>& warnings = report.warnings;
   auto info_of = [&](const std::string& file) -> const LoadedPluginInfo* {
-    for (const auto& p : host.plugins())
+    for (const auto& p : report.plugins)
       if (p.file == file) return &p;
     return nullptr;
   };
@@ -124,7 +130,7 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
     j["key_files_ok"] = key_files_status.ok();
     if (!key_files_status.ok()) j["key_files_error"] = key_files_status.message();
     j["warnings"] = warnings;
-    for (const auto& v : host.verdicts()) {
+    for (const auto& v : report.verdicts) {
       nlohmann::json entry = {{"file", v.file},
                               {"origin", v.builtin ? "built-in" : "operator"},
                               {"verdict", v.ok ? "ok" : "refused"}};
@@ -151,7 +157,7 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
     ctx.out() << j.dump(2) << "\n";
   } else {
     Table table({"VERDICT", "ORIGIN", "PLUGIN", "VERSION", "ABI", "KINDS", "FILE"});
-    for (const auto& v : host.verdicts()) {
+    for (const auto& v : report.verdicts) {
       const LoadedPluginInfo* p = info_of(v.file);
       std::string kinds;
       if (p)
@@ -162,7 +168,7 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
     table.Print(ctx.out());
     Table settings({"PLUGIN", "SETTING", "REQUIRED", "SECRET", "SET", "DESCRIPTION"});
     bool any = false;
-    for (const auto& p : host.plugins()) {
+    for (const auto& p : report.plugins) {
       if (!p.declares_settings) {
         settings.Add({p.name, "(undeclared: plugin older than step ABI 1.2)", "", "", "", ""});
         any = true;
@@ -189,7 +195,7 @@ int CmdPluginsVerify(CommandContext& ctx, const Args& args) {
                                         : "key files: " + key_files_status.message() + "\n");
   }
   // Why each file was refused, on stderr in both formats (the table and the JSON carry the verdicts).
-  for (const auto& v : host.verdicts())
+  for (const auto& v : report.verdicts)
     if (!v.ok) ctx.err() << "matih-provisioner: refused " << v.file << ": " << v.reason << "\n";
   if (refused > 0) return kExitUsage;
   if (!catalog_status.ok()) return ExitCodeFor(catalog_status);

@@ -9,6 +9,9 @@
 #include <optional>
 #include <sstream>
 
+#include "config/environment_check.h"
+#include "secrets/secret_key.h"
+
 namespace matih::runner {
 namespace {
 
@@ -294,6 +297,13 @@ Result<RunnerConfig> ConfigLoader::Load(const ConfigOverrides& flags,
     if (!v) return std::nullopt;
     return std::string(v);
   };
+
+  // Every MATIH_* variable must be one of ours (environment_check.h has the rule).
+  {
+    std::vector<std::string> known = {"MATIH_CONFIG", SecretKey::kEnvVar};
+    for (const auto& k : AllKeys()) known.push_back(EnvName(k.name));
+    if (Status s = CheckEnvironment(env ? *env : ProcessEnvironment(), known); !s.ok()) return s;
+  }
 
   // The file: every value by key, and the open [targets] section.
   std::map<std::string, std::vector<std::string>> file_values;

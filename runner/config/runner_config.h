@@ -4,7 +4,8 @@
 // Each file key `section.name` has the environment variable MATIH_SECTION_NAME (dots and dashes
 // become underscores). An unknown key in the file, an unparsable value or an out-of-range number
 // is an InvalidArgument naming the key and where it came from. The [targets] section is open:
-// its keys are settings for plugins, handed to them as they are.
+// its keys are settings for plugins, handed to them as they are (from the file only). An
+// unknown MATIH_* environment variable is an InvalidArgument too (environment_check.h).
 #pragma once
 
 #include <map>

@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -192,6 +193,40 @@ TEST_F(CliUnreachableTest, UnreachableDatabaseMessageNeverShowsThePassword) {
   CliResult r = Cli({"--database-url", url, "tenants", "list"});
   EXPECT_EQ(r.exit_code, 4) << Describe(r);
   EXPECT_THAT(r.err, Not(HasSubstr("hunter2secret"))) << Describe(r);
+}
+
+// An operator's typo in a variable name is exit 2 naming it and the nearest known name, before
+// the command runs.
+TEST_F(CliConfigTest, MisspelledEnvironmentVariableIsExitTwoNamingTheNearestName) {
+  CliResult r = Cli({"tenants", "list"}, {{"MATIH_RUN_WORKRES", "8"}});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("MATIH_RUN_WORKRES")) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("did you mean MATIH_RUN_WORKERS?")) << Describe(r);
+
+  r = Raw({"tenants", "list"}, {{"MATIH_DATABSE_URL", db_->url()}});
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("did you mean MATIH_DATABASE_URL?")) << Describe(r);
+}
+
+// The local stack's exported var/stack.env (scripts/test does `set -a; source var/stack.env`) is
+// not an error: its names are the stack's, known through MATIH_STACK_ROOT.
+TEST_F(CliConfigTest, TheExportedLocalStackEnvironmentIsAccepted) {
+  CliEnv env;
+  std::ifstream in(std::string(MATIH_SOURCE_DIR) + "/var/stack.env");
+  ASSERT_TRUE(in) << "no var/stack.env: start the stack (scripts/stack up)";
+  std::string line;
+  while (std::getline(in, line))
+    if (auto eq = line.find('='); !line.empty() && line[0] != '#' && eq != std::string::npos)
+      env[line.substr(0, eq)] = line.substr(eq + 1);
+  ASSERT_TRUE(env.count("MATIH_STACK_ROOT"));
+  ASSERT_GT(env.size(), 5u);
+  env.erase("MATIH_DATABASE_URL");  // the config file's database, this test's own
+  CliResult r = Cli({"tenants", "list"}, env);
+  EXPECT_EQ(r.exit_code, 0) << Describe(r);
+  env["MATIH_LOG_LEVLE"] = "debug";
+  r = Cli({"tenants", "list"}, env);
+  EXPECT_EQ(r.exit_code, 2) << Describe(r);
+  EXPECT_THAT(r.err, HasSubstr("did you mean MATIH_LOG_LEVEL?")) << Describe(r);
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/environment_check.h"
 #include "config/runner_config.h"
 
 namespace matih::runner {
@@ -14,6 +15,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 namespace fs = std::filesystem;
 
 using Env = std::map<std::string, std::string>;
@@ -273,6 +275,85 @@ TEST_F(ConfigLoaderTest, EveryDocumentedKeyHasAnEnvironmentName) {
     EXPECT_EQ(env.find('.'), std::string::npos) << key;
   }
   EXPECT_EQ(ConfigLoader::EnvName("run.drift_interval"), "MATIH_RUN_DRIFT_INTERVAL");
+}
+
+// Unknown MATIH_* variables (runner/config/environment_check.h): a typo is an error naming the
+// variable and the nearest known name; the local stack's and the scripts' variables are not.
+TEST_F(ConfigLoaderTest, MisspelledVariableIsRefusedWithTheNearestName) {
+  auto c = Load({}, std::nullopt, {{"MATIH_RUN_WORKRES", "8"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kInvalidArgument);
+  EXPECT_THAT(c.status().message(), HasSubstr("unknown environment variable MATIH_RUN_WORKRES"));
+  EXPECT_THAT(c.status().message(), HasSubstr("did you mean MATIH_RUN_WORKERS?"));
+
+  c = Load({}, std::nullopt, {{"MATIH_DATABSE_URL", "postgresql://x@127.0.0.1/db"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("MATIH_DATABSE_URL"));
+  EXPECT_THAT(c.status().message(), HasSubstr("did you mean MATIH_DATABASE_URL?"));
+}
+
+TEST_F(ConfigLoaderTest, FarFromAnyNameIsRefusedWithoutASuggestion) {
+  auto c = Load({}, std::nullopt, {{"MATIH_FROBNICATE", "1"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("unknown environment variable MATIH_FROBNICATE"));
+  EXPECT_THAT(c.status().message(), Not(HasSubstr("did you mean")));
+}
+
+TEST_F(ConfigLoaderTest, PluginSettingsInTheEnvironmentPointToTheTargetsSection) {
+  auto c = Load({}, std::nullopt, {{"MATIH_TARGETS_CONTROLPLANE_URL", "x"}});
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("[targets] section of the config file"));
+}
+
+TEST_F(ConfigLoaderTest, OtherVariablesAndTheRunnersOwnAreAccepted) {
+  auto c = Load({}, std::nullopt,
+                {{"PATH", "/usr/bin"},
+                 {"MATIHX", "1"},
+                 {"matih_run_workres", "1"},
+                 {"MATIH_RUN_WORKERS", "8"},
+                 {"MATIH_SECRET_KEY", "00"},
+                 {"MATIH_JOBS", "2"},
+                 {"MATIH_PORT_BASE", "23000"}});
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->run_workers, 8);
+}
+
+TEST_F(ConfigLoaderTest, TheLocalStacksVariablesAreIgnoredButATypoBesideThemIsNot) {
+  fs::create_directories(dir_ + "/var");
+  std::ofstream(dir_ + "/var/stack.env")
+      << "# written by scripts/stack up\nMATIH_STACK_ROOT=" << dir_
+      << "\nMATIH_PG_PORT=5\nMATIH_DATABASE_URL=postgresql://p@127.0.0.1:5/matih\n"
+         "MATIH_PUSHGATEWAY_URL=http://127.0.0.1:6\n";
+  Env env = {{"MATIH_STACK_ROOT", dir_},
+             {"MATIH_PG_PORT", "5"},
+             {"MATIH_PUSHGATEWAY_URL", "http://127.0.0.1:6"},
+             {"MATIH_DATABASE_URL", "postgresql://p@127.0.0.1:5/matih"}};
+  auto c = Load({}, std::nullopt, env);
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->database_url, "postgresql://p@127.0.0.1:5/matih")
+      << "a stack variable that is a setting stays one";
+
+  env["MATIH_RUN_WORKRES"] = "8";
+  c = Load({}, std::nullopt, env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("MATIH_RUN_WORKRES"));
+
+  // Without the stack's file, its names are nobody's.
+  env.erase("MATIH_RUN_WORKRES");
+  fs::remove(dir_ + "/var/stack.env");
+  c = Load({}, std::nullopt, env);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(c.status().message(), HasSubstr("unknown environment variable MATIH_PG_PORT"));
+  EXPECT_THAT(c.status().message(), HasSubstr("cannot be read"));
+}
+
+TEST_F(ConfigLoaderTest, NearestNameIsTheClosestWithinReach) {
+  const std::vector<std::string> known = {"MATIH_RUN_WORKERS", "MATIH_RUN_LIMIT", "MATIH_LOG_LEVEL"};
+  EXPECT_EQ(NearestName("MATIH_RUN_WORKER", known), "MATIH_RUN_WORKERS");
+  EXPECT_EQ(NearestName("MATIH_RUN_LIMTI", known), "MATIH_RUN_LIMIT");
+  EXPECT_EQ(NearestName("MATIH_LOG_LEVLE", known), "MATIH_LOG_LEVEL");
+  EXPECT_EQ(NearestName("MATIH_FROBNICATE", known), "");
+  EXPECT_EQ(NearestName("MATIH_X", known), "");
 }
 
 }  // namespace

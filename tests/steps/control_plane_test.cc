@@ -2,8 +2,12 @@
 // hand-made change is observed as DRIFTED and repaired, remove undoes and can be repeated. Invite
 // tokens and API keys are stored hashed, their plaintext only in the secret store and never in
 // logs, outputs or messages; the schema belongs to its own least-privileged role.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
+#include <filesystem>
+#include <fstream>
 #include <pqxx/pqxx>
 
 #include "common/secure_token.h"
@@ -11,6 +15,8 @@
 
 namespace matih::testing {
 namespace {
+
+using ::testing::HasSubstr;
 
 const std::vector<std::string> kSteps = {"create-tenant-record", "create-admin-user", "create-default-roles",
                                          "issue-api-keys"};
@@ -259,6 +265,46 @@ TEST_F(ControlPlane, UnreachableDatabaseIsTransient) {
   harness_.settings()["controlplane.database_url"] = "postgresql://postgres@127.0.0.1:1/nowhere";
   auto answer = harness_.Apply("create-tenant-record", tenant_);
   EXPECT_EQ(MATIH_STATUS_UNAVAILABLE, answer.status) << answer.message;
+}
+
+// The plugin reads its hash key by the runner's start-check rule (plugins/common/key_file.h): a
+// 16-byte key written as 32 hex characters, or a key file group or others can read, is refused
+// with a message naming the setting and the problem, and the step writes nothing.
+TEST_F(ControlPlane, HashKeyFileTheStartCheckRefusesIsRefusedByTheStepToo) {
+  ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply("create-tenant-record", tenant_).status);
+  const auto dir = std::filesystem::temp_directory_path() / ("matih-hash-key-" + tenant_.view.id);
+  std::filesystem::create_directories(dir);
+  const std::string short_key = (dir / "short.key").string();
+  std::ofstream(short_key) << std::string(32, 'a') << "\n";  // 32 hex digits: 16 bytes
+  ::chmod(short_key.c_str(), 0600);
+  harness_.settings()["controlplane.hash_key_file"] = short_key;
+  auto answer = harness_.Apply("create-admin-user", tenant_);
+  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, answer.status) << answer.message;
+  EXPECT_THAT(answer.message,
+              HasSubstr("targets.controlplane.hash_key_file: key file " + short_key +
+                        " holds 32 hex digits, a key of 16 bytes; at least 32 bytes are needed"));
+  EXPECT_EQ("0", Query1("SELECT count(*) FROM control_plane.users WHERE tenant_id = " +
+                        pqxx::connection(harness_.database().url()).quote(tenant_.view.id)));
+
+  const std::string open_key = (dir / "open.key").string();
+  std::ofstream(open_key) << std::string(64, 'b') << "\n";
+  ::chmod(open_key.c_str(), 0640);
+  harness_.settings()["controlplane.hash_key_file"] = open_key;
+  answer = harness_.Apply("issue-api-keys", tenant_);
+  EXPECT_EQ(MATIH_STATUS_FAILED_PRECONDITION, answer.status) << answer.message;
+  EXPECT_THAT(answer.message, HasSubstr("has mode 0640: group and others must have no access"));
+
+  harness_.settings()["controlplane.hash_key_file"] = dir.string();
+  answer = harness_.Apply("create-admin-user", tenant_);
+  EXPECT_THAT(answer.message, HasSubstr("is not a regular file"));
+
+  // The same file made sound (64 hex digits, mode 0600) is accepted.
+  ::chmod(open_key.c_str(), 0600);
+  harness_.settings()["controlplane.hash_key_file"] = open_key;
+  answer = harness_.Apply("create-admin-user", tenant_);
+  EXPECT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  std::error_code ec;
+  std::filesystem::remove_all(dir, ec);
 }
 
 }  // namespace
