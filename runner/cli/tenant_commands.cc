@@ -42,6 +42,25 @@ Result<std::string> ReadSpecFile(const std::string& path) {
   return text;
 }
 
+// A tenant's steps: its recorded rows, and a PENDING record for each catalog step without a row
+// (never run: rows are made by the run that first works the step), by number.
+std::vector<StepRecord> WithUnrecordedSteps(std::vector<StepRecord> recorded, const StepCatalog* catalog) {
+  if (catalog == nullptr) return recorded;
+  std::set<int> have;
+  for (const auto& r : recorded) have.insert(r.number);
+  for (const auto& step : catalog->steps()) {
+    if (have.count(step.number)) continue;
+    StepRecord pending;
+    pending.number = step.number;
+    pending.name = step.name;
+    pending.phase = step.phase;
+    recorded.push_back(std::move(pending));
+  }
+  std::sort(recorded.begin(), recorded.end(),
+            [](const StepRecord& a, const StepRecord& b) { return a.number < b.number; });
+  return recorded;
+}
+
 }  // namespace
 
 int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
@@ -74,10 +93,8 @@ int CmdTenantsAdd(CommandContext& ctx, const Args& args) {
     return ctx.Fail(s);
   auto db = ctx.database();
   if (!db.ok()) return ctx.Fail(db.status());
-  std::vector<std::tuple<int, std::string, int>> steps;
-  for (const auto& s : (*catalog)->steps()) steps.emplace_back(s.number, s.name, s.phase);
   TenantStore store(**db);
-  auto added = store.Add({req.slug, req.tier, req.region, req.admin_email, spec}, steps, ctx.actor());
+  auto added = store.Add({req.slug, req.tier, req.region, req.admin_email, spec}, ctx.actor());
   if (!added.ok()) return ctx.Fail(added.status());
   ctx.out() << "added tenant " << added->slug << " (" << added->tier << ", " << added->region
             << ") as PENDING; id " << added->id << "\n";
@@ -202,9 +219,7 @@ int CmdTenantsImport(CommandContext& ctx, const Args& args) {
   const bool refused = !problems.empty() && !skip_invalid;
   size_t imported = 0;
   if (!refused) {
-    std::vector<std::tuple<int, std::string, int>> steps;
-    for (const auto& s : (*catalog)->steps()) steps.emplace_back(s.number, s.name, s.phase);
-    auto added = store.AddMany(good, steps, ctx.actor());
+    auto added = store.AddMany(good, ctx.actor());
     if (!added.ok()) return ctx.Fail(added.status());
     imported = *added;
   }
@@ -324,11 +339,19 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   const std::string& format = cmd.format;
   const TenantRecord& t = cmd.tenant;
   TenantStore store(*cmd.db);
-  auto steps = store.Steps(t.id);
-  if (!steps.ok()) return ctx.Fail(steps.status());
+  auto recorded = store.Steps(t.id);
+  if (!recorded.ok()) return ctx.Fail(recorded.status());
+  // A step gets its row when a run first works it: the catalog's steps without one are PENDING.
+  // Without the catalog (it does not load), only the recorded steps can be shown.
+  auto catalog = ctx.catalog();
+  if (!catalog.ok())
+    ctx.err() << "note: the catalog did not load (" << catalog.status().message()
+              << "); steps never run are not listed\n";
+  const std::vector<StepRecord> steps =
+      WithUnrecordedSteps(std::move(*recorded), catalog.ok() ? *catalog : nullptr);
   // Where the tenant lives: what its dedicated-cluster step recorded, else the shared targets.
   std::string placement = "shared cluster and servers";
-  for (const auto& s : *steps)
+  for (const auto& s : steps)
     if (s.status == StepStatus::kDone && s.outputs.count("placement")) placement = s.outputs.at("placement");
   if (format == "json") {
     nlohmann::json j = {{"slug", t.slug},
@@ -341,7 +364,7 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
                         {"attempts", t.attempts},
                         {"last_error", t.last_error},
                         {"steps", nlohmann::json::array()}};
-    for (const auto& s : *steps)
+    for (const auto& s : steps)
       j["steps"].push_back({{"number", s.number},
                             {"name", s.name},
                             {"phase", s.phase},
@@ -362,7 +385,7 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   if (!t.deletion_due_at.empty()) ctx.out() << "deletion at " << t.deletion_due_at << "\n";
   ctx.out() << "\n";
   Table table({"#", "STEP", "PHASE", "STATUS", "ATTEMPTS", "FINISHED", "LAST ERROR"});
-  for (const auto& s : *steps)
+  for (const auto& s : steps)
     table.Add({std::to_string(s.number), s.name, std::to_string(s.phase), ToString(s.status),
                std::to_string(s.attempts), s.finished_at.substr(0, 19), s.last_error.substr(0, 80)});
   table.Print(ctx.out());
@@ -370,7 +393,7 @@ int CmdTenantsShow(CommandContext& ctx, const Args& args) {
   // secret in an output): the whole value in JSON, a shortened one here.
   Table outputs({"#", "STEP", "OUTPUT", "VALUE"});
   bool any = false;
-  for (const auto& s : *steps)
+  for (const auto& s : steps)
     for (const auto& [key, value] : s.outputs) {
       outputs.Add(
           {std::to_string(s.number), s.name, key, value.size() > 100 ? value.substr(0, 97) + "..." : value});

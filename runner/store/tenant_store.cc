@@ -53,29 +53,16 @@ TenantRecord TenantStore::FromRow(const pqxx::row& r) {
   return t;
 }
 
-Result<TenantRecord> TenantStore::Add(const NewTenant& n,
-                                      const std::vector<std::tuple<int, std::string, int>>& steps,
-                                      const std::string& actor) {
+Result<TenantRecord> TenantStore::Add(const NewTenant& n, const std::string& actor) {
   auto conn = db_.Connect();
   if (!conn.ok()) return conn.status();
   TenantRecord added;
   Status s = Database::InTransaction(**conn, [&](pqxx::work& tx) {
-    auto rows = tx.exec_params(
-        std::string("INSERT INTO matih.tenants (slug, tier, region, admin_email, spec) "
-                    "VALUES ($1, $2, $3, $4, $5::jsonb) ON CONFLICT (slug) DO NOTHING RETURNING ") +
-            Columns(),
-        n.slug, n.tier, n.region, n.admin_email, n.spec_json);
-    if (rows.empty()) return InvalidArgument("tenant '" + n.slug + "' already exists");
-    added = FromRow(rows[0]);
-    for (const auto& [number, name, phase] : steps) {
-      tx.exec_params(
-          "INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase) VALUES ($1, $2, $3, $4)",
-          added.id, number, name, phase);
-    }
-    AuditEvent e;
-    e.event = "operator.add";
-    e.details = {{"actor", actor}, {"tier", n.tier}, {"region", n.region}};
-    AuditLog::Append(tx, added.id, "", actor, {e});
+    auto ids = Insert(tx, {n}, actor);
+    if (!ids.ok()) return ids.status();
+    auto rows =
+        tx.exec_params(std::string("SELECT ") + Columns() + " FROM matih.tenants WHERE id = $1", ids->at(0));
+    added = FromRow(rows.at(0));
     return Status::Ok();
   });
   if (!s.ok()) return s;
@@ -100,78 +87,78 @@ Result<std::vector<std::string>> TenantStore::Existing(const std::vector<std::st
 }
 
 // The rows travel as one JSON document per table (jsonb_to_recordset), so 10,000 tenants are a
-// handful of statements, every value still a parameter. The first audit event of each tenant is
-// hashed here as AuditLog::Append would (one clock reading for the whole import).
-Result<size_t> TenantStore::AddMany(const std::vector<NewTenant>& tenants,
-                                    const std::vector<std::tuple<int, std::string, int>>& steps,
-                                    const std::string& actor) {
-  if (tenants.empty()) return size_t{0};
-  auto conn = db_.Connect();
-  if (!conn.ok()) return conn.status();
-  nlohmann::json rows = nlohmann::json::array();
-  for (const auto& n : tenants)
-    rows.push_back({{"slug", n.slug},
+// handful of statements, every value still a parameter. The ids and one clock reading come first
+// (now() is the transaction's start, as AuditLog::Append reads it), so the first audit event of
+// each tenant is hashed here and each tenant row is written once, its chain head included. No step
+// rows: a missing row is a PENDING step, made by the session flush of the run that first works it.
+Result<std::vector<std::string>> TenantStore::Insert(pqxx::work& tx, const std::vector<NewTenant>& tenants,
+                                                     const std::string& actor) {
+  auto head = tx.exec_params1(
+      "SELECT now()::text, coalesce(string_agg(gen_random_uuid()::text, ','), '') "
+      "FROM generate_series(1, $1)",
+      static_cast<int64_t>(tenants.size()));
+  const std::string now = head[0].as<std::string>(), id_list = head[1].as<std::string>();
+  std::vector<std::string> ids;
+  for (size_t from = 0; from < id_list.size();) {
+    size_t comma = id_list.find(',', from);
+    if (comma == std::string::npos) comma = id_list.size();
+    ids.push_back(id_list.substr(from, comma - from));
+    from = comma + 1;
+  }
+  if (ids.size() != tenants.size())
+    return Internal("tenant ids: asked for " + std::to_string(tenants.size()) + ", got " +
+                    std::to_string(ids.size()));
+  nlohmann::json rows = nlohmann::json::array(), events = nlohmann::json::array();
+  constexpr int64_t kSeq = 1;  // a new tenant's chain starts at 1 from the empty head
+  const std::string event = "operator.add";
+  for (size_t i = 0; i < tenants.size(); ++i) {
+    const NewTenant& n = tenants[i];
+    AuditEvent e;
+    e.event = event;
+    e.details = {{"actor", actor}, {"tier", n.tier}, {"region", n.region}};
+    const std::string hash = AuditLog::ChainHash("", AuditLog::Canonical(kSeq, ids[i], now, "", actor, e));
+    rows.push_back({{"id", ids[i]},
+                    {"slug", n.slug},
                     {"tier", n.tier},
                     {"region", n.region},
                     {"admin_email", n.admin_email},
-                    {"spec", nlohmann::json::parse(n.spec_json)}});
-  nlohmann::json step_rows = nlohmann::json::array();
-  for (const auto& [number, name, phase] : steps)
-    step_rows.push_back({{"number", number}, {"name", name}, {"phase", phase}});
+                    {"spec", nlohmann::json::parse(n.spec_json)},
+                    {"head", hash}});
+    events.push_back({{"tenant_id", ids[i]}, {"details", e.details}, {"hash", hash}});
+  }
+  auto inserted = tx.exec_params(
+      "INSERT INTO matih.tenants (id, slug, tier, region, admin_email, spec, audit_seq, audit_head) "
+      "SELECT id, slug, tier, region, admin_email, spec, $2, head FROM jsonb_to_recordset($1::jsonb) "
+      "  AS x(id uuid, slug text, tier text, region text, admin_email text, spec jsonb, head text) "
+      "ON CONFLICT (slug) DO NOTHING RETURNING slug",
+      rows.dump(), kSeq);
+  if (inserted.size() != tenants.size()) {
+    if (tenants.size() == 1) return InvalidArgument("tenant '" + tenants[0].slug + "' already exists");
+    std::set<std::string> fresh;
+    for (const auto& r : inserted) fresh.insert(r[0].as<std::string>());
+    std::string taken;
+    for (const auto& n : tenants)
+      if (!fresh.count(n.slug)) taken += (taken.empty() ? "" : ", ") + n.slug;
+    return InvalidArgument("these tenants exist already (added meanwhile?): " + taken + "; nothing imported");
+  }
+  tx.exec_params(
+      "INSERT INTO matih.audit_events (tenant_id, seq, created_at, run_id, runner, event, details, "
+      "prev_hash, hash) "
+      "SELECT e.tenant_id, $2, $3::timestamptz, '', $4, $5, e.details, '', e.hash "
+      "FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, details jsonb, hash text)",
+      events.dump(), kSeq, now, actor, event);
+  return ids;
+}
+
+Result<size_t> TenantStore::AddMany(const std::vector<NewTenant>& tenants, const std::string& actor) {
+  if (tenants.empty()) return size_t{0};
+  auto conn = db_.Connect();
+  if (!conn.ok()) return conn.status();
   size_t added = 0;
   Status s = Database::InTransaction(**conn, [&](pqxx::work& tx) {
-    auto inserted = tx.exec_params(
-        "INSERT INTO matih.tenants (slug, tier, region, admin_email, spec) "
-        "SELECT slug, tier, region, admin_email, spec FROM jsonb_to_recordset($1::jsonb) "
-        "  AS x(slug text, tier text, region text, admin_email text, spec jsonb) "
-        "ON CONFLICT (slug) DO NOTHING "
-        "RETURNING id::text, slug, tier, region, audit_seq, audit_head, now()::text",
-        rows.dump());
-    if (inserted.size() != tenants.size()) {
-      std::set<std::string> fresh;
-      for (const auto& r : inserted) fresh.insert(r[1].as<std::string>());
-      std::string taken;
-      for (const auto& n : tenants)
-        if (!fresh.count(n.slug)) taken += (taken.empty() ? "" : ", ") + n.slug;
-      return InvalidArgument("these tenants exist already (added meanwhile?): " + taken +
-                             "; nothing imported");
-    }
-    nlohmann::json ids = nlohmann::json::array(), events = nlohmann::json::array();
-    for (const auto& r : inserted) {
-      const std::string id = r[0].as<std::string>(), now = r[6].as<std::string>();
-      ids.push_back(id);
-      AuditEvent e;
-      e.event = "operator.add";
-      e.details = {{"actor", actor}, {"tier", r[2].as<std::string>()}, {"region", r[3].as<std::string>()}};
-      const int64_t seq = r[4].as<int64_t>() + 1;
-      const std::string prev = r[5].as<std::string>();
-      const std::string hash = AuditLog::ChainHash(prev, AuditLog::Canonical(seq, id, now, "", actor, e));
-      events.push_back({{"tenant_id", id},
-                        {"seq", seq},
-                        {"created_at", now},
-                        {"event", e.event},
-                        {"details", e.details},
-                        {"prev_hash", prev},
-                        {"hash", hash}});
-    }
-    tx.exec_params(
-        "INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase) "
-        "SELECT t.id::uuid, s.number, s.name, s.phase FROM jsonb_array_elements_text($1::jsonb) AS t(id) "
-        "CROSS JOIN jsonb_to_recordset($2::jsonb) AS s(number int, name text, phase int)",
-        ids.dump(), step_rows.dump());
-    tx.exec_params(
-        "INSERT INTO matih.audit_events (tenant_id, seq, created_at, run_id, runner, event, details, "
-        "prev_hash, hash) "
-        "SELECT e.tenant_id, e.seq, e.created_at, '', $2, e.event, e.details, e.prev_hash, e.hash "
-        "FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, seq bigint, created_at timestamptz, "
-        "event text, details jsonb, prev_hash text, hash text)",
-        events.dump(), actor);
-    tx.exec_params(
-        "UPDATE matih.tenants t SET audit_seq = e.seq, audit_head = e.hash "
-        "FROM jsonb_to_recordset($1::jsonb) AS e(tenant_id uuid, seq bigint, hash text) WHERE t.id = "
-        "e.tenant_id",
-        events.dump());
-    added = inserted.size();
+    auto ids = Insert(tx, tenants, actor);
+    if (!ids.ok()) return ids.status();
+    added = ids->size();
     return Status::Ok();
   });
   if (!s.ok()) return s;

@@ -43,17 +43,14 @@ class TenantStore {
  public:
   explicit TenantStore(const Database& db) : db_(db) {}
 
-  // Adds a PENDING tenant with one PENDING step row per catalog step; InvalidArgument when the
-  // slug exists. `steps` are (number, name, phase).
-  Result<TenantRecord> Add(const NewTenant& tenant,
-                           const std::vector<std::tuple<int, std::string, int>>& steps,
-                           const std::string& actor);
-  // Adds every tenant of `tenants` as `Add` does, in one transaction and a fixed number of
-  // statements whatever their count: all of them, or none (InvalidArgument naming the slugs that
-  // exist already). Returns the number added.
-  Result<size_t> AddMany(const std::vector<NewTenant>& tenants,
-                         const std::vector<std::tuple<int, std::string, int>>& steps,
-                         const std::string& actor);
+  // Adds a PENDING tenant; InvalidArgument when the slug exists. No step rows are written: a
+  // step without a row is PENDING (never run), and the run that first claims the tenant writes
+  // each step's row as it works it (TenantSession's flush upserts them).
+  Result<TenantRecord> Add(const NewTenant& tenant, const std::string& actor);
+  // Adds every tenant of `tenants` as `Add` does (the same statements), in one transaction and a
+  // fixed number of statements whatever their count: all of them, or none (InvalidArgument naming
+  // the slugs that exist already). Returns the number added.
+  Result<size_t> AddMany(const std::vector<NewTenant>& tenants, const std::string& actor);
   // Which of `slugs` exist already.
   Result<std::vector<std::string>> Existing(const std::vector<std::string>& slugs) const;
   Result<TenantRecord> Get(const std::string& slug) const;
@@ -75,6 +72,11 @@ class TenantStore {
   static const char* Columns();  // the SELECT list FromRow reads
 
  private:
+  // Inserts `tenants` and their first audit events in `tx`; the ids of those inserted, or
+  // InvalidArgument naming the slugs that exist already (then the caller's transaction rolls back).
+  static Result<std::vector<std::string>> Insert(pqxx::work& tx, const std::vector<NewTenant>& tenants,
+                                                 const std::string& actor);
+
   const Database& db_;
 };
 

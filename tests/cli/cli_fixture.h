@@ -44,6 +44,9 @@ class CliTest : public ::testing::Test {
   // key_file, [targets] test.state_dir, then `extra` lines appended verbatim.
   std::string WriteConfig(const std::string& extra = "", const std::string& name = "runner.conf");
   std::string WriteFile(const std::string& name, const std::string& content);
+  // The catalog of one step, the real step 1 (validate-request of plugins/validation) for every
+  // tier, and a config using it (the built plugins, the service catalog): into catalog_ and config_.
+  void UseRealStep1Only();
 
   CliResult Cli(const std::vector<std::string>& args, const CliEnv& env = {}) const;
   CliResult Raw(const std::vector<std::string>& args, const CliEnv& env = {}) const;

@@ -3,6 +3,11 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
 #include <string>
 
 #include "cli_fixture.h"
@@ -12,28 +17,13 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+using Json = nlohmann::json;
 
 class CliImportTest : public CliTest {
  protected:
   void SetUp() override {
     CliTest::SetUp();
-    catalog_ = WriteFile("catalog.yaml",
-                         "version: 1\n"
-                         "phases: {0: validation}\n"
-                         "flows:\n"
-                         "  free:         {placement: shared,    phases: [0]}\n"
-                         "  starter:      {placement: shared,    phases: [0]}\n"
-                         "  professional: {placement: dedicated, phases: [0]}\n"
-                         "  enterprise:   {placement: dedicated, phases: [0]}\n"
-                         "steps:\n"
-                         "  - {number: 1, name: validate-request, phase: 0, kind: tenant.validate,\n"
-                         "     tiers: [free, starter, professional, enterprise]}\n");
-    config_ = WriteFile("runner.conf",
-                        "[database]\nurl = " + db_->url() +
-                            "\n\n[plugins]\ndir = " + std::string(MATIH_PLUGIN_DIR) +
-                            "\n\n[catalog]\nfile = " + catalog_ + "\n\n[secrets]\nkey_file = " + key_file_ +
-                            "\n\n[targets]\ntenant.service_catalog = " + std::string(MATIH_SOURCE_DIR) +
-                            "/config/service-catalog.yaml\n");
+    UseRealStep1Only();
     ASSERT_NO_FATAL_FAILURE(Migrate());
   }
 
@@ -52,7 +42,7 @@ TEST_F(CliImportTest, JsonLinesAreAddedAsPendingWithTheirStepsAndAVerifiableAudi
   ASSERT_EQ(r.exit_code, 0) << Describe(r);
   EXPECT_THAT(r.out, HasSubstr("imported 3 tenants as PENDING"));
   EXPECT_EQ(Count("SELECT count(*) FROM matih.tenants WHERE status = 'PENDING'"), 3);
-  EXPECT_EQ(Count("SELECT count(*) FROM matih.tenant_steps"), 3);  // one catalog step each
+  EXPECT_EQ(Count("SELECT count(*) FROM matih.tenant_steps"), 0);  // made by the first run
   EXPECT_EQ(Query("SELECT spec->'services'->>0 FROM matih.tenants WHERE slug = 'beta'"), "ai-service");
   EXPECT_EQ(Query("SELECT spec->>'admin_email' FROM matih.tenants WHERE slug = 'beta'"), "b@beta.example");
   EXPECT_EQ(Count("SELECT count(*) FROM matih.audit_events WHERE event = 'operator.add'"), 3);
@@ -169,6 +159,160 @@ TEST_F(CliImportTest, ListPagesThroughTheImportedTenants) {
   CliResult bad = Cli({"tenants", "list", "--limit", "0"});
   EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
   EXPECT_THAT(bad.err, HasSubstr("--limit must be between 1 and 100000"));
+}
+
+// A tenant gets its step rows when a run first works its steps (none at add or import time):
+// every reader treats a step without a row as PENDING, never run. The catalog: 4 test.file steps,
+// step 3 for dedicated tiers only.
+class CliUnclaimedStepsTest : public CliTest {
+ protected:
+  int Rows(const std::string& slug) const {
+    return std::stoi(
+        Query("SELECT count(*) FROM matih.tenant_steps s JOIN matih.tenants t ON t.id = s.tenant_id "
+              "WHERE t.slug = '" +
+              slug + "'"));
+  }
+  // Step status by number, from `tenants show --format json`.
+  std::map<int, std::string> Shown(const std::string& slug) const {
+    CliResult r = Cli({"tenants", "show", slug, "--format", "json"});
+    EXPECT_EQ(r.exit_code, 0) << Describe(r);
+    std::map<int, std::string> out;
+    if (r.exit_code != 0) return out;
+    const Json shown = Json::parse(r.out);
+    for (const auto& s : shown["steps"]) out[s["number"].get<int>()] = s["status"];
+    return out;
+  }
+  std::string Journal(const std::string& slug) const {
+    std::ifstream in(state_dir_ + "/" + slug + "/journal");
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  const std::map<int, std::string> kAllPending{
+      {1, "PENDING"}, {2, "PENDING"}, {3, "PENDING"}, {4, "PENDING"}};
+};
+
+TEST_F(CliUnclaimedStepsTest, AddedAndImportedTenantsShowEveryStepPendingAndProvisionNormally) {
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  ASSERT_NO_FATAL_FAILURE(AddTenant("added-co"));
+  CliResult imp = Cli({"tenants", "import",
+                       WriteFile("one.jsonl",
+                                 "{\"slug\": \"imported-co\", \"tier\": \"free\", "
+                                 "\"admin_email\": \"o@imported.example\"}\n")});
+  ASSERT_EQ(imp.exit_code, 0) << Describe(imp);
+  EXPECT_EQ(Query("SELECT count(*) FROM matih.tenant_steps"), "0");
+  for (const char* slug : {"added-co", "imported-co"}) {
+    EXPECT_EQ(Shown(slug), kAllPending) << slug;
+    CliResult table = Cli({"tenants", "show", slug});
+    ASSERT_EQ(table.exit_code, 0) << Describe(table);
+    std::istringstream lines(table.out);
+    int pending_rows = 0;
+    for (std::string line; std::getline(lines, line);)
+      if (line.find("PENDING") != std::string::npos && line.rfind("status", 0) != 0) ++pending_rows;
+    EXPECT_EQ(pending_rows, 4) << table.out;
+    CliResult history = Cli({"history", slug, "--format", "json"});
+    ASSERT_EQ(history.exit_code, 0) << Describe(history);
+    const Json events = Json::parse(history.out);
+    ASSERT_EQ(events.size(), 1u) << history.out;
+    EXPECT_EQ(events[0]["event"], "operator.add");
+  }
+  CliResult verify = Cli({"audit", "verify"});  // both first events hashed by TenantStore::Insert
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+  CliResult status = Cli({"status", "--format", "json"});
+  ASSERT_EQ(status.exit_code, 0) << Describe(status);
+  EXPECT_EQ(Json::parse(status.out)["pending"]["count"], 2) << status.out;
+
+  // plan observes every step the tier runs (nothing exists yet) and writes nothing.
+  const std::string before = Snapshot();
+  CliResult plan = Cli({"plan", "added-co", "--format", "json"});
+  ASSERT_EQ(plan.exit_code, 0) << Describe(plan);
+  std::map<int, std::string> planned;
+  const Json plan_json = Json::parse(plan.out);
+  for (const auto& s : plan_json["tenants"][0]["steps"]) planned[s["number"].get<int>()] = s["state"];
+  EXPECT_EQ(planned,
+            (std::map<int, std::string>{{1, "absent"}, {2, "absent"}, {3, "skipped"}, {4, "absent"}}))
+      << plan.out;
+  EXPECT_EQ(Snapshot(), before) << "plan wrote to the database";
+
+  CliResult run = Cli({"run"});
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  for (const char* slug : {"added-co", "imported-co"}) {
+    EXPECT_EQ(TenantStatus(slug), "ACTIVE");
+    EXPECT_EQ(Shown(slug),
+              (std::map<int, std::string>{{1, "DONE"}, {2, "DONE"}, {3, "SKIPPED"}, {4, "DONE"}}))
+        << slug;
+    EXPECT_EQ(Rows(slug), 4) << slug;  // the run made every row
+  }
+}
+
+TEST_F(CliUnclaimedStepsTest, ANeverRunTenantIsCancelledByDeleteWithNothingRemoved) {
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  ASSERT_NO_FATAL_FAILURE(AddTenant("never-co"));
+  CliResult d = Cli({"delete", "never-co"});
+  ASSERT_EQ(d.exit_code, 0) << Describe(d);
+  EXPECT_EQ(TenantStatus("never-co"), "DELETED");
+  CliResult run = Cli({"run"});
+  EXPECT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(Rows("never-co"), 0);
+  EXPECT_EQ(Journal("never-co"), "") << "a step was applied or removed";
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/never-co/validate-request"));
+  EXPECT_EQ(Shown("never-co"), kAllPending);
+}
+
+// Failed in step 2 of its first run: rows for steps 1 and 2 only; a rollback removes just those
+// (steps 3 and 4 never ran, and no plugin is asked to remove them).
+TEST_F(CliUnclaimedStepsTest, RollbackAfterAFailedFirstRunRemovesOnlyTheStepsThatRan) {
+  catalog_ = WriteCatalog({{2, "{value: ok, fail: permanent}"}});
+  config_ = WriteConfig("\n[run]\nfailure_policy = park\n");
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  ASSERT_NO_FATAL_FAILURE(AddTenant("half-co"));
+  CliResult r = Cli({"run"});
+  EXPECT_EQ(r.exit_code, 3) << Describe(r);
+  EXPECT_EQ(TenantStatus("half-co"), "FAILED");
+  EXPECT_EQ(Rows("half-co"), 2);
+  EXPECT_EQ(Shown("half-co"),
+            (std::map<int, std::string>{{1, "DONE"}, {2, "FAILED"}, {3, "PENDING"}, {4, "PENDING"}}));
+  CliResult rb = Cli({"rollback", "half-co"});
+  ASSERT_EQ(rb.exit_code, 0) << Describe(rb);
+  CliResult again = Cli({"run"});
+  EXPECT_EQ(again.exit_code, 3) << Describe(again);  // a rolled-back tenant is not a success
+  EXPECT_EQ(TenantStatus("half-co"), "ROLLED_BACK");
+  const std::string journal = Journal("half-co");
+  EXPECT_THAT(journal, HasSubstr("remove create-tenant-record\nremove validate-request\n"));
+  EXPECT_THAT(journal, Not(HasSubstr("activate-tenant")));
+  EXPECT_THAT(journal, Not(HasSubstr("terraform-apply")));
+  EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/half-co/validate-request"));
+  EXPECT_EQ(Shown("half-co"),
+            (std::map<int, std::string>{{1, "REMOVED"}, {2, "REMOVED"}, {3, "PENDING"}, {4, "PENDING"}}));
+}
+
+// The same failed first run, retried from step 2 once fixed (the resume sets back rows that may
+// not exist), then deleted: every step that ran is removed, and only those.
+TEST_F(CliUnclaimedStepsTest, RetryAndDeletionAfterAFailedFirstRun) {
+  catalog_ = WriteCatalog({{2, "{value: ok, fail: permanent}"}});
+  config_ = WriteConfig("\n[run]\nfailure_policy = park\n");
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  ASSERT_NO_FATAL_FAILURE(AddTenant("half-co"));
+  EXPECT_EQ(Cli({"run"}).exit_code, 3);
+  ASSERT_EQ(TenantStatus("half-co"), "FAILED");
+  catalog_ = WriteCatalog();
+  config_ = WriteConfig("\n[run]\nfailure_policy = park\n");
+  CliResult retry = Cli({"retry", "half-co", "--from", "2"});
+  ASSERT_EQ(retry.exit_code, 0) << Describe(retry);
+  CliResult run = Cli({"run"});
+  ASSERT_EQ(run.exit_code, 0) << Describe(run);
+  EXPECT_EQ(TenantStatus("half-co"), "ACTIVE");
+  EXPECT_EQ(Shown("half-co"),
+            (std::map<int, std::string>{{1, "DONE"}, {2, "DONE"}, {3, "SKIPPED"}, {4, "DONE"}}));
+  CliResult d = Cli({"delete", "half-co", "--grace", "0s"});
+  ASSERT_EQ(d.exit_code, 0) << Describe(d);
+  CliResult gone = Cli({"run"});
+  ASSERT_EQ(gone.exit_code, 0) << Describe(gone);
+  EXPECT_EQ(TenantStatus("half-co"), "DELETED");
+  const std::string journal = Journal("half-co");
+  EXPECT_THAT(journal,
+              HasSubstr("remove activate-tenant\nremove create-tenant-record\nremove validate-request\n"));
+  EXPECT_THAT(journal, Not(HasSubstr("terraform-apply")));
 }
 
 }  // namespace

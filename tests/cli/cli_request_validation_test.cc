@@ -19,24 +19,7 @@ class CliRequestValidationTest : public CliTest {
   void SetUp() override {
     ShareSeed(
         [this] {
-          // One step, the real step 1, for every tier.
-          catalog_ = WriteFile("catalog.yaml",
-                               "version: 1\n"
-                               "phases: {0: validation}\n"
-                               "flows:\n"
-                               "  free:         {placement: shared,    phases: [0]}\n"
-                               "  starter:      {placement: shared,    phases: [0]}\n"
-                               "  professional: {placement: dedicated, phases: [0]}\n"
-                               "  enterprise:   {placement: dedicated, phases: [0]}\n"
-                               "steps:\n"
-                               "  - {number: 1, name: validate-request, phase: 0, kind: tenant.validate,\n"
-                               "     tiers: [free, starter, professional, enterprise]}\n");
-          config_ = WriteFile(
-              "runner.conf",
-              "[database]\nurl = " + db_->url() + "\n\n[plugins]\ndir = " + std::string(MATIH_PLUGIN_DIR) +
-                  "\n\n[catalog]\nfile = " + catalog_ + "\n\n[secrets]\nkey_file = " + key_file_ +
-                  "\n\n[targets]\ntenant.service_catalog = " + std::string(MATIH_SOURCE_DIR) +
-                  "/config/service-catalog.yaml\n");
+          UseRealStep1Only();
           ASSERT_NO_FATAL_FAILURE(Migrate());
           ASSERT_NO_FATAL_FAILURE(AddActiveTenant("live-co"));
         },

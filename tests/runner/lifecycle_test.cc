@@ -159,8 +159,9 @@ TEST_F(LifecycleTest, AParkedPoisonTenantEndsFailedWithoutCallingTheStepAgain) {
       "2, "
       "crashes = 1, lease_owner = 'dead:9', lease_expires_at = now() - interval '1 second' WHERE slug = "
       "'parked'");
-  Sql("UPDATE matih.tenant_steps SET status = 'RUNNING' FROM matih.tenants t "
-      "WHERE t.id = tenant_id AND t.slug = 'parked' AND step_name = 'beta'");
+  // Never claimed before, so it has no step rows yet (a missing row is PENDING): beta's is made.
+  Sql("INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase, status) "
+      "SELECT id, 2, 'beta', 0, 'RUNNING' FROM matih.tenants WHERE slug = 'parked'");
   RunSummary run = RunOk();
   ASSERT_EQ(run.tenants.size(), 1u);
   EXPECT_EQ(run.tenants[0].outcome, "failed");

@@ -84,10 +84,7 @@ void RunnerFixture::UseCatalog(const std::map<std::string, std::string>& params,
 
 TenantRecord RunnerFixture::Add(const std::string& slug, const std::string& tier,
                                 const std::string& spec_json) {
-  std::vector<std::tuple<int, std::string, int>> steps;
-  for (const auto& s : catalog_->steps()) steps.emplace_back(s.number, s.name, s.phase);
-  auto t =
-      TenantStore(*database_).Add({slug, tier, "eastus", slug + "@example.com", spec_json}, steps, "test");
+  auto t = TenantStore(*database_).Add({slug, tier, "eastus", slug + "@example.com", spec_json}, "test");
   EXPECT_TRUE(t.ok()) << t.status().ToString();
   return t.ok() ? *t : TenantRecord{};
 }

@@ -123,11 +123,9 @@ class DedicatedUpgrade : public ::testing::Test {
   void Add(const std::string& tier) {
     TestTenant t = StepHarness::MakeTenant(tier, "up");
     slug_ = t.view.slug;
-    std::vector<std::tuple<int, std::string, int>> steps;
-    for (const auto& s : catalog_->steps()) steps.emplace_back(s.number, s.name, s.phase);
-    auto added = TenantStore(*database_)
-                     .Add({slug_, tier, "eu-west", "admin@" + slug_ + ".example.com", t.view.spec_json},
-                          steps, "test");
+    auto added =
+        TenantStore(*database_)
+            .Add({slug_, tier, "eu-west", "admin@" + slug_ + ".example.com", t.view.spec_json}, "test");
     ASSERT_TRUE(added.ok()) << added.status().ToString();
   }
 
