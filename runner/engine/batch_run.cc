@@ -103,6 +103,8 @@ Result<RunSummary> BatchRun::Execute() {
       });
       !s.ok())
     return s;
+  summary.claim_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - claim_sent).count();
   if (options_.slug && claimed.empty()) {
     // Nothing was claimed and nothing is recorded: say why.
     std::string why;
@@ -130,7 +132,8 @@ Result<RunSummary> BatchRun::Execute() {
   recorded_ = true;
   CloseRunsOfDeadLocalRunners(main.conn(), deps_.runner, deps_.run_id);
   const int total = static_cast<int>(claimed.size());
-  Logger::Info(log, "claimed " + std::to_string(total) + " tenant(s)");
+  Logger::Info(log, "claimed " + std::to_string(total) + " tenant(s) in " +
+                        std::to_string(static_cast<long long>(summary.claim_seconds * 1000)) + " ms");
 
   // One cancel flag per tenant: raised when its lease is lost or cannot be renewed in time
   // (then `trouble` too: nothing more may be written), or when the runner is asked to stop.

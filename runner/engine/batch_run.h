@@ -36,6 +36,7 @@ struct RunSummary {
   std::string run_id;
   std::vector<TenantOutcome> tenants;
   double seconds = 0;
+  double claim_seconds = 0;    // the claim transaction (with the batch's step rows), retries included
   bool database_lost = false;  // some tenant's writes could not reach the database (exit 4)
   // In-process calls abandoned past StepExecutor's cap still run: the run stopped taking tenants,
   // and the process must leave with _exit (no static destructor under those threads).

@@ -87,7 +87,8 @@ TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
   if (claimed.runner_lost) claim.details["previous_runner_lost"] = true;
   session.Audit(claim);
 
-  auto records = LoadRecords(link, t.id);
+  // The claim read the batch's step rows (store/claim_query.h); a claim without them reads its own.
+  auto records = claimed.steps ? Result<std::map<int, StepRecord>>(*claimed.steps) : LoadRecords(link, t.id);
   Status s = records.status();
   if (records.ok()) {
     const bool poisoned = AttemptCounted(t) && t.attempts > deps_.options->max_tenant_attempts;

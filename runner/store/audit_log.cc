@@ -3,6 +3,7 @@
 #include <openssl/evp.h>
 
 #include <cstdio>
+#include <stdexcept>
 
 namespace matih::runner {
 namespace {
@@ -58,24 +59,29 @@ std::string AuditLog::ChainHash(const std::string& prev_hash, const std::string&
 std::string AuditLog::Append(pqxx::work& tx, const std::string& tenant_id, const std::string& run_id,
                              const std::string& runner, const std::vector<AuditEvent>& events) {
   if (events.empty()) return "";
-  auto head = tx.exec_params1(
-      "SELECT audit_seq, audit_head, now()::text FROM matih.tenants WHERE id = $1 FOR UPDATE", tenant_id);
+  pqxx::connection_base& conn = tx.conn();
+  Prepare(conn, "matih_audit_head",
+          "SELECT audit_seq, audit_head, now()::text FROM matih.tenants WHERE id = $1 FOR UPDATE");
+  Prepare(conn, "matih_audit_insert",
+          "INSERT INTO matih.audit_events (tenant_id, seq, created_at, run_id, runner, event, step_number, "
+          "step_name, plugin, plugin_version, details, prev_hash, hash) "
+          "VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)");
+  Prepare(conn, "matih_audit_set_head",
+          "UPDATE matih.tenants SET audit_seq = $2, audit_head = $3 WHERE id = $1");
+  auto head_rows = tx.exec_prepared("matih_audit_head", tenant_id);
+  if (head_rows.size() != 1) throw std::runtime_error("audit: no tenant " + tenant_id);
+  const pqxx::row head = head_rows[0];
   int64_t seq = head[0].as<int64_t>();
   std::string prev = head[1].as<std::string>();
   const std::string now = head[2].as<std::string>();
   for (const AuditEvent& e : events) {
     ++seq;
     std::string hash = ChainHash(prev, Canonical(seq, tenant_id, now, run_id, runner, e));
-    tx.exec_params(
-        "INSERT INTO matih.audit_events (tenant_id, seq, created_at, run_id, runner, event, step_number, "
-        "step_name, plugin, plugin_version, details, prev_hash, hash) "
-        "VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)",
-        tenant_id, seq, now, run_id, runner, e.event, e.step_number, e.step_name, e.plugin, e.plugin_version,
-        e.details.dump(), prev, hash);
+    tx.exec_prepared("matih_audit_insert", tenant_id, seq, now, run_id, runner, e.event, e.step_number,
+                     e.step_name, e.plugin, e.plugin_version, e.details.dump(), prev, hash);
     prev = hash;
   }
-  tx.exec_params("UPDATE matih.tenants SET audit_seq = $2, audit_head = $3 WHERE id = $1", tenant_id, seq,
-                 prev);
+  tx.exec_prepared("matih_audit_set_head", tenant_id, seq, prev);
   return prev;
 }
 

@@ -41,8 +41,22 @@ std::string ClaimSql(const Stage& st) {
   sql += ", crashes = t.crashes + CASE WHEN due.old_owner IS NULL THEN 0 ELSE 1 END";
   if (st.counts_attempt)
     sql += ", attempts = t.attempts + 1, first_claimed_at = COALESCE(t.first_claimed_at, now())";
-  sql += " FROM due WHERE t.id = due.due_id RETURNING due.old_owner, due.old_run, ";
+  // The id list keeps the UPDATE on the primary key whatever the planner guesses of the CTE's
+  // size (a hash join with a sequential scan of every tenant otherwise, at 10,000 and more).
+  sql +=
+      " FROM due WHERE t.id = due.due_id AND t.id = ANY (ARRAY(SELECT due_id FROM due)) "
+      "RETURNING due.old_owner, due.old_run, ";
   return sql + TenantStore::Columns();
+}
+
+// The claim statements, one per stage, made once.
+const std::vector<std::string>& ClaimStatements() {
+  static const std::vector<std::string> sql = [] {
+    std::vector<std::string> out;
+    for (const Stage& st : kStages) out.push_back(ClaimSql(st));
+    return out;
+  }();
+  return sql;
 }
 
 }  // namespace
@@ -75,11 +89,12 @@ Result<std::vector<ClaimedTenant>> ClaimQuery::Claim(pqxx::connection& conn, con
       const int left = o.limit - static_cast<int>(claimed.size());
       if (!stages[i] || left <= 0) continue;
       // Every parameter passed must appear in the statement: only the drift claim reads $6.
-      const std::string sql = ClaimSql(kStages[i]);
+      const std::string name = "matih_claim_" + std::to_string(i);
+      Prepare(tx.conn(), name, ClaimStatements()[i]);
       const long long lease_ms = o.lease.count();
-      pqxx::result rows = i == 2 ? tx.exec_params(sql, o.owner, left, o.slug, lease_ms, run_id,
-                                                  static_cast<long long>(o.drift_interval.count()))
-                                 : tx.exec_params(sql, o.owner, left, o.slug, lease_ms, run_id);
+      pqxx::result rows = i == 2 ? tx.exec_prepared(name, o.owner, left, o.slug, lease_ms, run_id,
+                                                    static_cast<long long>(o.drift_interval.count()))
+                                 : tx.exec_prepared(name, o.owner, left, o.slug, lease_ms, run_id);
       for (const auto& r : rows) {
         ClaimedTenant c;
         c.tenant = TenantStore::FromRow(r);
@@ -89,6 +104,11 @@ Result<std::vector<ClaimedTenant>> ClaimQuery::Claim(pqxx::connection& conn, con
         claimed.push_back(std::move(c));
       }
     }
+    // The batch's step rows, in one round trip.
+    std::vector<std::string> ids;
+    for (const ClaimedTenant& c : claimed) ids.push_back(c.tenant.id);
+    auto steps = TenantStore::ReadStepsOf(tx, ids);
+    for (ClaimedTenant& c : claimed) c.steps = std::move(steps[c.tenant.id]);
     // The runs of runners that died holding these leases are over: close their rows.
     for (const std::string& run : dead_runs)
       tx.exec_params(
@@ -100,6 +120,32 @@ Result<std::vector<ClaimedTenant>> ClaimQuery::Claim(pqxx::connection& conn, con
   });
   if (!s.ok()) return Status(s.code(), "claim tenants: " + s.message());
   return claimed;
+}
+
+Result<std::string> ClaimQuery::Explain(pqxx::connection& conn, const ClaimOptions& o) {
+  std::string out;
+  Status s = Guard("explain claim", [&] {
+    pqxx::work tx(conn);
+    const bool stages[] = {o.mode != ClaimMode::kDriftOnly, o.mode != ClaimMode::kPendingOnly,
+                           o.mode != ClaimMode::kPendingOnly};
+    const char* names[] = {"onboarding and retries", "upgrades", "drift"};
+    std::optional<std::string> run_id;
+    if (!o.run_id.empty()) run_id = o.run_id;
+    for (size_t i = 0; i < std::size(kStages); ++i) {
+      if (!stages[i]) continue;
+      const std::string sql = "EXPLAIN (ANALYZE, COSTS OFF, TIMING ON) " + ClaimStatements()[i];
+      const long long lease_ms = o.lease.count();
+      pqxx::result rows = i == 2 ? tx.exec_params(sql, o.owner, o.limit, o.slug, lease_ms, run_id,
+                                                  static_cast<long long>(o.drift_interval.count()))
+                                 : tx.exec_params(sql, o.owner, o.limit, o.slug, lease_ms, run_id);
+      out += std::string("-- claim ") + std::to_string(i + 1) + ": " + names[i] + "\n";
+      for (const auto& r : rows) out += r[0].as<std::string>() + "\n";
+    }
+    tx.abort();  // EXPLAIN ANALYZE ran the claims: nothing of them stays
+    return Status::Ok();
+  });
+  if (!s.ok()) return s;
+  return out;
 }
 
 Result<std::string> ClaimQuery::WhyNotDue(pqxx::connection& conn, const ClaimOptions& o) {
@@ -156,16 +202,17 @@ Result<std::vector<std::string>> ClaimQuery::Heartbeat(pqxx::connection& conn,
     // thread that must cancel the work before the lease runs out.
     const std::string ms = std::to_string(std::max<long long>(1, statement_timeout.count()));
     tx.exec("SET LOCAL lock_timeout = " + ms + "; SET LOCAL statement_timeout = " + ms);
+    Prepare(tx.conn(), "matih_heartbeat",
+            "UPDATE matih.tenants SET lease_expires_at = now() + $4 * interval '1 millisecond' "
+            "WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 RETURNING id::text");
+    Prepare(tx.conn(), "matih_heartbeat_released",
+            "SELECT 1 FROM matih.tenants WHERE id = $1 AND lease_epoch = $2 AND lease_owner IS NULL");
     for (const Lease& l : leases) {
-      auto r = tx.exec_params(
-          "UPDATE matih.tenants SET lease_expires_at = now() + $4 * interval '1 millisecond' "
-          "WHERE id = $1 AND lease_owner = $2 AND lease_epoch = $3 RETURNING id::text",
-          l.tenant_id, l.owner, l.epoch, static_cast<long long>(lease.count()));
+      auto r = tx.exec_prepared("matih_heartbeat", l.tenant_id, l.owner, l.epoch,
+                                static_cast<long long>(lease.count()));
       if (!r.empty()) continue;
       // Released by its own runner (same epoch, no owner): the tenant finished, nothing is lost.
-      auto released = tx.exec_params(
-          "SELECT 1 FROM matih.tenants WHERE id = $1 AND lease_epoch = $2 AND lease_owner IS NULL",
-          l.tenant_id, l.epoch);
+      auto released = tx.exec_prepared("matih_heartbeat_released", l.tenant_id, l.epoch);
       if (released.empty()) lost.push_back(l.tenant_id);
     }
     tx.commit();

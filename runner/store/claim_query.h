@@ -12,10 +12,13 @@
 // count an attempt (so a runner that dies still used one) and start the provisioning deadline
 // clock (first_claimed_at) once; every claim counts a crash when the previous lease was never
 // released. A
-// lease taken over from a dead runner closes that runner's open `runs` row. Due also means not
+// lease taken over from a dead runner closes that runner's open `runs` row. The step rows of the
+// tenants claimed are read in the same transaction, in one statement. Every statement is prepared
+// (once per connection). Due also means not
 // leased (or the lease expired) and the retry time has come. Times come from the database clock.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -40,6 +43,9 @@ struct ClaimedTenant {
   // The previous claim of this tenant never released its lease: its runner died (crash, OOM
   // kill, lost host) while working it.
   bool runner_lost = false;
+  // Its step records by number, read in the claim's transaction with those of every tenant
+  // claimed (one statement for the batch); the lease keeps them current until it is released.
+  std::optional<std::map<int, StepRecord>> steps;
 };
 
 enum class ClaimMode { kAll, kPendingOnly, kDriftOnly };
@@ -64,6 +70,9 @@ class ClaimQuery {
   // fenced by an operator). A lease its own runner released (the tenant finished) is not lost.
   static Result<std::vector<std::string>> Heartbeat(pqxx::connection& conn, const std::vector<Lease>& leases,
                                                     Millis lease, Millis statement_timeout = Millis(5'000));
+  // EXPLAIN (ANALYZE) of each claim statement these options would run, executed in a transaction
+  // that is rolled back: nothing is claimed. For operators and the benchmark (index scans?).
+  static Result<std::string> Explain(pqxx::connection& conn, const ClaimOptions& options);
   // The SELECT of each claim (1, 2, 3) with literals in place of its parameters (every tenant,
   // `limit`, the drift interval), for EXPLAIN in tests and benchmarks.
   static std::vector<std::string> ClaimSelects(int limit, Millis drift_interval);

@@ -38,6 +38,10 @@ Status Database::InTransaction(pqxx::connection& conn, const std::function<Statu
   });
 }
 
+void Prepare(pqxx::connection_base& conn, const std::string& name, const std::string& sql) {
+  conn.prepare(name, sql);
+}
+
 Status StatusFromException(const std::exception& e, const std::string& context) {
   if (dynamic_cast<const pqxx::broken_connection*>(&e) || dynamic_cast<const pqxx::in_doubt_error*>(&e)) {
     return Unavailable(context + ": database connection lost");

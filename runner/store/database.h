@@ -30,6 +30,11 @@ class Database {
   std::string url_;
 };
 
+// Defines `name` as a prepared statement of `conn` (libpqxx registers it with the server at its
+// first exec_prepared, once per connection; a connection reopened prepares it again). Calling it
+// again with the same SQL costs a lookup; another SQL under the same name throws.
+void Prepare(pqxx::connection_base& conn, const std::string& name, const std::string& sql);
+
 // Maps a libpqxx (or std) exception to a Status with the given context ("claim tenants: ...").
 Status StatusFromException(const std::exception& e, const std::string& context);
 // Calls `f`, returning its Status, or the mapped Status of anything it throws.

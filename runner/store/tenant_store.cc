@@ -230,27 +230,56 @@ Result<std::map<std::string, int>> TenantStore::CountByStatus() const {
   return counts;
 }
 
+namespace {
+
+constexpr const char* kStepColumns =
+    "step_number, step_name, phase, status, attempts, outputs::text, last_error, diff, started_at::text, "
+    "finished_at::text";
+
+// A step row of kStepColumns, from column `at` on.
+StepRecord StepFromRow(const pqxx::row& r, int at) {
+  StepRecord rec;
+  rec.number = r[at].as<int>();
+  rec.name = r[at + 1].as<std::string>();
+  rec.phase = r[at + 2].as<int>();
+  rec.status = ParseStepStatus(r[at + 3].as<std::string>());
+  rec.attempts = r[at + 4].as<int>();
+  const nlohmann::json outputs = nlohmann::json::parse(r[at + 5].as<std::string>());
+  for (const auto& [k, v] : outputs.items()) rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  rec.last_error = Text(r[at + 6]);
+  rec.diff = Text(r[at + 7]);
+  rec.started_at = Text(r[at + 8]);
+  rec.finished_at = Text(r[at + 9]);
+  return rec;
+}
+
+}  // namespace
+
 std::vector<StepRecord> TenantStore::ReadSteps(pqxx::transaction_base& tx, const std::string& tenant_id) {
+  Prepare(tx.conn(), "matih_read_steps",
+          std::string("SELECT ") + kStepColumns +
+              " FROM matih.tenant_steps WHERE tenant_id = $1 ORDER BY step_number");
   std::vector<StepRecord> out;
-  for (const auto& r : tx.exec_params(
-           "SELECT step_number, step_name, phase, status, attempts, outputs::text, last_error, diff, "
-           "started_at::text, finished_at::text FROM matih.tenant_steps WHERE tenant_id = $1 ORDER BY "
-           "step_number",
-           tenant_id)) {
-    StepRecord rec;
-    rec.number = r[0].as<int>();
-    rec.name = r[1].as<std::string>();
-    rec.phase = r[2].as<int>();
-    rec.status = ParseStepStatus(r[3].as<std::string>());
-    rec.attempts = r[4].as<int>();
-    const nlohmann::json outputs = nlohmann::json::parse(r[5].as<std::string>());
-    for (const auto& [k, v] : outputs.items())
-      rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
-    rec.last_error = Text(r[6]);
-    rec.diff = Text(r[7]);
-    rec.started_at = Text(r[8]);
-    rec.finished_at = Text(r[9]);
-    out.push_back(std::move(rec));
+  for (const auto& r : tx.exec_prepared("matih_read_steps", tenant_id)) out.push_back(StepFromRow(r, 0));
+  return out;
+}
+
+std::map<std::string, std::map<int, StepRecord>> TenantStore::ReadStepsOf(
+    pqxx::transaction_base& tx, const std::vector<std::string>& ids) {
+  std::map<std::string, std::map<int, StepRecord>> out;
+  if (ids.empty()) return out;
+  for (const std::string& id : ids) out[id];  // a tenant without step rows has an empty map
+  // Tenant ids are UUIDs (the caller read them from the table): an array literal holds them.
+  std::string array = "{";
+  for (const std::string& id : ids) array += (array.size() > 1 ? "," : "") + id;
+  array += "}";
+  Prepare(tx.conn(), "matih_read_steps_of",
+          std::string("SELECT tenant_id::text, ") + kStepColumns +
+              " FROM matih.tenant_steps WHERE tenant_id = ANY($1::uuid[])");  // the maps order them
+  for (const auto& r : tx.exec_prepared("matih_read_steps_of", array)) {
+    StepRecord rec = StepFromRow(r, 1);
+    const int number = rec.number;
+    out[r[0].as<std::string>()][number] = std::move(rec);
   }
   return out;
 }

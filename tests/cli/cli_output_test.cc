@@ -3,6 +3,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -236,6 +237,39 @@ TEST_F(CliPlanTest, PlanChangesNothing) {
   EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/active-co/validate-request"))
       << "plan applied a step it should only have observed";
   EXPECT_FALSE(std::filesystem::exists(state_dir_ + "/pending-co/validate-request"));
+}
+
+TEST_F(CliPlanTest, PlanAllPagesPastFiveHundredTenantsOnWorkersAndKeepsTheSlugOrder) {
+  // 520 more PENDING tenants, copies of pending-co with its step rows: plan --all reads 500 a page.
+  ASSERT_EQ(Query("WITH seed AS (SELECT * FROM matih.tenants WHERE slug = 'pending-co'), "
+                  "added AS (INSERT INTO matih.tenants (slug, tier, region, admin_email) "
+                  "  SELECT 'bulk-' || lpad(g::text, 4, '0'), seed.tier, seed.region, seed.admin_email "
+                  "  FROM seed, generate_series(1, 520) g RETURNING id), "
+                  "steps AS (INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase) "
+                  "  SELECT added.id, s.step_number, s.step_name, s.phase "
+                  "  FROM added, matih.tenant_steps s JOIN seed ON s.tenant_id = seed.id RETURNING 1) "
+                  "SELECT count(*) FROM steps"),
+            std::to_string(520 * 4));
+  Json j = JsonOf({"plan", "--all", "--workers", "4", "--format", "json"});
+  ASSERT_TRUE(j["tenants"].is_array());
+  ASSERT_EQ(j["tenants"].size(), 522u);
+  std::vector<std::string> slugs;
+  for (const auto& t : j["tenants"]) {
+    slugs.push_back(t["slug"]);
+    if (t["slug"] == "active-co") continue;
+    std::map<int, std::string> states;
+    for (const auto& st : t["steps"]) states[st["number"].get<int>()] = st["state"];
+    EXPECT_EQ(states,
+              (std::map<int, std::string>{{1, "absent"}, {2, "absent"}, {3, "skipped"}, {4, "absent"}}))
+        << t["slug"];
+  }
+  EXPECT_TRUE(std::is_sorted(slugs.begin(), slugs.end()));
+  EXPECT_EQ(std::set<std::string>(slugs.begin(), slugs.end()).size(), 522u) << "a tenant planned twice";
+  EXPECT_EQ(slugs.front(), "active-co");
+  EXPECT_EQ(slugs.back(), "pending-co");
+  CliResult bad = Cli({"plan", "--all", "--workers", "0"});
+  EXPECT_EQ(bad.exit_code, 2) << Describe(bad);
+  EXPECT_THAT(bad.err, HasSubstr("--workers must be between 1 and"));
 }
 
 TEST_F(CliJsonTest, HistoryJsonListsEventsOldestFirst) {

@@ -223,5 +223,49 @@ TEST_F(ClaimTest, SuspendedFailedAndDeletedTenantsAreNeverClaimed) {
   EXPECT_TRUE(Claim("r", 10, Millis(60'000), Millis(0)).empty());
 }
 
+TEST_F(ClaimTest, TheClaimCarriesEachTenantsOwnStepRowsReadInItsTransaction) {
+  Add("done");
+  RunOk();  // "done" is ACTIVE, every step DONE with its outputs
+  Add("fresh");
+  auto claimed = Claim("runner-a", 50, Millis(60'000), Millis(0));  // the drift pass is due at once
+  ASSERT_EQ(claimed.size(), 2u);
+  for (const ClaimedTenant& c : claimed) {
+    ASSERT_TRUE(c.steps.has_value()) << c.tenant.slug;
+    const auto want = Steps(c.tenant.slug);
+    ASSERT_EQ(c.steps->size(), want.size()) << c.tenant.slug;
+    for (const auto& [number, rec] : *c.steps) {
+      ASSERT_TRUE(want.count(rec.name)) << c.tenant.slug << " step " << rec.name;
+      const StepRecord& w = want.at(rec.name);
+      EXPECT_EQ(number, w.number);
+      EXPECT_EQ(rec.status, w.status) << c.tenant.slug << " " << rec.name;
+      EXPECT_EQ(rec.outputs, w.outputs) << c.tenant.slug << " " << rec.name;
+      if (c.tenant.slug == "fresh")
+        EXPECT_EQ(rec.status, StepStatus::kPending) << rec.name;
+      else
+        EXPECT_NE(rec.status, StepStatus::kPending) << rec.name;
+    }
+  }
+}
+
+TEST_F(ClaimTest, ExplainRunsTheClaimsAndRollsThemBack) {
+  Add("acme");
+  RunOk();
+  Sql("UPDATE matih.tenants SET last_reconciled_at = now() - interval '2 days'");
+  auto conn = database_->Connect();
+  ASSERT_TRUE(conn.ok());
+  ClaimOptions o;
+  o.owner = "explainer";
+  o.mode = ClaimMode::kDriftOnly;
+  auto plan = ClaimQuery::Explain(**conn, o);
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  EXPECT_NE(plan->find("-- claim 3: drift"), std::string::npos) << *plan;
+  EXPECT_EQ(plan->find("-- claim 1"), std::string::npos) << "a drift-only explain shows no onboarding claim";
+  EXPECT_NE(plan->find("Update on tenants"), std::string::npos) << *plan;
+  EXPECT_NE(plan->find("rows=1 "), std::string::npos) << "EXPLAIN ANALYZE ran the claim: " << *plan;
+  // Rolled back: the tenant is still due and unleased, and a real claim takes it.
+  EXPECT_TRUE(Tenant("acme").lease_owner.empty());
+  EXPECT_EQ(Claim("runner-a", 50, Millis(60'000), Millis(86'400'000)).size(), 1u);
+}
+
 }  // namespace
 }  // namespace matih::testing
