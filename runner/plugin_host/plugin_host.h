@@ -20,6 +20,7 @@
 #include "common/duration.h"
 #include "common/status.h"
 #include "model/step_kind.h"
+#include "plugin_host/plugin_table.h"  // DeclaredSetting
 
 namespace matih::runner {
 
@@ -57,15 +58,6 @@ struct PluginHostOptions {
 };
 
 // One loaded plugin file, for `plugins verify` and `steps list`.
-// A [targets] setting a plugin declared (ABI 1.2).
-struct DeclaredSetting {
-  std::string name;  // key under [targets], "dns.api_url"
-  std::string description;
-  bool required = false;
-  bool secret = false;
-  bool key_file = false;  // MATIH_SETTING_KEY_FILE: checked at start (plugin_host/key_file.h)
-};
-
 struct LoadedPluginInfo {
   std::string file;
   std::string name;
