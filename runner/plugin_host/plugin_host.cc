@@ -45,6 +45,12 @@ std::string Lower(std::string s) {
   return s;
 }
 
+// True when `real` (a canonical path) lies inside the canonical directory `dir`.
+bool IsInside(const fs::path& real, const fs::path& dir) {
+  const fs::path inside = real.lexically_relative(dir);
+  return !inside.empty() && *inside.begin() != "..";
+}
+
 // The pin for a plugin file, looked up by absolute path (as found and as resolved) or by file
 // name. Returns the key that matched, or an empty string.
 std::string FindPin(const std::map<std::string, std::string>& pins, const fs::path& found,
@@ -85,8 +91,7 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   const fs::path dir = found.parent_path().empty() ? fs::path(".") : found.parent_path();
   fs::path real_dir = fs::canonical(dir, ec);
   if (ec) return FailedPrecondition("cannot resolve plugin directory " + dir.string() + ": " + ec.message());
-  const fs::path inside = real.lexically_relative(real_dir);
-  if (inside.empty() || *inside.begin() == "..") {
+  if (!IsInside(real, real_dir)) {
     return FailedPrecondition(
         "plugin " + found.string() + " is a symlink to " + file + ", outside its plugin directory " +
         real_dir.string() +
@@ -326,7 +331,11 @@ Result<std::unique_ptr<PluginHost>> PluginHost::Load(const PluginHostOptions& op
     for (const fs::path& file : files) {
       std::error_code real_ec;
       fs::path real = fs::canonical(file, real_ec);
-      const std::string name = real_ec ? file.string() : real.string();
+      // A file's verdict names its real path, or the symlink when it points out of the directory.
+      std::error_code dir_ec;
+      const fs::path real_dir = fs::canonical(dir, dir_ec);
+      const bool named_by_link = real_ec || dir_ec || !IsInside(real, real_dir);
+      const std::string name = named_by_link ? file.string() : real.string();
       // The same file reached twice (overlapping directories or a symlink) has its verdict.
       if (!seen_files.insert(name).second) continue;
       if (Status s = impl.LoadFile(file, options, dir_builtin, matched_pins); !s.ok())

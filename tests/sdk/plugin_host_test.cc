@@ -364,6 +364,7 @@ TEST(PluginHost, LoadRefusesSymlinkOutOfItsPluginDirectoryNamingBothPaths) {
   EXPECT_TRUE((*host)->plugins().empty());
   ASSERT_EQ((*host)->verdicts().size(), 1u);
   EXPECT_FALSE((*host)->verdicts()[0].ok);
+  EXPECT_EQ((*host)->verdicts()[0].file, link) << "the verdict names the symlink, not its target";
   EXPECT_NE((*host)->verdicts()[0].reason.find("outside its plugin directory"), std::string::npos);
 }
 
