@@ -2,8 +2,10 @@
 //
 // Loads every `*.so` in the configured directories (and nothing from anywhere else) with
 // Boost.DLL, RTLD_NOW | RTLD_LOCAL; refuses a file or directory that group or others can write,
-// a file whose SHA-256 differs from its pin, a plugin of another ABI major, a missing entry point
-// and a step-kind name exported twice, each with a message naming the file (and both versions).
+// a symlink whose real file lies outside its plugin directory, a file whose SHA-256 differs from
+// its pin, a plugin of another ABI major, a missing entry point, a malformed table (ReadPluginTable,
+// plugin_table.h) and a step-kind name exported twice, each with a message naming the file (and
+// both versions).
 // Plugins are never unloaded while the PluginHost lives.
 //
 // Thread safety: Load is called once from one thread; the loaded registry is immutable and its
