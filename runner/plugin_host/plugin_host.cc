@@ -14,31 +14,13 @@
 #include "plugin_host/key_file.h"
 #include "plugin_host/loaded_step_kind.h"
 #include "plugin_host/plugin_file.h"
+#include "plugin_host/plugin_table.h"
 #include "telemetry/logger.h"
 
 namespace matih::runner {
 namespace fs = std::filesystem;
 
 namespace {
-
-// The smallest tables the host accepts: those of ABI 1.0, the first release.
-constexpr size_t kMinPluginSize = offsetof(matih_plugin, kind_struct_size) + sizeof(size_t);
-constexpr size_t kMinKindSize = offsetof(matih_step_kind, on_remove) + sizeof(void*);
-// A sanity bound: a count beyond this is a corrupt table, not a plugin.
-constexpr size_t kMaxKinds = 4096;
-constexpr size_t kMaxSettings = 1024;
-constexpr size_t kMinSettingSize = offsetof(matih_setting, description) + sizeof(const char*);
-
-// A key, or a family of keys ending in ".*" ("quota.*": every key that starts with "quota.").
-bool IsSettingName(const char* name) {
-  if (name == nullptr || *name == '\0' || std::strlen(name) > 128) return false;
-  for (const char* p = name; *p; ++p) {
-    unsigned char c = static_cast<unsigned char>(*p);
-    if (c == '*' && p[1] == '\0' && p > name && p[-1] == '.') continue;
-    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
-  }
-  return true;
-}
 
 bool IsDeclared(const std::set<std::string, std::less<>>& declared, const std::string& key) {
   if (declared.count(key)) return true;
@@ -48,19 +30,6 @@ bool IsDeclared(const std::set<std::string, std::less<>>& declared, const std::s
       return true;
   }
   return false;
-}
-
-std::string HostAbi() {
-  return std::to_string(MATIH_STEP_ABI_VERSION_MAJOR) + "." + std::to_string(MATIH_STEP_ABI_VERSION_MINOR);
-}
-
-bool IsKindName(const char* name) {
-  if (name == nullptr || *name == '\0') return false;
-  for (const char* p = name; *p; ++p) {
-    unsigned char c = static_cast<unsigned char>(*p);
-    if (!std::isalnum(c) && c != '.' && c != '_' && c != '-') return false;
-  }
-  return std::strlen(name) <= 128;
 }
 
 bool IsSha256Hex(const std::string& s) {
@@ -74,6 +43,12 @@ bool IsSha256Hex(const std::string& s) {
 std::string Lower(std::string s) {
   for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return s;
+}
+
+// True when `real` (a canonical path) lies inside the canonical directory `dir`.
+bool IsInside(const fs::path& real, const fs::path& dir) {
+  const fs::path inside = real.lexically_relative(dir);
+  return !inside.empty() && *inside.begin() != "..";
 }
 
 // The pin for a plugin file, looked up by absolute path (as found and as resolved) or by file
@@ -100,10 +75,6 @@ struct PluginHost::Impl {
   // What plugins share of their secrets; every kind's PluginScope points here.
   std::unique_ptr<SharedSecrets> shared_secrets = std::make_unique<SharedSecrets>();
 
-  // Reads the 1.2 fields of `table` (declared settings, shared secrets) into `info` and `scope`.
-  Status ReadDeclarations(const std::string& file, const matih_plugin* table, LoadedPluginInfo& info,
-                          PluginScope& scope) const;
-
   // Loads one file; a refusal leaves this object as it was.
   Status LoadFile(const fs::path& found, const PluginHostOptions& options, bool builtin,
                   std::set<std::string>& matched_pins);
@@ -115,6 +86,18 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   fs::path real = fs::canonical(found, ec);
   if (ec) return FailedPrecondition("cannot resolve plugin " + found.string() + ": " + ec.message());
   const std::string file = real.string();
+  // A plugin is code its directory vouches for: a symlink must not bring in a file from elsewhere
+  // (however trusted that place), so the file's real path must lie inside the real directory.
+  const fs::path dir = found.parent_path().empty() ? fs::path(".") : found.parent_path();
+  fs::path real_dir = fs::canonical(dir, ec);
+  if (ec) return FailedPrecondition("cannot resolve plugin directory " + dir.string() + ": " + ec.message());
+  if (!IsInside(real, real_dir)) {
+    return FailedPrecondition(
+        "plugin " + found.string() + " is a symlink to " + file + ", outside its plugin directory " +
+        real_dir.string() +
+        ": refusing to load it (copy the file into the directory, or add its own directory "
+        "with --plugin-dir)");
+  }
   for (const LoadedPluginInfo& p : plugins) {
     if (p.file == file) return Status::Ok();  // the same file reached twice (overlapping dirs or a symlink)
   }
@@ -124,7 +107,7 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
   const PluginFile& plugin_file = *opened;
   if (!options.allow_insecure_permissions) {
     if (Status s = plugin_file.CheckPermissions(); !s.ok()) return s;
-    // A symlink in a trusted directory must not pull code from an untrusted one.
+    // A symlink to a subdirectory must not pull code from an untrusted one.
     if (real.parent_path() != found.parent_path().lexically_normal()) {
       if (Status s = CheckPluginDirectory(real.parent_path().string()); !s.ok()) return s;
     }
@@ -172,70 +155,29 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
     return InvalidArgument("plugin " + file + " let an exception escape from " +
                            MATIH_STEP_PLUGIN_INIT_SYMBOL);
   }
-  if (table == nullptr) {
-    return InvalidArgument("plugin " + file + " returned no table from " + MATIH_STEP_PLUGIN_INIT_SYMBOL +
-                           ": it cannot run with this host (step ABI " + HostAbi() + ")");
+  // Everything the table says is checked and copied before the host relies on any of it.
+  auto read = ReadPluginTable(file, table);
+  if (!read.ok()) return read.status();
+  PluginTable& contents = *read;
+  PluginIdentity identity{file, contents.name, contents.version, contents.abi_major, contents.abi_minor, {}};
+  identity.scope.shared = shared_secrets.get();
+  // Plugins older than 1.2 keep the legacy secret namespace (an empty one).
+  if (contents.declares_settings) {
+    identity.scope.secret_namespace = contents.name;
+    for (const DeclaredSetting& d : contents.settings) {
+      if (d.secret) identity.scope.secret_settings.insert(d.name);
+    }
   }
-  if (!MATIH_ABI_HAS_FIELD(table, matih_plugin, abi_minor)) {
-    return InvalidArgument("plugin " + file + " returned a table too small to hold its ABI version (" +
-                           std::to_string(table->struct_size) + " bytes)");
-  }
-  const std::string plugin_abi = std::to_string(table->abi_major) + "." + std::to_string(table->abi_minor);
-  if (table->abi_major != MATIH_STEP_ABI_VERSION_MAJOR) {
-    return InvalidArgument("plugin " + file + " was built for step ABI " + plugin_abi +
-                           "; this host speaks " + HostAbi() +
-                           " (the major versions must match: rebuild the plugin against this SDK)");
-  }
-  if (table->struct_size < kMinPluginSize) {
-    return InvalidArgument("plugin " + file + " returned a plugin table of " +
-                           std::to_string(table->struct_size) + " bytes; step ABI " + plugin_abi +
-                           " needs at least " + std::to_string(kMinPluginSize));
-  }
-  if (table->name == nullptr || *table->name == '\0') {
-    return InvalidArgument("plugin " + file + " has no name in its table");
-  }
-  if (table->kind_count > kMaxKinds || (table->kind_count > 0 && table->kinds == nullptr)) {
-    return InvalidArgument("plugin " + file + " returned a corrupt kinds array (" +
-                           std::to_string(table->kind_count) + " kinds)");
-  }
-  if (table->kind_count > 0 && table->kind_struct_size < kMinKindSize) {
-    return InvalidArgument("plugin " + file + " declares step kinds of " +
-                           std::to_string(table->kind_struct_size) + " bytes; at least " +
-                           std::to_string(kMinKindSize) + " are needed");
-  }
-
-  PluginIdentity identity{
-      file, table->name, table->version ? table->version : "", table->abi_major, table->abi_minor, {}};
-  LoadedPluginInfo info{file, identity.name, identity.version, plugin_abi, {}, false, {}, {}};
-  if (Status s = ReadDeclarations(file, table, info, identity.scope); !s.ok()) return s;
+  LoadedPluginInfo info{file,
+                        contents.name,
+                        contents.version,
+                        contents.abi_version,
+                        {},
+                        contents.declares_settings,
+                        std::move(contents.settings),
+                        std::move(contents.shared_secrets)};
   std::vector<std::unique_ptr<LoadedStepKind>> new_kinds;
-  std::set<std::string> names;
-  const auto* base = reinterpret_cast<const unsigned char*>(table->kinds);
-  for (size_t i = 0; i < table->kind_count; ++i) {
-    // Walk by the plugin's element size; copy only what both sides know, zero the rest.
-    const unsigned char* element = base + i * table->kind_struct_size;
-    uint32_t element_size = 0;
-    std::memcpy(&element_size, element, sizeof element_size);
-    size_t copied =
-        std::min({static_cast<size_t>(element_size), table->kind_struct_size, sizeof(matih_step_kind)});
-    const std::string where = "plugin " + file + ", step kind #" + std::to_string(i);
-    if (copied < kMinKindSize) {
-      return InvalidArgument(where + " is " + std::to_string(element_size) +
-                             " bytes, smaller than step ABI 1.0's");
-    }
-    matih_step_kind kind{};
-    std::memcpy(&kind, element, copied);
-    kind.struct_size = static_cast<uint32_t>(copied);
-    if (!IsKindName(kind.name)) {
-      return InvalidArgument(where +
-                             " has a missing or malformed name (letters, digits, '.', '_', '-' only)");
-    }
-    if (!kind.on_observe || !kind.on_apply || !kind.on_remove) {
-      return InvalidArgument(where + " (" + kind.name + ") lacks on_observe, on_apply or on_remove");
-    }
-    if (!names.insert(kind.name).second) {
-      return InvalidArgument("plugin " + file + " exports step kind " + kind.name + " twice");
-    }
+  for (const matih_step_kind& kind : contents.kinds) {
     if (auto it = by_name.find(kind.name); it != by_name.end()) {
       // The one loaded first keeps the kind; built-in directories load first (see Load).
       const std::string& holder = it->second->plugin_file();
@@ -265,55 +207,10 @@ Status PluginHost::Impl::LoadFile(const fs::path& found, const PluginHostOptions
     kinds.push_back(std::move(kind));
   }
   Logger::Debug({}, "loaded plugin " + file + " (" + info.name + " " + info.version + ", step ABI " +
-                        plugin_abi + ", " + std::to_string(info.kinds.size()) + " kinds)");
+                        info.abi_version + ", " + std::to_string(info.kinds.size()) + " kinds)");
   if (builtin) builtin_files.insert(file);
   plugins.push_back(std::move(info));
   libraries.push_back(std::move(library));
-  return Status::Ok();
-}
-
-Status PluginHost::Impl::ReadDeclarations(const std::string& file, const matih_plugin* table,
-                                          LoadedPluginInfo& info, PluginScope& scope) const {
-  scope.shared = shared_secrets.get();
-  // Plugins older than 1.2 keep the legacy secret namespace and declare nothing.
-  if (table->abi_minor < 2 || !MATIH_ABI_HAS_FIELD(table, matih_plugin, shared_secrets)) return Status::Ok();
-  info.declares_settings = true;
-  scope.secret_namespace = info.name;
-  if (table->setting_count > kMaxSettings || (table->setting_count > 0 && table->settings == nullptr) ||
-      (table->setting_count > 0 && table->setting_struct_size < kMinSettingSize)) {
-    return InvalidArgument("plugin " + file + " returned a corrupt settings array (" +
-                           std::to_string(table->setting_count) + " settings of " +
-                           std::to_string(table->setting_struct_size) + " bytes)");
-  }
-  const auto* base = reinterpret_cast<const unsigned char*>(table->settings);
-  std::set<std::string> seen;
-  for (size_t i = 0; i < table->setting_count; ++i) {
-    matih_setting s{};
-    std::memcpy(&s, base + i * table->setting_struct_size, std::min(table->setting_struct_size, sizeof s));
-    if (!IsSettingName(s.name)) {
-      return InvalidArgument(
-          "plugin " + file + ", setting #" + std::to_string(i) +
-          " has a missing or malformed name (letters, digits, '.', '_', '-', a final \".*\")");
-    }
-    if (!seen.insert(s.name).second) {
-      return InvalidArgument("plugin " + file + " declares setting " + s.name + " twice");
-    }
-    info.settings.push_back({s.name, s.description ? s.description : "",
-                             (s.flags & MATIH_SETTING_REQUIRED) != 0, (s.flags & MATIH_SETTING_SECRET) != 0,
-                             (s.flags & MATIH_SETTING_KEY_FILE) != 0});
-    if (s.flags & MATIH_SETTING_SECRET) scope.secret_settings.insert(s.name);
-  }
-  if (table->shared_secret_count > kMaxSettings ||
-      (table->shared_secret_count > 0 && table->shared_secrets == nullptr)) {
-    return InvalidArgument("plugin " + file + " returned a corrupt shared-secrets array");
-  }
-  for (size_t i = 0; i < table->shared_secret_count; ++i) {
-    const char* name = table->shared_secrets[i];
-    if (name == nullptr || *name == '\0') {
-      return InvalidArgument("plugin " + file + ", shared secret #" + std::to_string(i) + " has no name");
-    }
-    info.shared_secrets.emplace_back(name);
-  }
   return Status::Ok();
 }
 
@@ -434,7 +331,11 @@ Result<std::unique_ptr<PluginHost>> PluginHost::Load(const PluginHostOptions& op
     for (const fs::path& file : files) {
       std::error_code real_ec;
       fs::path real = fs::canonical(file, real_ec);
-      const std::string name = real_ec ? file.string() : real.string();
+      // A file's verdict names its real path, or the symlink when it points out of the directory.
+      std::error_code dir_ec;
+      const fs::path real_dir = fs::canonical(dir, dir_ec);
+      const bool named_by_link = real_ec || dir_ec || !IsInside(real, real_dir);
+      const std::string name = named_by_link ? file.string() : real.string();
       // The same file reached twice (overlapping directories or a symlink) has its verdict.
       if (!seen_files.insert(name).second) continue;
       if (Status s = impl.LoadFile(file, options, dir_builtin, matched_pins); !s.ok())

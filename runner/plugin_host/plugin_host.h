@@ -2,8 +2,10 @@
 //
 // Loads every `*.so` in the configured directories (and nothing from anywhere else) with
 // Boost.DLL, RTLD_NOW | RTLD_LOCAL; refuses a file or directory that group or others can write,
-// a file whose SHA-256 differs from its pin, a plugin of another ABI major, a missing entry point
-// and a step-kind name exported twice, each with a message naming the file (and both versions).
+// a symlink whose real file lies outside its plugin directory, a file whose SHA-256 differs from
+// its pin, a plugin of another ABI major, a missing entry point, a malformed table (ReadPluginTable,
+// plugin_table.h) and a step-kind name exported twice, each with a message naming the file (and
+// both versions).
 // Plugins are never unloaded while the PluginHost lives.
 //
 // Thread safety: Load is called once from one thread; the loaded registry is immutable and its
@@ -20,6 +22,7 @@
 #include "common/duration.h"
 #include "common/status.h"
 #include "model/step_kind.h"
+#include "plugin_host/plugin_table.h"  // DeclaredSetting
 
 namespace matih::runner {
 
@@ -57,15 +60,6 @@ struct PluginHostOptions {
 };
 
 // One loaded plugin file, for `plugins verify` and `steps list`.
-// A [targets] setting a plugin declared (ABI 1.2).
-struct DeclaredSetting {
-  std::string name;  // key under [targets], "dns.api_url"
-  std::string description;
-  bool required = false;
-  bool secret = false;
-  bool key_file = false;  // MATIH_SETTING_KEY_FILE: checked at start (plugin_host/key_file.h)
-};
-
 struct LoadedPluginInfo {
   std::string file;
   std::string name;

@@ -322,16 +322,86 @@ TEST(PluginHost, LoadRefusesPluginOwnedByAnotherUser) {
       << s.message();
 }
 
-TEST(PluginHost, LoadRefusesSymlinkIntoAnUntrustedDirectory) {
+TEST(PluginHost, LoadRefusesSymlinkIntoAnUntrustedSubdirectory) {
   TempDir trusted;
-  TempDir untrusted;
-  CopyProbeInto(untrusted);
   ::chmod(trusted.path().c_str(), 0755);
-  ::chmod(untrusted.path().c_str(), 0777);
+  const fs::path untrusted = fs::path(trusted.path()) / "drop";
+  fs::create_directory(untrusted);
+  fs::copy_file(TestPluginDir("probe") + "/sdk_tp_probe.so", untrusted / "probe.so");
+  ::chmod(untrusted.c_str(), 0777);
   fs::create_symlink(untrusted / "probe.so", trusted / "probe.so");
   Status s = LoadStatus({trusted.path()});
   ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.message().find("plugin directory " + untrusted.path()), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("plugin directory " + fs::canonical(untrusted).string()), std::string::npos)
+      << s.message();
+}
+
+// Issue 16: a symlink must not bring in code from outside the plugin directory, even from a
+// directory that would itself pass the permission checks.
+TEST(PluginHost, LoadRefusesSymlinkOutOfItsPluginDirectoryNamingBothPaths) {
+  TempDir dir;
+  TempDir elsewhere;
+  ::chmod(dir.path().c_str(), 0755);
+  const std::string target = CopyProbeInto(elsewhere);  // 0755 directory, 0755 file: trusted
+  const std::string link = dir / "matih-elsewhere.so";
+  fs::create_symlink(target, link);
+  Status s = LoadStatus({dir.path()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_EQ(s.code(), Code::kFailedPrecondition);
+  EXPECT_NE(s.message().find("plugin " + link + " is a symlink to " + fs::canonical(target).string() +
+                             ", outside its plugin directory " + fs::canonical(dir.path()).string()),
+            std::string::npos)
+      << s.message();
+  // The target's own directory loads it.
+  EXPECT_TRUE(LoadStatus({elsewhere.path()}).ok());
+
+  // `plugins verify` (keep_going) gives the symlink its own verdict and loads nothing from it.
+  PluginHostOptions options;
+  options.plugin_dirs = {dir.path()};
+  options.keep_going = true;
+  auto host = PluginHost::Load(options);
+  ASSERT_TRUE(host.ok()) << host.status().message();
+  EXPECT_TRUE((*host)->plugins().empty());
+  ASSERT_EQ((*host)->verdicts().size(), 1u);
+  EXPECT_FALSE((*host)->verdicts()[0].ok);
+  EXPECT_EQ((*host)->verdicts()[0].file, link) << "the verdict names the symlink, not its target";
+  EXPECT_NE((*host)->verdicts()[0].reason.find("outside its plugin directory"), std::string::npos);
+}
+
+TEST(PluginHost, LoadRefusesSymlinkOutOfAPluginDirectoryThatIsItselfASymlink) {
+  TempDir base;
+  ::chmod(base.path().c_str(), 0755);
+  const fs::path real_dir = fs::path(base.path()) / "real";
+  fs::create_directory(real_dir);
+  ::chmod(real_dir.c_str(), 0755);
+  const fs::path alias = fs::path(base.path()) / "alias";
+  fs::create_directory_symlink(real_dir, alias);
+  fs::copy_file(TestPluginDir("probe") + "/sdk_tp_probe.so", real_dir / "probe.so");
+  ::chmod((real_dir / "probe.so").c_str(), 0755);
+  // The directory reached through a symlink still holds its own files.
+  EXPECT_TRUE(LoadStatus({alias.string()}).ok());
+  // A file reached through the alias from a sibling directory is outside it.
+  const fs::path sibling = fs::path(base.path()) / "sibling";
+  fs::create_directory(sibling);
+  ::chmod(sibling.c_str(), 0755);
+  fs::create_symlink(alias / "probe.so", sibling / "probe.so");
+  Status s = LoadStatus({sibling.string()});
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("outside its plugin directory"), std::string::npos) << s.message();
+}
+
+TEST(PluginHost, LoadAcceptsSymlinkToAFileInsideItsPluginDirectory) {
+  TempDir dir;
+  const std::string file = CopyProbeInto(dir);
+  const std::string versioned = dir / "probe.so.2.3.4";
+  fs::rename(file, versioned);
+  fs::create_symlink("probe.so.2.3.4", file);  // relative, as package managers lay them out
+  PluginHostOptions options;
+  options.plugin_dirs = {dir.path()};
+  auto host = PluginHost::Load(options);
+  ASSERT_TRUE(host.ok()) << host.status().message();
+  ASSERT_EQ((*host)->plugins().size(), 1u);
+  EXPECT_EQ((*host)->plugins()[0].file, fs::canonical(versioned).string());
 }
 
 TEST(PluginHost, LoadAcceptsInsecurePermissionsOnlyWhenAllowed) {
