@@ -152,7 +152,7 @@ TEST_F(CliAdoptableTest, RunnerKilledWithAdoptableResultsUncommittedConvergesWit
   EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
 }
 
-TEST_F(CliAdoptableTest, AdoptableStepsShareCommitsAndAZeroIntervalCommitsEachStep) {
+TEST_F(CliAdoptableTest, AdoptableStepsShareCommitsInBothIsolationModesAndAZeroIntervalCommitsEachStep) {
   WriteAdoptableCatalog(0);
   ASSERT_NO_FATAL_FAILURE(Migrate());
   // The runner's own write transactions of a tenant: each one appends audit events.
@@ -170,8 +170,15 @@ TEST_F(CliAdoptableTest, AdoptableStepsShareCommitsAndAZeroIntervalCommitsEachSt
   ASSERT_NO_FATAL_FAILURE(AddTenant("each"));
   CliResult each = Cli({"run"});
   ASSERT_EQ(each.exit_code, 0) << Describe(each);
+  // The same with the plugins in the runner's process (the flag read without the worker protocol).
+  config_ = WriteConfig("\n[run]\ncommit_interval = 1h\n");
+  ASSERT_NO_FATAL_FAILURE(AddTenant("inproc"));
+  CliResult inproc = Cli({"run"}, {{"MATIH_PLUGINS_ISOLATION", "in_process"}});
+  ASSERT_EQ(inproc.exit_code, 0) << Describe(inproc);
   EXPECT_EQ(TenantStatus("late"), "ACTIVE");
   EXPECT_EQ(TenantStatus("each"), "ACTIVE");
+  EXPECT_EQ(TenantStatus("inproc"), "ACTIVE");
+  EXPECT_LE(commits("inproc"), 3) << "8 steps, in_process";
   // Held back: step 1's intent, then everything else at the end of the pass (at most a couple
   // of commits for claim and transitions); one commit per step otherwise.
   EXPECT_LE(commits("late"), 3) << "8 steps";

@@ -242,7 +242,7 @@ TEST(PluginHost, LoadRefusesPluginOfAnotherAbiMajor) {
   Status s = LoadStatus({TestPluginDir("abi_major_2")});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
-  EXPECT_NE(s.message().find("sdk_tp_abi_major_2.so was built for step ABI 2.0; this host speaks 1.2"),
+  EXPECT_NE(s.message().find("sdk_tp_abi_major_2.so was built for step ABI 2.0; this host speaks 1.3"),
             std::string::npos)
       << s.message();
 }
