@@ -185,6 +185,14 @@ const std::vector<Key>& AllKeys() {
        Duration(&RunnerConfig::heartbeat, "run.heartbeat")},
       {"run.drift_interval", false, "how often an ACTIVE tenant is checked for drift",
        Duration(&RunnerConfig::drift_interval, "run.drift_interval")},
+      {"run.commit_interval", false,
+       "how long results of adoptable steps may wait for their commit (0s: commit every step)",
+       [](RunnerConfig& c, const std::string& v, const std::string& where) {
+         auto d = ParseDuration(v, "run.commit_interval");
+         if (!d.ok()) return Bad("run.commit_interval", where, d.status().message());
+         c.engine.commit_interval = *d;
+         return Status::Ok();
+       }},
       {"run.db_reconnect", false, "how long a run reconnects to a lost database before giving up (exit 4)",
        Duration(&RunnerConfig::db_reconnect, "run.db_reconnect")},
       {"run.deadline", false, "deadline of one tenant's provisioning",

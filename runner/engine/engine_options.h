@@ -20,6 +20,8 @@ struct EngineOptions {
   int max_tenant_attempts = 3;                   // runs that may fail transiently before the policy applies
   RetryPolicy tenant_backoff{0, Millis(30'000), Millis(3'600'000), 2.0, 0.2};  // between runs
   FailurePolicy failure_policy = FailurePolicy::kRollback;
+  // How long the intent and result of adoptable steps may wait for a commit (run.commit_interval).
+  Millis commit_interval{200};
   std::map<std::string, std::string> settings;  // [targets], handed to plugins
   // Keys of `settings` the runner adds itself (tenant.regions from [tenants]); not checked
   // against the settings plugins declare.

@@ -194,7 +194,10 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     rec.status = StepStatus::kRunning;
     session_.SetStep(rec);
     session_.Audit(StepEvent("step.started", step, kind));
-    if (Status s = session_.Flush(); !s.ok()) {
+    // An adoptable kind's intent may wait (tenant_session.h): a crash before its commit leaves
+    // the step as it was, and the next run's observe adopts what the apply made.
+    if (Status s = kind->adoptable() ? session_.Checkpoint(deps_.options->commit_interval) : session_.Flush();
+        !s.ok()) {
       result.ok = false;
       result.session_failed = true;
       result.error = s;

@@ -1,6 +1,7 @@
 #include "engine/step_executor.h"
 
 #include <condition_variable>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,67 @@ class Abandoned {
   Millis grace_ = kGrace;
 };
 
+// The thread that runs the in-process calls of one calling thread, kept for the next call:
+// starting a thread per call cost more than a no-op step. A helper whose call is abandoned is
+// dropped by its caller (the next call gets a new one) and ends when that call returns.
+// Used only by the calling thread that owns it (thread_local).
+class CallHelper {
+ public:
+  CallHelper() : shared_(std::make_shared<Shared>()) {
+    std::thread([s = shared_] {
+      std::unique_lock<std::mutex> lock(s->mu);
+      for (;;) {
+        s->cv.wait(lock, [&] { return s->stop || s->job; });
+        if (!s->job) return;
+        std::function<void()> job = std::move(s->job);
+        s->job = nullptr;
+        lock.unlock();
+        job();
+        job = nullptr;
+        lock.lock();
+        if (s->stop && !s->job) return;
+      }
+    }).detach();
+  }
+  ~CallHelper() {
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->stop = true;
+    }
+    shared_->cv.notify_all();
+  }
+  CallHelper(const CallHelper&) = delete;
+  CallHelper& operator=(const CallHelper&) = delete;
+
+  // Starts `job` on the helper and returns at once; the previous job has signalled its end.
+  void Run(std::function<void()> job) {
+    {
+      std::lock_guard<std::mutex> lock(shared_->mu);
+      shared_->job = std::move(job);
+    }
+    shared_->cv.notify_all();
+  }
+
+  // This thread's helper, made on first use.
+  static CallHelper& Mine() {
+    if (!mine_) mine_ = std::make_unique<CallHelper>();
+    return *mine_;
+  }
+  // Drops this thread's helper (its call was abandoned): it ends once that call returns.
+  static void Abandon() { mine_.reset(); }
+
+ private:
+  struct Shared {
+    std::mutex mu;
+    std::condition_variable cv;
+    std::function<void()> job;
+    bool stop = false;
+  };
+  std::shared_ptr<Shared> shared_;
+  static thread_local std::unique_ptr<CallHelper> mine_;
+};
+thread_local std::unique_ptr<CallHelper> CallHelper::mine_;
+
 std::string CallKey(const StepCall& call) { return call.tenant.id + "\n" + call.step_name; }
 
 StepAnswer Late(StepOp op, Millis timeout, StepAnswer answer) {
@@ -170,7 +232,7 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
   state->call.cancel = &state->cancel;
   const auto deadline = std::chrono::steady_clock::now() + (state->call.deadline - now);
 
-  std::thread worker([state, &kind, op] {
+  CallHelper::Mine().Run([state, &kind, op] {
     StepAnswer answer = Invoke(kind, op, state->call);
     std::lock_guard<std::mutex> lock(state->mu);
     state->answer = std::move(answer);
@@ -195,7 +257,7 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
     state->abandoned = true;
     Abandoned::Get().Add(state->key);
     lock.unlock();
-    worker.detach();  // the plugin ignored its cancel flag; `state` lives until it returns
+    CallHelper::Abandon();  // the plugin ignored its cancel flag; `state` lives until it returns
     if (hooks.on_timeout) hooks.on_timeout();
     StepAnswer late;
     late.status = MATIH_STATUS_DEADLINE_EXCEEDED;
@@ -204,7 +266,6 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
     return late;
   }
   lock.unlock();
-  worker.join();
   if (timed_out) {
     if (hooks.on_timeout) hooks.on_timeout();
     return Late(op, timeout, state->answer);

@@ -1,7 +1,8 @@
 // StepExecutor: one step-kind call with a timeout, and the retry loop around it.
 //
 // A kind that stops on its deadline (a process-isolated one: its worker is killed) is called on
-// the caller's thread. Any other (in_process) call runs on its own thread, so a plugin that
+// the caller's thread. Any other (in_process) call runs on a helper thread of the calling thread
+// (kept for its next call, replaced when a call is abandoned), so a plugin that
 // ignores its deadline cannot hold the worker: at the timeout the executor raises the call's
 // cancel flag, waits a short grace period, then abandons the call and reports
 // DEADLINE_EXCEEDED. An abandoned call owns a snapshot of its inputs (outputs and settings are

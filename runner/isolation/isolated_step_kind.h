@@ -30,6 +30,7 @@ class IsolatedStepKind final : public StepKind {
   const std::string& plugin_file() const override { return kind_.plugin_file; }
   std::string abi_version() const override { return kind_.abi_version; }
   bool stops_on_deadline() const override { return true; }
+  bool adoptable() const override { return kind_.adoptable; }
 
   StepAnswer Observe(const StepCall& call) const override {
     return pool_->Call(kind_, "observe", call, shared_);

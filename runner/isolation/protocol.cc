@@ -41,7 +41,8 @@ json ToJson(const KindDescription& k) {
           {"plugin_version", k.plugin_version},
           {"plugin_file", k.plugin_file},
           {"abi_version", k.abi_version},
-          {"secret_namespace", k.secret_namespace}};
+          {"secret_namespace", k.secret_namespace},
+          {"adoptable", k.adoptable}};
 }
 
 KindDescription KindFromJson(const json& j) {
@@ -51,7 +52,8 @@ KindDescription KindFromJson(const json& j) {
           j.value("plugin_version", ""),
           j.value("plugin_file", ""),
           j.value("abi_version", ""),
-          j.value("secret_namespace", "")};
+          j.value("secret_namespace", ""),
+          j.value("adoptable", false)};
 }
 
 json ToJson(const TenantView& t) {

@@ -48,6 +48,7 @@ struct KindDescription {
   std::string plugin_file;
   std::string abi_version;
   std::string secret_namespace;  // "" for plugins older than ABI 1.2
+  bool adoptable = false;        // MATIH_KIND_ADOPTABLE (ABI 1.3); false from older workers
 };
 
 nlohmann::json ToJson(const LoadedPluginInfo& info);

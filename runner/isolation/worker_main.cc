@@ -219,7 +219,7 @@ json LoadReply(const PluginHost& host) {
       if (kind == nullptr) continue;
       kinds.push_back(ToJson(KindDescription{kind->name(), kind->description(), kind->plugin_name(),
                                              kind->plugin_version(), kind->plugin_file(), kind->abi_version(),
-                                             info.declares_settings ? info.name : ""}));
+                                             info.declares_settings ? info.name : "", kind->adoptable()}));
     }
   }
   return {{"op", "loaded"}, {"code", 0}, {"plugins", plugins}, {"kinds", kinds}};

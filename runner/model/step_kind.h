@@ -108,6 +108,10 @@ class StepKind {
   // worker. The executor then calls it on the caller's thread; otherwise the call runs on a
   // thread of its own that may have to be abandoned.
   virtual bool stops_on_deadline() const { return false; }
+  // True when the kind declares its objects adoptable (MATIH_KIND_ADOPTABLE, step ABI 1.3): an
+  // observe finds whatever an interrupted or unrecorded apply made, so its intent and result may
+  // be committed late (with later steps). False for kinds of older plugins.
+  virtual bool adoptable() const { return false; }
   // True when CallBatch runs several calls over one round trip (a process-isolated kind).
   virtual bool batches() const { return false; }
   // Runs `calls`, all of kinds of this kind's plugin and one tenant, one after another; each keeps

@@ -56,6 +56,11 @@ LoadedStepKind::LoadedStepKind(PluginIdentity plugin, const matih_step_kind& kin
       name_(kind.name ? kind.name : ""),
       description_(kind.description ? kind.description : "") {}
 
+bool LoadedStepKind::adoptable() const {
+  // Kinds of plugins older than 1.3 have no flags field: not adoptable.
+  return MATIH_ABI_HAS_FIELD(&kind_, matih_step_kind, flags) && (kind_.flags & MATIH_KIND_ADOPTABLE) != 0;
+}
+
 std::string LoadedStepKind::abi_version() const {
   return std::to_string(plugin_.abi_major) + "." + std::to_string(plugin_.abi_minor);
 }

@@ -47,6 +47,7 @@ class LoadedStepKind final : public StepKind {
   StepAnswer Apply(const StepCall& call) const override;
   StepAnswer Remove(const StepCall& call) const override;
   Status ValidateParams(const std::string& params_json) const override;
+  bool adoptable() const override;
 
  private:
   enum class Operation { kObserve, kApply, kRemove };

@@ -62,26 +62,37 @@ std::string AuditLog::Append(pqxx::work& tx, const std::string& tenant_id, const
   pqxx::connection_base& conn = tx.conn();
   Prepare(conn, "matih_audit_head",
           "SELECT audit_seq, audit_head, now()::text FROM matih.tenants WHERE id = $1 FOR UPDATE");
-  Prepare(conn, "matih_audit_insert",
-          "INSERT INTO matih.audit_events (tenant_id, seq, created_at, run_id, runner, event, step_number, "
-          "step_name, plugin, plugin_version, details, prev_hash, hash) "
-          "VALUES ($1, $2, $3::timestamptz, $4, $5, $6, $7, $8, $9, $10, $11::jsonb, $12, $13)");
-  Prepare(conn, "matih_audit_set_head",
-          "UPDATE matih.tenants SET audit_seq = $2, audit_head = $3 WHERE id = $1");
+  // Every event and the new head in one statement (one round trip however many events).
+  Prepare(conn, "matih_audit_append",
+          "WITH added AS (INSERT INTO matih.audit_events (tenant_id, seq, created_at, run_id, runner, event, "
+          "  step_number, step_name, plugin, plugin_version, details, prev_hash, hash) "
+          "  SELECT $1::uuid, r.seq, $2::timestamptz, $3, $4, r.event, r.step_number, r.step_name, r.plugin, "
+          "    r.plugin_version, COALESCE(r.details, 'null'::jsonb), r.prev_hash, r.hash "
+          "  FROM jsonb_to_recordset($5::jsonb) AS r(seq bigint, event text, step_number integer, "
+          "    step_name text, plugin text, plugin_version text, details jsonb, prev_hash text, hash text)) "
+          "UPDATE matih.tenants SET audit_seq = $6, audit_head = $7 WHERE id = $1");
   auto head_rows = tx.exec_prepared("matih_audit_head", tenant_id);
   if (head_rows.size() != 1) throw std::runtime_error("audit: no tenant " + tenant_id);
   const pqxx::row head = head_rows[0];
   int64_t seq = head[0].as<int64_t>();
   std::string prev = head[1].as<std::string>();
   const std::string now = head[2].as<std::string>();
+  nlohmann::json rows = nlohmann::json::array();
   for (const AuditEvent& e : events) {
     ++seq;
     std::string hash = ChainHash(prev, Canonical(seq, tenant_id, now, run_id, runner, e));
-    tx.exec_prepared("matih_audit_insert", tenant_id, seq, now, run_id, runner, e.event, e.step_number,
-                     e.step_name, e.plugin, e.plugin_version, e.details.dump(), prev, hash);
+    rows.push_back({{"seq", seq},
+                    {"event", e.event},
+                    {"step_number", e.step_number ? nlohmann::json(*e.step_number) : nlohmann::json(nullptr)},
+                    {"step_name", e.step_name},
+                    {"plugin", e.plugin},
+                    {"plugin_version", e.plugin_version},
+                    {"details", e.details},
+                    {"prev_hash", prev},
+                    {"hash", hash}});
     prev = hash;
   }
-  tx.exec_prepared("matih_audit_set_head", tenant_id, seq, prev);
+  tx.exec_prepared("matih_audit_append", tenant_id, now, run_id, runner, rows.dump(), seq, prev);
   return prev;
 }
 

@@ -5,11 +5,15 @@
 // audit events. A runner whose lease was taken over gets Aborted("lease lost"), lease_lost(),
 // and nothing of the batch is written. With a DbLink, a connection lost mid-flush is reopened
 // (within run.db_reconnect) and the whole transaction runs again. Batching is what keeps the commit count
-// low: an applied step costs one commit (its intent rides with the previous step's result), a drift pass over
-// an in-sync tenant costs one commit in all. Not thread-safe: one session belongs to the worker thread
-// working that tenant.
+// low: an applied step of a kind that is not adoptable costs one commit (its intent rides with the
+// previous step's result), a step of an adoptable kind (MATIH_KIND_ADOPTABLE) costs none of its own:
+// Checkpoint() holds its intent and result until run.commit_interval has passed since the oldest
+// write held, or a later Flush() (the next non-adoptable step's intent, the end of the pass). A drift
+// pass over an in-sync tenant costs one commit in all. Not thread-safe: one session belongs to the
+// worker thread working that tenant.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -60,8 +64,14 @@ class TenantSession {
   const Lease& lease() const { return lease_; }
 
   // Queues a step record (the latest per step number wins).
-  void SetStep(const StepRecord& record) { steps_[record.number] = record; }
-  void Audit(AuditEvent event) { events_.push_back(std::move(event)); }
+  void SetStep(const StepRecord& record) {
+    Hold();
+    steps_[record.number] = record;
+  }
+  void Audit(AuditEvent event) {
+    Hold();
+    events_.push_back(std::move(event));
+  }
   // Queues a tenant change; a status change is checked against the StateMachine now and
   // audited as a "transition" event.
   Status Update(const TenantUpdate& update, const std::string& reason = "");
@@ -70,6 +80,10 @@ class TenantSession {
   // Writes what is queued in one fenced transaction. Aborted when the lease was lost (then
   // lease_lost() is true and nothing was written); Unavailable when the database is gone.
   Status Flush();
+  // Flush() when the oldest write queued since the last commit has waited `interval` or more;
+  // otherwise keeps everything queued and answers OK. For writes a crash may lose because the
+  // next run observes their effect again (the intent and result of an adoptable step).
+  Status Checkpoint(Millis interval);
   bool lease_lost() const { return lease_lost_; }
   int commits() const { return commits_; }
 
@@ -89,6 +103,12 @@ class TenantSession {
   std::vector<TenantStatus> hops_;
   int commits_ = 0;
   bool lease_lost_ = false;
+  // When the oldest write queued since the last commit was queued (unset: nothing queued).
+  std::optional<std::chrono::steady_clock::time_point> held_since_;
+  std::string StepsJson() const;  // the queued step records as the steps statement's $2
+  void Hold() {
+    if (!held_since_) held_since_ = std::chrono::steady_clock::now();
+  }
 };
 
 }  // namespace matih::runner

@@ -10,8 +10,11 @@
 
 namespace {
 
-// SHA-256 of sdk/include/matih/step_abi.h as released with step ABI 1.2.
-constexpr const char* kGoldenSha256 = "8986f0c0f67f64292bf403f0bb72c289175b6e0fc75e40402438c9fd478f1496";
+// SHA-256 of sdk/include/matih/step_abi.h as released with step ABI 1.3. Decision for 1.3: the
+// field matih_step_kind.flags is appended at the end of a struct with struct_size (hosts read it
+// with MATIH_ABI_HAS_FIELD, older plugins' kinds count as flags 0, and older hosts never read it),
+// so it is a minor bump; no existing field moved or changed meaning.
+constexpr const char* kGoldenSha256 = "98bcb68ba9d89737fe08407e82af2f3008a909a9805c8d133a267e7f2c463a08";
 
 std::string Sha256Hex(const std::string& data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
@@ -50,10 +53,10 @@ TEST(StepAbi, HeaderMatchesItsGoldenHash) {
       << "  " << actual << "\n";
 }
 
-TEST(StepAbi, VersionIsOnePointTwo) {
+TEST(StepAbi, VersionIsOnePointThree) {
   // A reminder that travels with the hash: bump both together, and this test with them.
   EXPECT_EQ(MATIH_STEP_ABI_VERSION_MAJOR, 1);
-  EXPECT_EQ(MATIH_STEP_ABI_VERSION_MINOR, 2);
+  EXPECT_EQ(MATIH_STEP_ABI_VERSION_MINOR, 3);
 }
 
 }  // namespace

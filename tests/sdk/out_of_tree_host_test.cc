@@ -67,7 +67,7 @@ TEST(ExampleBuiltOutOfTree, LoadsPinnedAndRunsInTheGccBuiltHost) {
     ASSERT_TRUE(host.ok()) << host.status().ToString();
     ASSERT_EQ((*host)->plugins().size(), 1u);
     EXPECT_EQ((*host)->plugins()[0].name, "hello-step");
-    EXPECT_EQ((*host)->plugins()[0].abi_version, "1.2");
+    EXPECT_EQ((*host)->plugins()[0].abi_version, "1.3");
     const StepKind* kind = (*host)->Find("example.greeting");
     ASSERT_NE(kind, nullptr);
 

@@ -67,7 +67,7 @@ TEST(PluginHost, LoadListsEveryKindWithItsPluginFileVersionAndAbi) {
   const LoadedPluginInfo& info = host->plugins()[0];
   EXPECT_EQ(info.name, "probe");
   EXPECT_EQ(info.version, "2.3.4");
-  EXPECT_EQ(info.abi_version, "1.2");
+  EXPECT_EQ(info.abi_version, "1.3");
   EXPECT_EQ(info.file, fs::canonical(TestPluginDir("probe") + "/sdk_tp_probe.so").string());
   EXPECT_EQ(info.kinds.size(), 8u);
 
@@ -77,7 +77,7 @@ TEST(PluginHost, LoadListsEveryKindWithItsPluginFileVersionAndAbi) {
   EXPECT_EQ(echo->plugin_name(), "probe");
   EXPECT_EQ(echo->plugin_version(), "2.3.4");
   EXPECT_EQ(echo->plugin_file(), info.file);
-  EXPECT_EQ(echo->abi_version(), "1.2");
+  EXPECT_EQ(echo->abi_version(), "1.3");
   EXPECT_EQ(host->All().size(), 8u);
   EXPECT_EQ(host->Find("no.such.kind"), nullptr);
 }
@@ -242,7 +242,7 @@ TEST(PluginHost, LoadRefusesPluginOfAnotherAbiMajor) {
   Status s = LoadStatus({TestPluginDir("abi_major_2")});
   ASSERT_FALSE(s.ok());
   EXPECT_EQ(s.code(), Code::kInvalidArgument);
-  EXPECT_NE(s.message().find("sdk_tp_abi_major_2.so was built for step ABI 2.0; this host speaks 1.2"),
+  EXPECT_NE(s.message().find("sdk_tp_abi_major_2.so was built for step ABI 2.0; this host speaks 1.3"),
             std::string::npos)
       << s.message();
 }
@@ -259,7 +259,7 @@ TEST(PluginHost, LoadRefusesPluginWhoseEntryPointAnswersNull) {
   Status s = LoadStatus({TestPluginDir("null_table")});
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.message().find("sdk_tp_null_table.so returned no table"), std::string::npos) << s.message();
-  EXPECT_NE(s.message().find("1.2"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("1.3"), std::string::npos) << s.message();
 }
 
 TEST(PluginHost, LoadRefusesPluginWhoseEntryPointThrows) {

@@ -177,7 +177,8 @@ TEST_F(PluginsTry, BadInputIsRefusedBeforeAnyCall) {
 
   auto unknown = Try(TestPluginDir("steps"), {"--kind", "no.such"});
   EXPECT_EQ(unknown.exit_code, 2) << Describe(unknown);
-  EXPECT_NE(unknown.err.find("no loaded plugin exports kind 'no.such' (loaded: test.file, test.noop)"),
+  EXPECT_NE(unknown.err.find(
+                "no loaded plugin exports kind 'no.such' (loaded: test.adopted_file, test.file, test.noop)"),
             std::string::npos)
       << Describe(unknown);
 

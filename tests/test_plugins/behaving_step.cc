@@ -14,6 +14,7 @@
 //   require_output: "step:key" that must be present (checks outputs of earlier steps)
 //   secret: after the hang, apply stores this secret ("value-of-<slug>") and records the store's
 //           answer in <state_dir>/<slug>/<step>.secret: "stored", or "refused <status>" (then fails)
+// Kind "test.adopted_file" is test.file declared adoptable (MATIH_KIND_ADOPTABLE).
 // Kind "test.noop" does no outside work: its only state is its own step output "applied",
 // recorded by the runner, so observe answers IN_SYNC once a run has applied it. The benchmark
 // uses it to measure the runner itself.
@@ -162,4 +163,10 @@ MATIH_PLUGIN("matih-test-steps", "0.1.0") {
   plugin.setting("test.placed_dir", "folder of the files of steps with dir_setting: test.placed_dir");
   plugin.add<FileStep>("test.file", "Test double: a file per tenant and step, with failures on demand");
   plugin.add<NoopStep>("test.noop", "Test double: no outside work (benchmark)");
+  // test.adopted_file is test.file declared adoptable: its observe reads the file an apply wrote
+  // (and <step>.calls counts every apply), so the runner may commit its intent and result late.
+  // test.noop makes nothing outside: an apply whose result was lost leaves nothing to find.
+  plugin.add<FileStep>("test.adopted_file", "Test double: test.file, declared adoptable");
+  plugin.adoptable("test.adopted_file");
+  plugin.adoptable("test.noop");
 }

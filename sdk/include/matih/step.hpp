@@ -316,6 +316,18 @@ class Plugin {
     return ref;
   }
 
+  // Declares that kind `kind` (added before) has adoptable objects: MATIH_KIND_ADOPTABLE in
+  // step_abi.h says what that promises. Throws std::invalid_argument for a kind not added.
+  void adoptable(const char* kind) {
+    for (matih_step_kind& k : kinds_) {
+      if (std::string_view(k.name) == kind) {
+        k.flags |= MATIH_KIND_ADOPTABLE;
+        return;
+      }
+    }
+    throw std::invalid_argument(std::string("adoptable: no kind ") + kind + " was added");
+  }
+
   // Declares a runner setting this plugin reads (a key under [targets], e.g. "dns.api_url"), so
   // the host refuses unknown keys and `plugins verify` lists it. `flags`: MATIH_SETTING_*.
   void setting(const char* name, const char* description, uint32_t flags = 0) {

@@ -50,8 +50,9 @@ extern "C" {
  *      matih_plugin.settings (declared [targets] settings) and matih_plugin.shared_secrets;
  *      secrets of a 1.2 plugin live in a namespace of its own (see callback_put_secret);
  *      later within 1.2, the setting flag MATIH_SETTING_KEY_FILE (a bit older hosts ignore, so
- *      no version step: a plugin declaring it still loads in every 1.2 host). */
-#define MATIH_STEP_ABI_VERSION_MINOR 2
+ *      no version step: a plugin declaring it still loads in every 1.2 host).
+ * 1.3: matih_step_kind.flags (MATIH_KIND_ADOPTABLE); older plugins' kinds count as flags 0. */
+#define MATIH_STEP_ABI_VERSION_MINOR 3
 
 /* True when a struct given with `struct_size` is large enough to hold `field`. */
 #define MATIH_ABI_HAS_FIELD(ptr, type, field) \
@@ -208,7 +209,20 @@ typedef struct matih_step_kind {
    * `error` [borrowed] buffer owned by the host. No context: this is not a step call. */
   matih_status (*on_validate_params)(void* kind_data, matih_str params_json, char* error,
                                      size_t error_size);
+
+  /* Since 1.3 (read with MATIH_ABI_HAS_FIELD; absent means 0). MATIH_KIND_* bits. */
+  uint32_t flags;
 } matih_step_kind;
+
+/* Since 1.3: the kind's objects are adoptable. Whatever an apply made, even one interrupted or
+ * whose result the host never recorded, on_observe finds it again by the tenant and the params
+ * alone (a name derived from them, a lookup), and answers IN_SYNC or DRIFTED, never ABSENT, once
+ * it exists; an apply run again never makes a second object. The host may then record the
+ * step's intent and result late (with later steps, per phase or per short interval) instead of
+ * committing the intent before the apply: a crash loses at most results that the next run
+ * observes again. Do not set it for a kind that makes something observe cannot find afterwards
+ * (a registration that returns a generated id and offers no lookup). */
+#define MATIH_KIND_ADOPTABLE 0x1u
 
 /* Since 1.2: a runner setting the plugin reads through callback_get_setting, declared so the host
  * can refuse unknown keys in [targets] and list the settings in `plugins verify`. */

@@ -4,7 +4,7 @@
 namespace {
 matih_status Answer(void*, matih_step_context*) { return MATIH_STATUS_OK; }
 const matih_step_kind kKinds[] = {{sizeof(matih_step_kind), "future.kind", "From a future ABI", nullptr,
-                                   &Answer, &Answer, &Answer, nullptr}};
+                                   &Answer, &Answer, &Answer, nullptr, 0}};
 const matih_plugin kPlugin = {sizeof(matih_plugin),
                               2,
                               0,

@@ -145,21 +145,21 @@ matih_status ValidateParams(void*, matih_str params, char* error, size_t error_s
 
 const matih_step_kind kKinds[] = {
     {sizeof(matih_step_kind), "faulty.segfault", "observe and apply dereference NULL", nullptr, &Segfault,
-     &Segfault, &Ok, nullptr},
+     &Segfault, &Ok, nullptr, 0},
     {sizeof(matih_step_kind), "faulty.abort", "observe and apply call abort()", nullptr, &Abort, &Abort, &Ok,
-     nullptr},
+     nullptr, 0},
     {sizeof(matih_step_kind), "faulty.exit", "observe and apply call exit(3)", nullptr, &Exit, &Exit, &Ok,
-     nullptr},
+     nullptr, 0},
     {sizeof(matih_step_kind), "faulty.hang", "observe and apply run on, ignoring cancel", nullptr, &HangRude,
-     &HangRude, &Ok, nullptr},
+     &HangRude, &Ok, nullptr, 0},
     {sizeof(matih_step_kind), "faulty.hang_polite", "observe and apply run until cancelled", nullptr,
-     &HangPolite, &HangPolite, &Ok, nullptr},
+     &HangPolite, &HangPolite, &Ok, nullptr, 0},
     {sizeof(matih_step_kind), "faulty.hog", "apply allocates without bound", nullptr, &InSync, &Hog, &Ok,
-     nullptr},
+     nullptr, 0},
     {sizeof(matih_step_kind), "faulty.throw", "observe throws across the C ABI", nullptr, &Throw, &Throw, &Ok,
-     nullptr},
+     nullptr, 0},
     {sizeof(matih_step_kind), "faulty.echo", "behaves; reports its process and what it saw", nullptr,
-     &EchoObserve, &Echo, &Ok, &ValidateParams},
+     &EchoObserve, &Echo, &Ok, &ValidateParams, 0},
 };
 
 const matih_setting kSettings[] = {

@@ -7,7 +7,7 @@
 
 namespace {
 
-// What matih_step_kind might look like in ABI 1.9: the 1.1 fields, then something new.
+// What matih_step_kind might look like in ABI 1.9: the 1.3 fields, then something new.
 struct FutureStepKind {
   matih_step_kind known;
   void* on_something_new;
@@ -24,11 +24,11 @@ matih_status Ok(void*, matih_step_context*) { return MATIH_STATUS_OK; }
 
 const FutureStepKind kKinds[] = {
     {{sizeof(FutureStepKind), "future.first", "First kind of a 1.9 plugin", nullptr, &InSync, &Ok, &Ok,
-      nullptr},
+      nullptr, 0},
      nullptr,
      {}},
     {{sizeof(FutureStepKind), "future.second", "Second kind of a 1.9 plugin", nullptr, &Absent, &Apply, &Ok,
-      nullptr},
+      nullptr, 0},
      nullptr,
      {}},
 };

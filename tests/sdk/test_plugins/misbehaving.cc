@@ -30,11 +30,11 @@ matih_status SetsOutputThenFails(void*, matih_step_context* ctx) {
 
 const matih_step_kind kKinds[] = {
     {sizeof(matih_step_kind), "bad.unknown_status", "Answers 999 from observe, IN_SYNC from apply", nullptr,
-     &UnknownStatus, &InSyncFromApply, &SilentError, nullptr},
+     &UnknownStatus, &InSyncFromApply, &SilentError, nullptr, 0},
     {sizeof(matih_step_kind), "bad.throws_raw", "Throws a C++ exception through the C ABI", nullptr,
-     &ThrowAcross, &SetsOutputThenFails, &Ok, nullptr},
+     &ThrowAcross, &SetsOutputThenFails, &Ok, nullptr, 0},
     {sizeof(matih_step_kind), "bad.silent_drift", "Answers DRIFTED without a diff", nullptr, &SilentDrift,
-     &Ok, &Ok, nullptr},
+     &Ok, &Ok, nullptr, 0},
 };
 const matih_plugin kPlugin = {sizeof(matih_plugin),
                               MATIH_STEP_ABI_VERSION_MAJOR,
