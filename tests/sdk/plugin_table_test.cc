@@ -61,7 +61,7 @@ TEST(PluginTable, KeepsWhatAWellFormedTableHolds) {
   ASSERT_TRUE(read.ok()) << read.status().message();
   EXPECT_EQ(read->name, "matih-test");
   EXPECT_EQ(read->version, "1.2.3");
-  EXPECT_EQ(read->abi_version, "1.2");
+  EXPECT_EQ(read->abi_version, "1." + std::to_string(MATIH_STEP_ABI_VERSION_MINOR));
   ASSERT_EQ(read->kinds.size(), 2u);
   EXPECT_STREQ(read->kinds[1].name, "test.two");
   EXPECT_TRUE(read->declares_settings);
@@ -92,7 +92,10 @@ TEST(PluginTable, RefusesANullTableAndAnotherMajor) {
   EXPECT_NE(read.status().message().find("returned no table"), std::string::npos);
   Table t;
   t.plugin.abi_major = 2;
-  EXPECT_NE(t.Refusal().find("built for step ABI 2.2; this host speaks 1.2"), std::string::npos);
+  const std::string minor = std::to_string(MATIH_STEP_ABI_VERSION_MINOR);
+  EXPECT_NE(t.Refusal().find("built for step ABI 2." + minor + "; this host speaks 1." + minor),
+            std::string::npos)
+      << t.Refusal();
 }
 
 TEST(PluginTable, RefusesAPluginNameThatWouldEscapeItsSecretNamespace) {
