@@ -55,8 +55,11 @@ sed -e "s|^dir = /usr/lib/|dir = $root/usr/lib/|" \
     -e "s|^# url = postgresql://.*|url = $admin_base/$db|" \
     "$root/etc/matih-provisioner/matih-provisioner.conf" >"$conf"
 chmod 644 "$conf"
+# With a service's clean environment: the caller's MATIH_* variables (the stack's, exported by
+# scripts/test) must neither override the config file nor be judged as the runner's own.
 for cmd in migrate run; do
-  out=$(runuser -u matih -- "$root/usr/bin/matih-provisioner" --config "$conf" "$cmd" 2>&1) \
+  out=$(runuser -u matih -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin "$root/usr/bin/matih-provisioner" \
+    --config "$conf" "$cmd" 2>&1) \
     || fail "matih-provisioner $cmd as matih: $out"
   echo "ok: matih-provisioner $cmd as matih with the packaged config and key"
 done
