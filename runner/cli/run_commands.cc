@@ -286,11 +286,13 @@ int CmdPlan(CommandContext& ctx, const Args& args) {
       if (!page.ok()) return ctx.Fail(page.status());
       if (page->empty()) break;
       after = page->back().slug;
-      std::vector<const TenantRecord*> todo;
+      // The page's tenants to plan (deleted ones are left out), planned on `workers` threads and
+      // printed in slug order.
+      std::vector<const TenantRecord*> planned;
       std::vector<std::string> ids;
       for (const auto& t : *page)
         if (t.status != TenantStatus::kDeleted) {
-          todo.push_back(&t);
+          planned.push_back(&t);
           ids.push_back(t.id);
         }
       std::map<std::string, std::map<int, StepRecord>> steps;
@@ -300,19 +302,21 @@ int CmdPlan(CommandContext& ctx, const Args& args) {
         return Status::Ok();
       });
       if (!read.ok()) return ctx.Fail(read);
-      std::vector<std::map<int, StepRecord>> records(todo.size());
-      for (size_t i = 0; i < todo.size(); ++i) records[i] = std::move(steps[todo[i]->id]);
-      std::vector<nlohmann::json> tjs(todo.size());
-      std::vector<std::string> texts(todo.size());
+      std::vector<std::map<int, StepRecord>> records(planned.size());
+      for (size_t i = 0; i < planned.size(); ++i) records[i] = std::move(steps[planned[i]->id]);
+      std::vector<nlohmann::json> page_json(planned.size());
+      std::vector<std::string> page_text(planned.size());
       std::atomic<size_t> next{0};
       auto work = [&] {
-        for (size_t i; (i = next++) < todo.size();) render(*todo[i], std::move(records[i]), tjs[i], texts[i]);
+        for (size_t i; (i = next++) < planned.size();)
+          render(*planned[i], std::move(records[i]), page_json[i], page_text[i]);
       };
       std::vector<std::thread> pool;
-      for (int w = 1; w < std::min<int>(workers, static_cast<int>(todo.size())); ++w) pool.emplace_back(work);
+      for (int w = 1; w < std::min<int>(workers, static_cast<int>(planned.size())); ++w)
+        pool.emplace_back(work);
       work();
       for (auto& th : pool) th.join();
-      for (size_t i = 0; i < todo.size(); ++i) emit(tjs[i], texts[i]);
+      for (size_t i = 0; i < planned.size(); ++i) emit(page_json[i], page_text[i]);
       if (page->size() < kPage) break;
     }
   }
