@@ -1,6 +1,7 @@
 #include "vector/chroma_client.h"
 
 #include <matih/step.hpp>
+#include <thread>
 
 namespace matih::plugins::vector {
 namespace {
@@ -30,10 +31,22 @@ HttpResponse ChromaClient::Send(const std::string& method, const std::string& pa
   if (!body.empty() || method == "POST" || method == "PUT")
     request.headers.push_back("Content-Type: application/json");
   request.body = body;
-  try {
-    return http_.Send(request);
-  } catch (const TransientError& e) {
-    throw TransientError("Chroma at " + base_url_ + " (" + what_for_ + ") is unreachable: " + e.what());
+  // A single-node Chroma keeps its catalog in SQLite and answers 500 "database is locked" while
+  // another writer holds the lock (seen with a few concurrent database deletes). The statement did
+  // not run, so a short wait and the same request again is safe; after kLockedTries the 500 is
+  // returned and reported as transient.
+  constexpr int kLockedTries = 6;
+  std::chrono::milliseconds wait(20);
+  for (int attempt = 1;; ++attempt, wait *= 2) {
+    HttpResponse r;
+    try {
+      r = http_.Send(request);
+    } catch (const TransientError& e) {
+      throw TransientError("Chroma at " + base_url_ + " (" + what_for_ + ") is unreachable: " + e.what());
+    }
+    if (attempt == kLockedTries || r.status != 500 || r.body.find("database is locked") == std::string::npos)
+      return r;
+    std::this_thread::sleep_for(wait);
   }
 }
 

@@ -6,6 +6,7 @@
 // collection's metadata is replaced as a whole on update. Errors, each naming the server and
 // `what_for`: unreachable, 5xx, 408, 429 -> TransientError; 401/403 -> PERMISSION_DENIED;
 // anything else unexpected -> PermanentError with Chroma's message. 404 and 409 are answers.
+// SQLite's "database is locked" (500) is asked again up to five times, 20 ms to 320 ms apart.
 //
 // Cheap to construct; one client per step call, used from the calling thread only.
 #pragma once
