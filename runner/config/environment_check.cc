@@ -58,6 +58,7 @@ const std::vector<std::string>& DevelopmentKnobs() {
   static const std::vector<std::string> knobs = {
       "MATIH_CHAOS_FLOWS",
       "MATIH_CHAOS_KEEP_RUNS",
+      "MATIH_CHAOS_STEPS",
       "MATIH_CORPUS_FILE_DIRS",
       "MATIH_CORPUS_GIT_DIRS",
       "MATIH_DEMO_PASSES",
@@ -65,6 +66,7 @@ const std::vector<std::string>& DevelopmentKnobs() {
       "MATIH_EXAMPLE_PLUGIN_DIRS",
       "MATIH_FUZZ_SECONDS",
       "MATIH_FUZZ_TARGETS",
+      "MATIH_FUZZ_VERBOSE",
       "MATIH_JOBS",
       "MATIH_PG_FSYNC",
       "MATIH_PORT_BASE",
