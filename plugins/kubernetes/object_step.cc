@@ -79,17 +79,25 @@ ObjectBatch KubernetesObjectStep::Render(const Context& ctx) {
   return MakeBatch(slug, ctx.step_name(), ctx.run_id(), ModeOf(params), std::move(rendered));
 }
 
+void KubernetesObjectStep::SetOutputs(Context& ctx, const ObjectBatch& batch) {
+  std::string objects;
+  for (const auto& o : batch.objects) objects += (objects.empty() ? "" : ",") + o.kind + " " + o.name;
+  ctx.set_output("namespace", "tenant-" + batch.tenant_slug);
+  ctx.set_output("objects", objects);
+}
+
 Observation KubernetesObjectStep::observe(Context& ctx) {
-  return DeliveryFromSettings(ctx)->Observe(Render(ctx));
+  const ObjectBatch batch = Render(ctx);
+  Observation found = DeliveryFromSettings(ctx)->Observe(batch);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  if (found.state == Observation::State::kInSync) SetOutputs(ctx, batch);
+  return found;
 }
 
 void KubernetesObjectStep::apply(Context& ctx) {
   const ObjectBatch batch = Render(ctx);
   DeliveryFromSettings(ctx)->Apply(batch);
-  std::string objects;
-  for (const auto& o : batch.objects) objects += (objects.empty() ? "" : ",") + o.kind + " " + o.name;
-  ctx.set_output("namespace", "tenant-" + batch.tenant_slug);
-  ctx.set_output("objects", objects);
+  SetOutputs(ctx, batch);
 }
 
 void KubernetesObjectStep::remove(Context& ctx) { DeliveryFromSettings(ctx)->Remove(Render(ctx)); }

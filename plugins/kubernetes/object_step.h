@@ -17,7 +17,9 @@
 //   templates.dir          required* directory of the templates (*or param templates_dir)
 //   kubernetes.managed_by  optional  value of app.kubernetes.io/managed-by (default matih-provisioner)
 //   plus those of gitops_delivery.h or kube_api_delivery.h / kube_credentials.h.
-// Outputs: namespace, objects ("Kind name" list). Safe to call from any thread.
+// Outputs: namespace, objects ("Kind name" list), set by apply and by an observe that finds the
+// objects in sync. The kind is adoptable: the objects' names derive from the tenant and the
+// template alone, and delivering them again changes nothing. Safe to call from any thread.
 #pragma once
 
 #include <matih/step.hpp>
@@ -37,6 +39,9 @@ class KubernetesObjectStep final : public Step {
 
   // The batch of this call: rendered and parsed.
   static ObjectBatch Render(const Context& ctx);
+
+ private:
+  static void SetOutputs(Context& ctx, const ObjectBatch& batch);
 };
 
 }  // namespace matih::plugins

@@ -24,4 +24,5 @@ MATIH_PLUGIN("matih-kubernetes", "1.0.0") {
   matih::plugins::DeclareDeliverySettings(plugin);
   plugin.add<matih::plugins::KubernetesObjectStep>(
       "kubernetes.object", "Kubernetes objects from a template, via GitOps (git) or server-side apply");
+  plugin.adoptable("kubernetes.object");
 }

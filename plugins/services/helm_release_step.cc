@@ -103,36 +103,40 @@ HelmReleaseStep::Rendered HelmReleaseStep::Render(const Context& ctx, bool for_r
   return r;
 }
 
+void HelmReleaseStep::SetOutputs(Context& ctx, const Rendered& r) {
+  const ReleaseParams& p = r.params;
+  ctx.set_output("release", p.service);
+  ctx.set_output("namespace", "tenant-" + ctx.slug());
+  std::string wired;
+  for (const auto& w : r.wired) wired += (wired.empty() ? "" : ",") + w;
+  ctx.set_output("deployed", r.requested ? "true" : "false");
+  ctx.set_output("chart", r.requested ? p.chart_name + "@" + p.chart_version : "");
+  ctx.set_output("url", r.requested ? PublicUrl(ctx, p.service) : "");
+  ctx.set_output("wired_outputs", wired);
+}
+
 Observation HelmReleaseStep::observe(Context& ctx) {
   const Rendered r = Render(ctx);
   Observation found = DeliveryFromSettings(ctx)->Observe(r.batch);
-  if (r.requested) return found;
-  if (found.state == Observation::State::kAbsent) return Observation::InSync();
-  return Observation::Drifted("service " + r.params.service +
-                              " is not in the tenant's services, but its HelmRelease is still delivered");
+  if (!r.requested) {
+    if (found.state != Observation::State::kAbsent)
+      return Observation::Drifted("service " + r.params.service +
+                                  " is not in the tenant's services, but its HelmRelease is still delivered");
+    found = Observation::InSync();
+  }
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  if (found.state == Observation::State::kInSync) SetOutputs(ctx, r);
+  return found;
 }
 
 void HelmReleaseStep::apply(Context& ctx) {
   const Rendered r = Render(ctx);
-  const ReleaseParams& p = r.params;
   auto delivery = DeliveryFromSettings(ctx);
-  ctx.set_output("release", p.service);
-  ctx.set_output("namespace", "tenant-" + ctx.slug());
-  if (!r.requested) {
+  if (r.requested)
+    delivery->Apply(r.batch);
+  else
     delivery->Remove(r.batch);
-    ctx.set_output("deployed", "false");
-    ctx.set_output("chart", "");
-    ctx.set_output("url", "");
-    ctx.set_output("wired_outputs", "");
-    return;
-  }
-  delivery->Apply(r.batch);
-  std::string wired;
-  for (const auto& w : r.wired) wired += (wired.empty() ? "" : ",") + w;
-  ctx.set_output("deployed", "true");
-  ctx.set_output("chart", p.chart_name + "@" + p.chart_version);
-  ctx.set_output("url", PublicUrl(ctx, p.service));
-  ctx.set_output("wired_outputs", wired);
+  SetOutputs(ctx, r);
 }
 
 void HelmReleaseStep::remove(Context& ctx) { DeliveryFromSettings(ctx)->Remove(Render(ctx, true).batch); }

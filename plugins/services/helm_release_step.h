@@ -22,7 +22,9 @@
 //   kubernetes.managed_by       optional  app.kubernetes.io/managed-by (default matih-provisioner)
 //   plus the delivery's: kubernetes.delivery, gitops.* or kubernetes.* (see kube_delivery).
 // Outputs: deployed (true|false), release, namespace, chart (name@version), url (when deployed
-// and a parent zone is set), wired_outputs (the value pointers filled from earlier outputs).
+// and a parent zone is set), wired_outputs (the value pointers filled from earlier outputs), set
+// by apply and by an observe that finds the release in sync. The kind is adoptable: the objects'
+// names derive from the tenant and the params alone, and delivering them again changes nothing.
 // Safe to call from any thread.
 #pragma once
 
@@ -49,6 +51,9 @@ class HelmReleaseStep final : public Step {
   };
   // `for_removal`: the objects without their values (remove needs only names and kinds).
   static Rendered Render(const Context& ctx, bool for_removal = false);
+
+ private:
+  static void SetOutputs(Context& ctx, const Rendered& r);
 };
 
 }  // namespace matih::plugins::services

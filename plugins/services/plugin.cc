@@ -35,6 +35,7 @@ MATIH_PLUGIN("matih-services", "1.0.0") {
   plugin.add<matih::plugins::services::HelmReleaseStep>(
       "services.helm_release",
       "A service as a Flux HelmRelease and its HelmRepository, in the tenant's namespace");
+  plugin.adoptable("services.helm_release");
   plugin.add<matih::plugins::services::EndpointsStep>(
       "services.endpoints", "The tenant's deployed service URLs in control_plane.service_endpoints");
 }

@@ -235,18 +235,26 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
                 s.retryable() ? "transient_error" : "permanent_error");
   }
   if (seen.status == MATIH_STATUS_IN_SYNC) {
-    for (const auto& [k, v] : seen.outputs) rec.outputs[k] = v;
+    // An adoptable kind's observe reports the outputs its apply sets (step_abi.h): on a drift pass
+    // they are usually the ones recorded, and then nothing is written.
+    bool outputs_changed = false;
+    for (const auto& [k, v] : seen.outputs) {
+      auto it = rec.outputs.find(k);
+      if (it != rec.outputs.end() && it->second == v) continue;
+      rec.outputs[k] = v;
+      outputs_changed = true;
+    }
     const bool placed = !placement.empty() && rec.outputs[TierUpgrade::kPlacementKey] != placement;
     if (placed) rec.outputs[TierUpgrade::kPlacementKey] = placement;
-    if (!seen.outputs.empty() || placed) {
+    if (outputs_changed || placed) {
       auto held = outputs_.find(step.name);
       if (held == outputs_.end() || held->second != rec.outputs) {
         outputs_[step.name] = rec.outputs;
         ContextChanged();
       }
     }
-    if (!seen.outputs.empty()) RefreshTargets();
-    if (before != StepStatus::kDone || rec.status != StepStatus::kDone || !seen.outputs.empty() || placed) {
+    if (outputs_changed) RefreshTargets();
+    if (before != StepStatus::kDone || rec.status != StepStatus::kDone || outputs_changed || placed) {
       // Known in sync for the first time (adopted after a crash, or made by hand): record it.
       bool adopted = before == StepStatus::kRunning;
       rec.status = StepStatus::kDone;

@@ -50,8 +50,11 @@ KNOWN_FAULTS = [
     # identity "absent" while step 18 is DONE: step 20's update rotated the registration access
     # token and its answer was lost (plugins/identity ClientRegistration::Adopt).
 ]
-# Short form: 8 steps over the phases (control plane, GitOps, vault, data, DNS, Terraform, e-mail).
-SHORT_SAMPLE = {"free": [3, 7, 21, 41, 55], "professional": [52], "enterprise": [17, 47]}
+# Short form: 8 steps over the phases (control plane, vault, data, DNS, monitoring, billing,
+# Terraform, e-mail).
+# Only steps whose intent is committed before they apply: an adoptable step (kubernetes.object,
+# services.helm_release) is seldom seen RUNNING, since its intent waits for run.commit_interval.
+SHORT_SAMPLE = {"free": [3, 21, 41, 43, 55], "professional": [52], "enterprise": [17, 47]}
 
 
 class PsqlSession:

@@ -46,7 +46,10 @@ class CliAdoptableTest : public CliTest {
     for (int n = 2; n <= 7; ++n) {
       yaml += "  - {number: " + std::to_string(n) + ", name: adopt-" + std::to_string(n) +
               ", phase: 1, kind: test.adopted_file, tiers: " + kTiers + ", params: {value: ok" +
-              (n == 7 ? ", hang_ms: " + std::to_string(hang_ms) : std::string()) + "}}\n";
+              (n == 7 ? ", hang_ms: " + std::to_string(hang_ms) : std::string()) +
+              (n == 3 ? ", output: endpoint, output_value: " + step3_output_ + ", observe_output: true"
+                      : std::string()) +
+              "}}\n";
     }
     yaml += "  - {number: 8, name: activate-tenant, phase: 8, kind: test.adopted_file, tiers: " + kTiers +
             ", params: {value: ok}}\n";
@@ -81,6 +84,14 @@ class CliAdoptableTest : public CliTest {
     return n;
   }
   std::string StepName(int n) const { return n == 8 ? "activate-tenant" : "adopt-" + std::to_string(n); }
+  std::string Step3Endpoint(const std::string& slug) const {
+    return Query(
+        "SELECT s.outputs->>'endpoint' FROM matih.tenant_steps s JOIN matih.tenants t "
+        "ON t.id = s.tenant_id WHERE t.slug = '" +
+        slug + "' AND s.step_number = 3");
+  }
+
+  std::string step3_output_ = "e-3";  // the output adopt-3 sets in apply and reports in observe
 };
 
 TEST_F(CliAdoptableTest, RunnerKilledWithAdoptableResultsUncommittedConvergesWithoutApplyingTwice) {
@@ -135,6 +146,8 @@ TEST_F(CliAdoptableTest, RunnerKilledWithAdoptableResultsUncommittedConvergesWit
     EXPECT_EQ(TenantStatus(slug), "ACTIVE");
     // Adopted, not applied again: the observe found each file the lost run wrote.
     for (int n = 2; n <= 6; ++n) EXPECT_EQ(Calls(slug, StepName(n), "apply"), 1) << StepName(n);
+    // An adopted step's row carries the outputs its observe reported (the apply's were lost).
+    EXPECT_EQ(Step3Endpoint(slug), "e-3");
     // Step 7 was interrupted inside its apply (nothing written yet): applied once more.
     EXPECT_EQ(Calls(slug, "adopt-7", "apply"), 2);
     EXPECT_EQ(Calls(slug, "activate-tenant", "apply"), 1);
@@ -183,6 +196,40 @@ TEST_F(CliAdoptableTest, AdoptableStepsShareCommitsInBothIsolationModesAndAZeroI
   // of commits for claim and transitions); one commit per step otherwise.
   EXPECT_LE(commits("late"), 3) << "8 steps";
   EXPECT_GE(commits("each"), 8) << "8 steps";
+  CliResult verify = Cli({"audit", "verify"});
+  EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
+}
+
+TEST_F(CliAdoptableTest, DriftPassRecordsAnInSyncStepOnlyWhenTheOutputsItsObserveReportsChanged) {
+  WriteAdoptableCatalog(0);
+  config_ = WriteConfig("\n[run]\ndrift_interval = 1ms\n");
+  ASSERT_NO_FATAL_FAILURE(Migrate());
+  ASSERT_NO_FATAL_FAILURE(AddTenant("steady"));
+  CliResult first = Cli({"run"});
+  ASSERT_EQ(first.exit_code, 0) << Describe(first);
+  ASSERT_EQ(TenantStatus("steady"), "ACTIVE");
+  ASSERT_EQ(Step3Endpoint("steady"), "e-3");
+  const auto finished = [&] {
+    return Query("SELECT count(*) FROM matih.audit_events WHERE event = 'step.finished'");
+  };
+  const std::string rows = "SELECT string_agg(xmin::text, ',' ORDER BY step_number) FROM matih.tenant_steps";
+  const std::string before_events = finished(), before_rows = Query(rows);
+
+  // Every step in sync, step 3 reporting the output already recorded: nothing is written for them.
+  CliResult steady = Cli({"run"});
+  ASSERT_EQ(steady.exit_code, 0) << Describe(steady);
+  EXPECT_EQ(Calls("steady", "adopt-3", "observe"), 2) << "the second run was a drift pass";
+  EXPECT_EQ(finished(), before_events);
+  EXPECT_EQ(Query(rows), before_rows) << "no step row rewritten";
+
+  // The observe now reports another value: the step is recorded again, with it, without an apply.
+  step3_output_ = "e-3b";
+  WriteAdoptableCatalog(0);
+  CliResult changed = Cli({"run"});
+  ASSERT_EQ(changed.exit_code, 0) << Describe(changed);
+  EXPECT_EQ(Step3Endpoint("steady"), "e-3b");
+  EXPECT_EQ(Calls("steady", "adopt-3", "apply"), 1);
+  EXPECT_EQ(std::stoi(finished()), std::stoi(before_events) + 1);
   CliResult verify = Cli({"audit", "verify"});
   EXPECT_EQ(verify.exit_code, 0) << Describe(verify);
 }

@@ -64,8 +64,10 @@ TEST_F(KubernetesGitOps, EachStepCommitsOnceNamingTenantStepAndRunThenIsInSync) 
     EXPECT_EQ(0u, Git("log -1 --format=%s main")
                       .rfind("tenant " + tenant_.view.slug + ": step " + step + " (run test-run-"));
     EXPECT_EQ("tenant-" + tenant_.view.slug, answer.outputs["namespace"]);
+    EXPECT_FALSE(answer.outputs["objects"].empty());
     auto observed = harness_.Observe(step, tenant_);
     EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+    EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
     ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(step, tenant_).status);
     EXPECT_EQ(after, Head()) << "a second apply must not commit";
   }
@@ -75,7 +77,9 @@ TEST_F(KubernetesGitOps, EachStepCommitsOnceNamingTenantStepAndRunThenIsInSync) 
 
 TEST_F(KubernetesGitOps, ObserveAndRemoveBeforeAnyApplyCreateNothing) {
   for (const auto& step : kSteps) {
-    EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(step, tenant_).status) << step;
+    auto observed = harness_.Observe(step, tenant_);
+    EXPECT_EQ(MATIH_STATUS_ABSENT, observed.status) << step;
+    EXPECT_TRUE(observed.outputs.empty()) << step << ": nothing to adopt, no outputs";
     EXPECT_EQ(MATIH_STATUS_OK, harness_.Remove(step, tenant_).status) << step;
   }
   EXPECT_FALSE(std::filesystem::exists(repo()));

@@ -10,6 +10,7 @@
 //   fail_times: fail the first N calls of that operation (default: always)
 //   hang_ms: apply sleeps this long, polling the cancel flag; ignore_cancel: true to not poll
 //   output: an output key to set to the file path (or to output_value when given)
+//   observe_output: true to have an in-sync observe set that output too, as an adoptable kind must
 //   dir_setting: the setting naming the folder instead of test.state_dir (test.placed_dir)
 //   require_output: "step:key" that must be present (checks outputs of earlier steps)
 //   secret: after the hang, apply stores this secret ("value-of-<slug>") and records the store's
@@ -61,6 +62,9 @@ class FileStep final : public matih::Step {
     std::string have = Read(file);
     std::string want = Param(ctx.params_json(), "value", "ok");
     if (have != want) return matih::Observation::Drifted("content '" + have + "' should be '" + want + "'");
+    const std::string key = Param(ctx.params_json(), "output");
+    if (!key.empty() && Param(ctx.params_json(), "observe_output") == "true")
+      ctx.set_output(key, Param(ctx.params_json(), "output_value", file.string()));
     return matih::Observation::InSync();
   }
 

@@ -91,6 +91,7 @@ TEST_F(HelmReleaseGitOps, RequestedServiceIsAbsentThenAppliedOnceThenInSync) {
     EXPECT_EQ("https://" + step + "." + tenant_.view.slug + "." + kParentZone, answer.outputs["url"]);
     auto observed = harness_.Observe(step, tenant_);
     EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+    EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
     ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(step, tenant_).status);
     EXPECT_EQ(after, Head()) << "a second apply must not commit";
   }
@@ -237,6 +238,7 @@ TEST_F(HelmReleaseGitOps, ServiceNotRequestedIsNeverDeployed) {
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << "nothing deployed is what the spec asks for";
   auto answer = harness_.Apply("catalog-service", tenant_);
   ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
+  EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
   EXPECT_EQ("false", answer.outputs["deployed"]);
   EXPECT_EQ("", answer.outputs["url"]);
   EXPECT_EQ(before, Head()) << "no commit for a service the tenant did not request";
