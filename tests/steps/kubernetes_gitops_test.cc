@@ -67,7 +67,8 @@ TEST_F(KubernetesGitOps, EachStepCommitsOnceNamingTenantStepAndRunThenIsInSync) 
     EXPECT_FALSE(answer.outputs["objects"].empty());
     auto observed = harness_.Observe(step, tenant_);
     EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
-    EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
+    EXPECT_EQ(answer.outputs, observed.outputs)
+        << "adoptable: an in-sync observe reports the apply's outputs";
     ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(step, tenant_).status);
     EXPECT_EQ(after, Head()) << "a second apply must not commit";
   }

@@ -91,7 +91,8 @@ TEST_F(HelmReleaseGitOps, RequestedServiceIsAbsentThenAppliedOnceThenInSync) {
     EXPECT_EQ("https://" + step + "." + tenant_.view.slug + "." + kParentZone, answer.outputs["url"]);
     auto observed = harness_.Observe(step, tenant_);
     EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
-    EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
+    EXPECT_EQ(answer.outputs, observed.outputs)
+        << "adoptable: an in-sync observe reports the apply's outputs";
     ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(step, tenant_).status);
     EXPECT_EQ(after, Head()) << "a second apply must not commit";
   }
