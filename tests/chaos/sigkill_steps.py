@@ -437,6 +437,7 @@ def run(build, env, form):
             rec["targets"] = {k: {"duplicates": d, "missing": m, **info} for k, (d, m, info) in counts.items()}
             t_dups = sum(d for d, _, _ in counts.values())
             t_missing = sum(m for _, m, _ in counts.values())
+            rec["missing"] = t_missing
             ok = rec["status"] == "ACTIVE" and verify.returncode == 0
             # A crash: a run that died of a signal we did not send, or an undocumented exit code.
             rec["crashes"] = sum(1 for c in rec["final_run_exits"] + rec["killed_run_exits"]
@@ -460,7 +461,11 @@ def run(build, env, form):
         details["kills"] = hits
         details["targets_wanted"] = wanted
         unknown_lost = sum(1 for t in details["tenants"] if t["status"] != "ACTIVE" and "known_fault" not in t)
-        ok = runs > 0 and dups == 0 and crashes == 0 and unknown_lost == 0 and all(
+        # An ACTIVE tenant must have every object on the real targets: one missing is lost work.
+        missing_active = [t["slug"] for t in details["tenants"] if t["status"] == "ACTIVE" and t.get("missing")]
+        if missing_active:
+            details["missing_on_active"] = missing_active
+        ok = runs > 0 and dups == 0 and crashes == 0 and unknown_lost == 0 and not missing_active and all(
             t["status"] == "ACTIVE" or "known_fault" in t for t in details["tenants"])
         if ok and details.get("known_faults"):
             details["xfail"] = True  # held, except for the known open faults listed
