@@ -62,6 +62,7 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
                            "PostgreSQL database and login role per tenant, CONNECT revoked from PUBLIC");
   plugin.add<CacheUserStep>("data.cache_user",
                             "Redis ACL user per tenant limited to keys and channels t:<slug>:*");
+  plugin.adoptable("data.cache_user");
   plugin.add<MessageStreamStep>("data.message_stream",
                                 "NATS JetStream stream per tenant on tenant.<slug>.> with per-tier limits");
   plugin.add<AuditStreamStep>("data.audit_stream",
