@@ -71,4 +71,5 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
   plugin.add<SearchIndicesStep>(
       "data.search_indices",
       "Full-text document tables (generated tsvector, GIN index) in the tenant database");
+  plugin.adoptable("data.search_indices");
 }
