@@ -65,6 +65,7 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
   plugin.adoptable("data.cache_user");
   plugin.add<MessageStreamStep>("data.message_stream",
                                 "NATS JetStream stream per tenant on tenant.<slug>.> with per-tier limits");
+  plugin.adoptable("data.message_stream");
   plugin.add<AuditStreamStep>("data.audit_stream",
                               "Per-tenant audit stream audit.<slug>.> with per-tier retention and its "
                               "audit settings in the control plane");
