@@ -69,6 +69,7 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
   plugin.add<AuditStreamStep>("data.audit_stream",
                               "Per-tenant audit stream audit.<slug>.> with per-tier retention and its "
                               "audit settings in the control plane");
+  plugin.adoptable("data.audit_stream");
   plugin.add<SearchIndicesStep>(
       "data.search_indices",
       "Full-text document tables (generated tsvector, GIN index) in the tenant database");
