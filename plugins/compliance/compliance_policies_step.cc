@@ -88,13 +88,28 @@ std::pair<ObjectBatch, ObjectBatch> CompliancePoliciesStep::Render(const Context
                     renderer.Render("compliance-namespace.yaml", values))};
 }
 
+namespace {
+
+// The outputs of apply, and of an observe that finds both batches in sync.
+void SetOutputs(Context& ctx, const ObjectBatch& policies) {
+  std::string names;
+  for (const auto& o : policies.objects) names += (names.empty() ? "" : ",") + o.name;
+  ctx.set_output("policies", names);
+}
+
+}  // namespace
+
 Observation CompliancePoliciesStep::observe(Context& ctx) {
   const auto [policies, labels] = Render(ctx);
   auto delivery = DeliveryFromSettings(ctx);
   const Observation a = delivery->Observe(policies), b = delivery->Observe(labels);
   using State = Observation::State;
   if (a.state == State::kAbsent && b.state == State::kAbsent) return Observation::Absent();
-  if (a.state == State::kInSync && b.state == State::kInSync) return Observation::InSync();
+  if (a.state == State::kInSync && b.state == State::kInSync) {
+    // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+    SetOutputs(ctx, policies);
+    return Observation::InSync();
+  }
   std::string diff;
   auto describe = [&diff](const Observation& o, const std::string& what) {
     if (o.state == State::kInSync) return;
@@ -110,9 +125,7 @@ void CompliancePoliciesStep::apply(Context& ctx) {
   auto delivery = DeliveryFromSettings(ctx);
   delivery->Apply(policies);
   delivery->Apply(labels);
-  std::string names;
-  for (const auto& o : policies.objects) names += (names.empty() ? "" : ",") + o.name;
-  ctx.set_output("policies", names);
+  SetOutputs(ctx, policies);
 }
 
 void CompliancePoliciesStep::remove(Context& ctx) {

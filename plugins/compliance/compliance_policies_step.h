@@ -17,7 +17,10 @@
 // Template values: namespace, slug, tier, managed_by, profile, action, action_label,
 // registry_pattern ("a/* | b/*"), registry_list ("a/, b/").
 // Settings: templates.dir, kubernetes.managed_by and the delivery settings (kube_delivery).
-// observe combines both batches (ABSENT only when both are absent). Safe from any thread.
+// observe combines both batches (ABSENT only when both are absent). Outputs: policies (the Policy
+// names), set by apply and by an observe that finds both batches in sync. The kind is adoptable:
+// the objects are named by the slug and the templates, and delivering them again changes nothing.
+// Safe from any thread.
 #pragma once
 
 #include <matih/step.hpp>

@@ -20,4 +20,5 @@ MATIH_PLUGIN("matih-compliance", "1.0.0") {
   matih::plugins::DeclareDeliverySettings(plugin);
   plugin.add<matih::plugins::compliance::CompliancePoliciesStep>(
       "compliance.policies", "Kyverno policies and compliance labels of the tenant's namespace, per tier");
+  plugin.adoptable("compliance.policies");
 }

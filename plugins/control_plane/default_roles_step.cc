@@ -72,6 +72,12 @@ DefaultRolesStep::Desired DefaultRolesStep::Parse(std::string_view params_json) 
   return d;
 }
 
+void DefaultRolesStep::SetOutputs(Context& ctx, const Desired& want) {
+  std::string roles;
+  for (const auto& [name, perms] : want.roles) roles += (roles.empty() ? "" : ",") + name;
+  ctx.set_output("roles", roles);
+}
+
 void DefaultRolesStep::validate_params(std::string_view params_json) { Parse(params_json); }
 
 Observation DefaultRolesStep::observe(Context& ctx) {
@@ -80,7 +86,7 @@ Observation DefaultRolesStep::observe(Context& ctx) {
   if (!existing) return Observation::Absent();
   auto& session = **existing;
   const std::string tenant = ctx.tenant_id();
-  return session.Transact("read the default roles", [&](pqxx::work& tx) {
+  Observation found = session.Transact("read the default roles", [&](pqxx::work& tx) {
     EnterControlPlaneRole(tx);
     const auto have = ReadRoles(tx, tenant);
     if (have.empty()) return Observation::Absent();
@@ -102,6 +108,9 @@ Observation DefaultRolesStep::observe(Context& ctx) {
     if (bound.empty()) AddNote(diff, "admin user not bound to role " + want.admin_role);
     return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
   });
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  if (found.state == Observation::State::kInSync) SetOutputs(ctx, want);
+  return found;
 }
 
 void DefaultRolesStep::apply(Context& ctx) {
@@ -135,11 +144,7 @@ void DefaultRolesStep::apply(Context& ctx) {
         "ON CONFLICT DO NOTHING",
         tenant, want.admin_role, admin[0][0].as<std::string>());
   });
-  ctx.set_output("roles", [&] {
-    std::string out;
-    for (const auto& [name, perms] : want.roles) out += (out.empty() ? "" : ",") + name;
-    return out;
-  }());
+  SetOutputs(ctx, want);
 }
 
 void DefaultRolesStep::remove(Context& ctx) {

@@ -7,7 +7,9 @@
 // tenant creates itself (is_default = false) are never touched. observe reports missing roles,
 // permissions changed by hand (+added -removed), stale default roles and a missing binding;
 // apply converges all of it; remove deletes the default roles (their bindings cascade).
-// Settings: controlplane.database_url. Safe to call from any thread.
+// Outputs: roles (the default roles' names), set by apply and by an observe that finds them in
+// sync. The kind is adoptable: the roles are found by tenant and name, and apply again upserts
+// them without making anything twice. Settings: controlplane.database_url. Safe from any thread.
 #pragma once
 
 #include <map>
@@ -30,6 +32,7 @@ class DefaultRolesStep final : public Step {
     std::string admin_role;
   };
   static Desired Parse(std::string_view params_json);
+  static void SetOutputs(Context& ctx, const Desired& want);
 };
 
 }  // namespace matih::plugins

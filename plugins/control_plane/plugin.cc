@@ -33,6 +33,7 @@ MATIH_PLUGIN("matih-control-plane", "1.0.0") {
                                             "The first administrator, with a hashed one-time invite token");
   plugin.add<matih::plugins::DefaultRolesStep>(
       "controlplane.roles", "Default roles Admin, Analyst, Viewer; Admin bound to the admin");
+  plugin.adoptable("controlplane.roles");
   plugin.add<matih::plugins::ApiKeysStep>(
       "controlplane.api_keys", "API keys mtk_...: hashed in the database, plaintext to the secret store");
 }

@@ -133,6 +133,12 @@ void Verify(const Context& ctx, const NatsJetStream& nats, const std::string& st
         ctx, nats.label(), "stream " + stream + " did not return the verification event just published"));
 }
 
+// The outputs of apply, and of an observe that finds the stream and the row in sync.
+void SetOutputs(Context& ctx, const Wanted& want) {
+  ctx.set_output("stream", want.stream);
+  ctx.set_output("subjects", want.subjects);
+}
+
 }  // namespace
 
 void AuditStreamStep::validate_params(std::string_view params_json) {
@@ -147,7 +153,10 @@ Observation AuditStreamStep::observe(Context& ctx) {
   std::string diff = StreamDifference(*info->Config, want.subjects, want.limits);
   const std::string row = RowDifference(ctx, want);
   if (!row.empty()) diff += (diff.empty() ? "" : "; ") + row;
-  return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
+  if (!diff.empty()) return Observation::Drifted(diff);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  SetOutputs(ctx, want);
+  return Observation::InSync();
 }
 
 void AuditStreamStep::apply(Context& ctx) {
@@ -158,8 +167,7 @@ void AuditStreamStep::apply(Context& ctx) {
   if (!info || !StreamDifference(*info->Config, want.subjects, want.limits).empty())
     PutStream(ctx, *nats, want.stream, want.subjects, want.limits, info != nullptr);
   Verify(ctx, *nats, want.stream);
-  ctx.set_output("stream", want.stream);
-  ctx.set_output("subjects", want.subjects);
+  SetOutputs(ctx, want);
 }
 
 void AuditStreamStep::remove(Context& ctx) {

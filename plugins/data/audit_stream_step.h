@@ -15,7 +15,10 @@
 // event on audit.<slug>.provisioner.verify and reads it back from the stream: a stream that does
 // not keep events fails the step. apply needs the tenant's control-plane record (step 3).
 // remove deletes the stream, its events and the row; fine when absent.
-// Outputs: stream, subjects. Safe to call from any thread.
+// Outputs: stream, subjects, set by apply and by an observe that finds stream and row in sync. The
+// kind is adoptable: the stream is named by the slug and the row keyed by the tenant's id, and
+// apply again makes nothing twice (it writes one more verification event, never a second stream
+// or row). Safe to call from any thread.
 #pragma once
 
 #include <matih/step.hpp>

@@ -89,6 +89,15 @@ void SaveAcl(RedisPool::Lease& redis) {
   redis.CommandOk({"ACL", "SAVE"}, "ACL SAVE (is redis-server running with an aclfile?)");
 }
 
+// The outputs of apply, and of an observe that finds the user in sync: names, never the password.
+void SetOutputs(Context& ctx, const std::string& slug, const RedisServer& server) {
+  ctx.set_output("user", CacheUser(slug));
+  ctx.set_output("key_prefix", CachePrefix(slug));
+  ctx.set_output("host", server.host);
+  ctx.set_output("port", std::to_string(server.port));
+  ctx.set_output("password_secret", std::string("matih-data/") + kCachePasswordSecret);
+}
+
 }  // namespace
 
 void CacheUserStep::validate_params(std::string_view params_json) {
@@ -102,7 +111,10 @@ Observation CacheUserStep::observe(Context& ctx) {
   auto user = GetUser(redis, CacheUser(slug));
   if (!user) return Observation::Absent();
   const std::string diff = Difference(*user, slug, ctx.secret(kCachePasswordSecret));
-  return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
+  if (!diff.empty()) return Observation::Drifted(diff);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  SetOutputs(ctx, slug, server);
+  return Observation::InSync();
 }
 
 void CacheUserStep::apply(Context& ctx) {
@@ -123,11 +135,7 @@ void CacheUserStep::apply(Context& ctx) {
                     "ACL SETUSER " + name);
     SaveAcl(redis);
   }
-  ctx.set_output("user", name);
-  ctx.set_output("key_prefix", CachePrefix(slug));
-  ctx.set_output("host", server.host);
-  ctx.set_output("port", std::to_string(server.port));
-  ctx.set_output("password_secret", std::string("matih-data/") + kCachePasswordSecret);
+  SetOutputs(ctx, slug, server);
 }
 
 void CacheUserStep::remove(Context& ctx) {

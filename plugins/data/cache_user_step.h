@@ -13,7 +13,10 @@
 // printed): ABSENT without the user, DRIFTED with a short diff. apply rewrites the whole user in
 // one ACL SETUSER (an existing stored password is kept). remove deletes the user (its clients
 // are disconnected by Redis), every key under the prefix, and the secret.
-// Params: none. Outputs: user, key_prefix, host, port, password_secret. Safe from any thread.
+// Params: none. Outputs: user, key_prefix, host, port, password_secret (the secret's name), set by
+// apply and by an observe that finds the user in sync. The kind is adoptable: the user's name
+// derives from the slug, the password waits in the secret store before Redis learns its hash, and
+// apply again makes nothing twice. Safe from any thread.
 #pragma once
 
 #include <matih/step.hpp>

@@ -6,6 +6,16 @@
 
 namespace matih::plugins::data {
 
+namespace {
+
+// The outputs of apply, and of an observe that finds the stream in sync.
+void SetOutputs(Context& ctx) {
+  ctx.set_output("stream", StreamName(ctx.slug()));
+  ctx.set_output("subjects", StreamSubjects(ctx.slug()));
+}
+
+}  // namespace
+
 void MessageStreamStep::validate_params(std::string_view params_json) {
   ParseStreamLimits(params_json, "limits", nullptr);
 }
@@ -17,7 +27,10 @@ Observation MessageStreamStep::observe(Context& ctx) {
   StreamInfoPtr info = ReadStream(ctx, *nats, name);
   if (!info) return Observation::Absent();
   const std::string diff = StreamDifference(*info->Config, StreamSubjects(ctx.slug()), want);
-  return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
+  if (!diff.empty()) return Observation::Drifted(diff);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  SetOutputs(ctx);
+  return Observation::InSync();
 }
 
 void MessageStreamStep::apply(Context& ctx) {
@@ -27,8 +40,7 @@ void MessageStreamStep::apply(Context& ctx) {
   StreamInfoPtr info = ReadStream(ctx, *nats, name);
   if (!info || !StreamDifference(*info->Config, subjects, want).empty())
     PutStream(ctx, *nats, name, subjects, want, info != nullptr);
-  ctx.set_output("stream", name);
-  ctx.set_output("subjects", subjects);
+  SetOutputs(ctx);
 }
 
 void MessageStreamStep::remove(Context& ctx) {

@@ -12,7 +12,9 @@
 // (the same config again writes nothing; a storage change is refused by JetStream, a permanent
 // error). remove deletes the stream and its messages. Isolation on a shared server is by subject
 // namespace: the local stack's NATS runs without accounts (see the report of this plugin).
-// Outputs: stream, subjects. Safe to call from any thread.
+// Outputs: stream, subjects, set by apply and by an observe that finds the stream in sync. The
+// kind is adoptable: the stream is named by the slug, and apply again writes nothing. Safe to call
+// from any thread.
 #pragma once
 
 #include <matih/step.hpp>

@@ -62,12 +62,16 @@ MATIH_PLUGIN("matih-data", "1.0.0") {
                            "PostgreSQL database and login role per tenant, CONNECT revoked from PUBLIC");
   plugin.add<CacheUserStep>("data.cache_user",
                             "Redis ACL user per tenant limited to keys and channels t:<slug>:*");
+  plugin.adoptable("data.cache_user");
   plugin.add<MessageStreamStep>("data.message_stream",
                                 "NATS JetStream stream per tenant on tenant.<slug>.> with per-tier limits");
+  plugin.adoptable("data.message_stream");
   plugin.add<AuditStreamStep>("data.audit_stream",
                               "Per-tenant audit stream audit.<slug>.> with per-tier retention and its "
                               "audit settings in the control plane");
+  plugin.adoptable("data.audit_stream");
   plugin.add<SearchIndicesStep>(
       "data.search_indices",
       "Full-text document tables (generated tsvector, GIN index) in the tenant database");
+  plugin.adoptable("data.search_indices");
 }

@@ -213,6 +213,14 @@ bool DatabaseExists(const Context& ctx, const PgServer& server, const std::strin
   }
 }
 
+// The outputs of apply, and of an observe that finds the schema in sync.
+void SetOutputs(Context& ctx, const SearchParams& params) {
+  std::string tables;
+  for (const auto& t : params.tables) tables += (tables.empty() ? "" : ",") + params.schema + "." + t;
+  ctx.set_output("schema", params.schema);
+  ctx.set_output("tables", tables);
+}
+
 }  // namespace
 
 void SearchIndicesStep::validate_params(std::string_view params_json) { ParseParams(params_json); }
@@ -232,7 +240,10 @@ Observation SearchIndicesStep::observe(Context& ctx) {
   }
   if (!state.schema_exists) return Observation::Absent();
   const std::string diff = Difference(state, params, database);
-  return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
+  if (!diff.empty()) return Observation::Drifted(diff);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  SetOutputs(ctx, params);
+  return Observation::InSync();
 }
 
 void SearchIndicesStep::apply(Context& ctx) {
@@ -253,10 +264,7 @@ void SearchIndicesStep::apply(Context& ctx) {
   } catch (...) {
     RethrowPgError(ctx, server, "create the search schema " + params.schema + " in database " + database);
   }
-  std::string tables;
-  for (const auto& t : params.tables) tables += (tables.empty() ? "" : ",") + params.schema + "." + t;
-  ctx.set_output("schema", params.schema);
-  ctx.set_output("tables", tables);
+  SetOutputs(ctx, params);
 }
 
 void SearchIndicesStep::remove(Context& ctx) {

@@ -17,7 +17,9 @@
 // that without touching documents (a wrong tsv column is dropped and generated again). Tables
 // that are not configured are the tenant's own and are left alone. remove drops the schema with
 // everything in it. apply before step 21 is a permanent error naming it.
-// Outputs: schema, tables. Safe to call from any thread.
+// Outputs: schema, tables, set by apply and by an observe that finds the schema in sync. The kind
+// is adoptable: the database, schema and tables are named by the slug and the params, and apply
+// again creates nothing twice (it converges under the advisory lock). Safe from any thread.
 #pragma once
 
 #include <matih/step.hpp>

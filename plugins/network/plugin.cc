@@ -81,6 +81,7 @@ MATIH_PLUGIN("matih-network", "1.0.0") {
       "network.tenant_ingress",
       "The tenant's TLS Ingress and cert-manager Certificate; locally a certificate from the stack's CA in "
       "its nginx");
+  plugin.adoptable("network.tenant_ingress");
   plugin.add<matih::plugins::network::ActivationStep>(
       "network.activation",
       "Checks for real that the tenant's names resolve, its HTTPS ingress verifies and its services are "

@@ -141,6 +141,21 @@ struct Local {
   }
 };
 
+// The outputs of apply, and of an observe that finds everything in sync; `local` (with the state of
+// its certificate) only when the local part is configured. Names and public values, never the key.
+void SetOutputs(Context& ctx, const IngressCall& call, const Local* local, const LeafState& state) {
+  std::string hosts;
+  for (const auto& h : call.values["hosts"])
+    hosts += (hosts.empty() ? "" : ",") + h["host"].get<std::string>();
+  ctx.set_output("hosts", hosts);
+  ctx.set_output("tls_secret", call.values["tls_secret"].get<std::string>());
+  if (!local) return;
+  ctx.set_output("url",
+                 "https://" + call.probe_host + ":" + std::to_string(local->nginx.options().https_port));
+  ctx.set_output("certificate_not_after", state.not_after);
+  ctx.set_output("certificate_serial", state.serial);
+}
+
 }  // namespace
 
 void TenantIngressStep::validate_params(std::string_view params_json) {
@@ -152,9 +167,11 @@ Observation TenantIngressStep::observe(Context& ctx) {
   std::vector<std::pair<std::string, Observation>> parts;
   parts.emplace_back(
       "objects", DeliveryFromSettings(ctx)->Observe(RenderObjects(ctx, "tenant-ingress.yaml", call.values)));
-  if (auto local = Local::From(ctx)) {
+  const auto local = Local::From(ctx);
+  LeafState state;
+  if (local) {
     const std::string slug = ctx.slug();
-    auto state = local->ca.Inspect(local->files, call.dns_names, call.renew_days);
+    state = local->ca.Inspect(local->files, call.dns_names, call.renew_days);
     auto tls = LocalNginx::Read(local->nginx.TlsFile(slug));
     Observation o = Observation::InSync();
     if (!state.exists && !tls) {
@@ -170,19 +187,20 @@ Observation TenantIngressStep::observe(Context& ctx) {
     }
     parts.emplace_back("tls", o);
   }
-  return Combine(parts);
+  Observation found = Combine(parts);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  if (found.state == Observation::State::kInSync) SetOutputs(ctx, call, local ? &*local : nullptr, state);
+  return found;
 }
 
 void TenantIngressStep::apply(Context& ctx) {
   const IngressCall call(ctx);
   DeliveryFromSettings(ctx)->Apply(RenderObjects(ctx, "tenant-ingress.yaml", call.values));
-  std::string hosts;
-  for (const auto& h : call.values["hosts"])
-    hosts += (hosts.empty() ? "" : ",") + h["host"].get<std::string>();
-  ctx.set_output("hosts", hosts);
-  ctx.set_output("tls_secret", call.values["tls_secret"].get<std::string>());
   auto local = Local::From(ctx);
-  if (!local) return;
+  if (!local) {
+    SetOutputs(ctx, call, nullptr, LeafState{});
+    return;
+  }
   const std::string slug = ctx.slug();
   if (!LocalNginx::Read(local->nginx.ServerFile(slug)))
     throw PermanentError("step " + ctx.step_name() + ": the tenant's nginx server " +
@@ -209,10 +227,7 @@ void TenantIngressStep::apply(Context& ctx) {
     problem = local->CheckServed(call, slug, state.cert_pem);
   }
   if (!problem.empty()) throw TransientError("step " + ctx.step_name() + ": " + problem);
-  ctx.set_output("url",
-                 "https://" + call.probe_host + ":" + std::to_string(local->nginx.options().https_port));
-  ctx.set_output("certificate_not_after", state.not_after);
-  ctx.set_output("certificate_serial", state.serial);
+  SetOutputs(ctx, call, &*local, state);
 }
 
 void TenantIngressStep::remove(Context& ctx) {

@@ -17,8 +17,10 @@
 // hosts ([{name, service, port}], default api -> api-gateway:80, bi -> bi-service:80).
 // Settings: templates.dir, kube_delivery's, network.nginx_*, network.ca_cert_file,
 // network.ca_key_file, network.certs_dir, network.dns_server.
-// Outputs: hosts, tls_secret, url, certificate_not_after, certificate_serial (local).
-// Stateless; safe from any thread.
+// Outputs: hosts, tls_secret, url, certificate_not_after, certificate_serial (local), set by apply
+// and by an observe that finds everything in sync. The kind is adoptable: objects, files and the
+// certificate are named by the slug and the zone, a certificate on disk that is valid is kept (not
+// issued again), and apply again changes nothing. Stateless; safe from any thread.
 #pragma once
 
 #include <matih/step.hpp>

@@ -210,6 +210,12 @@ bool Loaded(const PrometheusApi& prometheus, const Desired& want) {
   return groups.size() == 1 && it != groups.end() && it->second == want.rule_names;
 }
 
+// The outputs of apply, and of an observe that finds the rules in sync.
+void SetOutputs(Context& ctx, const Desired& want) {
+  ctx.set_output("rules_file", want.file);
+  ctx.set_output("rule_group", want.group);
+}
+
 }  // namespace
 
 void AlertRulesStep::validate_params(std::string_view params_json) { ParseParams(params_json); }
@@ -229,7 +235,10 @@ Observation AlertRulesStep::observe(Context& ctx) {
     note("rule group " + want.group + " not loaded by Prometheus");
   if (cluster.state == Observation::State::kAbsent) note("PrometheusRule tenant-alerts missing");
   if (cluster.state == Observation::State::kDrifted) note("PrometheusRule: " + cluster.diff);
-  return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
+  if (!diff.empty()) return Observation::Drifted(diff);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  SetOutputs(ctx, want);
+  return Observation::InSync();
 }
 
 void AlertRulesStep::apply(Context& ctx) {
@@ -254,8 +263,7 @@ void AlertRulesStep::apply(Context& ctx) {
                            " did not load rule group " + want.group + " after a reload");
   }
   DeliveryFromSettings(ctx)->Apply(want.objects);
-  ctx.set_output("rules_file", want.file);
-  ctx.set_output("rule_group", want.group);
+  SetOutputs(ctx, want);
 }
 
 void AlertRulesStep::remove(Context& ctx) {

@@ -20,7 +20,9 @@
 // reloads, and deletes the object.
 // Params (catalog): down_for (5m), quota_ratio (0.9), quota_for (15m), certificate_days (14),
 // severity {tier: warning|critical} (critical), extra_rules {tier: [...]}. Settings: plugin.cc.
-// Outputs: rules_file, rule_group. Safe to call from any thread.
+// Outputs: rules_file, rule_group, set by apply and by an observe that finds the rules in sync. The
+// kind is adoptable: file, group and object are named by the slug, and apply again writes and
+// reloads nothing. Safe to call from any thread.
 #pragma once
 
 #include <matih/step.hpp>

@@ -33,4 +33,5 @@ MATIH_PLUGIN("matih-observability", "1.0.0") {
       "observability.targets", "The tenant's services as Prometheus scrape targets, and a ServiceMonitor");
   plugin.add<matih::plugins::observability::AlertRulesStep>(
       "observability.rules", "The tenant's alerting rules, checked by promtool, and a PrometheusRule");
+  plugin.adoptable("observability.rules");
 }

@@ -96,6 +96,14 @@ bool Wanted(const Target& t, const std::string& container) {
                      [&](const auto& w) { return w.container == container; });
 }
 
+// The outputs of apply, and of an observe that finds the containers in sync: names, never a SAS.
+void SetOutputs(Context& ctx, const Target& t) {
+  std::string names;
+  for (const auto& w : t.wanted) names += (names.empty() ? "" : ",") + w.container;
+  ctx.set_output("account_name", *t.account);
+  ctx.set_output("containers", names);
+}
+
 }  // namespace
 
 void ContainersStep::validate_params(std::string_view params_json) { ContainerParams::Parse(params_json); }
@@ -144,7 +152,10 @@ Observation ContainersStep::observe(Context& ctx) {
       AddNote(diff, "stale container " + name);
     }
   if (!any) return Observation::Absent();
-  return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
+  if (!diff.empty()) return Observation::Drifted(diff);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  SetOutputs(ctx, t);
+  return Observation::InSync();
 }
 
 void ContainersStep::apply(Context& ctx) {
@@ -224,12 +235,12 @@ void ContainersStep::apply(Context& ctx) {
     ctx.info("deleted container " + c.name + ", no longer in the catalog for tier " + ctx.tier());
   }
 
-  std::string names;
-  for (const auto& w : t.wanted) names += (names.empty() ? "" : ",") + w.container;
-  if (written > 0)
+  if (written > 0) {
+    std::string names;
+    for (const auto& w : t.wanted) names += (names.empty() ? "" : ",") + w.container;
     ctx.info(std::to_string(written) + " change(s) to containers " + names + " in account " + *t.account);
-  ctx.set_output("account_name", *t.account);
-  ctx.set_output("containers", names);
+  }
+  SetOutputs(ctx, t);
 }
 
 void ContainersStep::remove(Context& ctx) {

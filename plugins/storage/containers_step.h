@@ -13,7 +13,10 @@
 // lifetime) and the stored SAS (bound to that policy, signed with the current key), and lists the
 // tenant's containers that the params no longer name; ABSENT when none of them exists. remove
 // deletes the tenant's containers (only those whose metadata names the tenant) and their SAS
-// secrets. Safe to call from any thread.
+// secrets. Outputs: account_name, containers, set by apply and by an observe that finds the
+// containers in sync. The kind is adoptable: the containers are named by the slug and the params,
+// our policy is found by its "matih-" prefix, a SAS missing from the secret store is observed
+// DRIFTED and put again, and apply again creates nothing twice. Safe to call from any thread.
 #pragma once
 
 #include <matih/step.hpp>

@@ -36,4 +36,5 @@ MATIH_PLUGIN("matih-storage", "1.0.0") {
   plugin.add<matih::plugins::storage::ContainersStep>(
       "storage.containers",
       "Private containers <slug>-<name> with tenant metadata, a stored policy and a bound SAS");
+  plugin.adoptable("storage.containers");
 }

@@ -112,6 +112,19 @@ bool IsOurs(const Collection& c, const std::string& tenant_id) {
   return c.metadata.contains(kMetaTenantId) && c.metadata[kMetaTenantId] == tenant_id;
 }
 
+// The outputs of apply, and of an observe that finds everything in sync: `ids` in params order.
+void SetOutputs(Context& ctx, const Target& t, const std::vector<std::string>& ids) {
+  std::string names, id_list;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    names += (i ? "," : "") + t.params.collections[i];
+    id_list += (i ? "," : "") + ids[i];
+  }
+  ctx.set_output("chroma_tenant", t.tenant);
+  ctx.set_output("database", t.params.database);
+  ctx.set_output("collections", names);
+  ctx.set_output("collection_ids", id_list);
+}
+
 }  // namespace
 
 void CollectionStep::validate_params(std::string_view params_json) { ParseParams(params_json); }
@@ -123,6 +136,7 @@ Observation CollectionStep::observe(Context& ctx) {
     return Observation::Absent();
   const auto want = OurMetadata(ctx);
   std::string diff;
+  std::vector<std::string> ids;  // found by name: Chroma generates them
   const auto existing = client.ListCollections(t.tenant, t.params.database);
   for (const auto& name : t.params.collections) {
     auto it =
@@ -131,6 +145,7 @@ Observation CollectionStep::observe(Context& ctx) {
       AddNote(diff, "collection " + name + " missing");
       continue;
     }
+    ids.push_back(it->id);
     if (auto m = MetadataProblem(it->metadata, want); !m.empty())
       AddNote(diff, "collection " + name + " " + m);
     if (!it->space.empty() && it->space != t.params.space)
@@ -140,7 +155,10 @@ Observation CollectionStep::observe(Context& ctx) {
     if (IsOurs(c, ctx.tenant_id()) && std::find(t.params.collections.begin(), t.params.collections.end(),
                                                 c.name) == t.params.collections.end())
       AddNote(diff, "stale collection " + c.name);
-  return diff.empty() ? Observation::InSync() : Observation::Drifted(diff);
+  if (!diff.empty()) return Observation::Drifted(diff);
+  // Adoptable (plugin.cc): what an apply made and never recorded is found here with its outputs.
+  SetOutputs(ctx, t, ids);
+  return Observation::InSync();
 }
 
 void CollectionStep::apply(Context& ctx) {
@@ -192,15 +210,7 @@ void CollectionStep::apply(Context& ctx) {
   if (written > 0)
     ctx.info(std::to_string(written) + " change(s) to Chroma tenant " + t.tenant + ", database " +
              t.params.database);
-  std::string names, id_list;
-  for (size_t i = 0; i < ids.size(); ++i) {
-    names += (i ? "," : "") + t.params.collections[i];
-    id_list += (i ? "," : "") + ids[i];
-  }
-  ctx.set_output("chroma_tenant", t.tenant);
-  ctx.set_output("database", t.params.database);
-  ctx.set_output("collections", names);
-  ctx.set_output("collection_ids", id_list);
+  SetOutputs(ctx, t, ids);
 }
 
 void CollectionStep::remove(Context& ctx) {

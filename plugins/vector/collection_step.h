@@ -15,7 +15,10 @@
 //
 // Params: {tenant_prefix: "matih-", database: main, collections: [documents],
 //          space: cosine|l2|ip}. Settings: vector.chroma_url (required), vector.timeout_ms.
-// Outputs: chroma_tenant, database, collections, collection_ids. Safe to call from any thread.
+// Outputs: chroma_tenant, database, collections, collection_ids, set by apply and by an observe
+// that finds everything in sync. The kind is adoptable: tenant, database and collections are named
+// by the slug and the params, the collections' generated ids are found by listing them by name,
+// and apply again creates nothing twice. Safe to call from any thread.
 #pragma once
 
 #include <matih/step.hpp>

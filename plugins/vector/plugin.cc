@@ -17,4 +17,5 @@ MATIH_PLUGIN("matih-vector", "1.0.0") {
   plugin.add<matih::plugins::vector::CollectionStep>(
       "vector.collection",
       "A Chroma tenant, database and default collections per tenant, with tenant metadata");
+  plugin.adoptable("vector.collection");
 }

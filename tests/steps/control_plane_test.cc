@@ -72,11 +72,17 @@ class ControlPlane : public ::testing::Test {
 TEST_F(ControlPlane, EachStepIsAbsentThenAppliedThenInSync) {
   for (const auto& step : kSteps) {
     SCOPED_TRACE(step);
-    EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(step, tenant_).status);
+    auto absent = harness_.Observe(step, tenant_);
+    EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+    EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
     auto answer = harness_.Apply(step, tenant_);
     ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
     auto observed = harness_.Observe(step, tenant_);
     EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+    if (step == "create-default-roles") {
+      EXPECT_EQ(answer.outputs, observed.outputs)
+          << "adoptable: an in-sync observe reports the apply's outputs";
+    }
   }
   EXPECT_EQ(tenant_.view.id, tenant_.outputs["create-tenant-record"]["tenant_record_id"]);
   EXPECT_FALSE(tenant_.outputs["create-admin-user"]["admin_user_id"].empty());
@@ -151,6 +157,7 @@ TEST_F(ControlPlane, RolePermissionsChangedByHandAreDriftedAndRepaired) {
   harness_.database().Exec("DELETE FROM control_plane.role_bindings");
   auto observed = harness_.Observe("create-default-roles", tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   EXPECT_NE(std::string::npos, observed.message.find("role Viewer permissions: -billing:manage"))
       << observed.message;
   EXPECT_NE(std::string::npos, observed.message.find("admin user not bound to role Admin"))

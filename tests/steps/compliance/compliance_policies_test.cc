@@ -54,11 +54,14 @@ class CompliancePolicies : public ::testing::Test {
 };
 
 TEST_F(CompliancePolicies, AbsentThenAppliedThenInSync) {
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
+  auto absent = harness_.Observe(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
   auto applied = harness_.Apply(kStep, tenant_);
   ASSERT_EQ(MATIH_STATUS_OK, applied.status) << applied.message;
   auto observed = harness_.Observe(kStep, tenant_);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ(applied.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
   EXPECT_EQ("require-labels,disallow-privileged-containers,restrict-image-registries,require-resource-limits",
             tenant_.outputs[kStep]["policies"]);
 }
@@ -142,6 +145,7 @@ TEST_F(CompliancePolicies, PolicyEditedByHandIsDriftedAndRepaired) {
   HandCommit(path, text);
   auto observed = harness_.Observe(kStep, tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   EXPECT_EQ(0u, observed.message.rfind("policies: ", 0)) << observed.message;
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kStep, tenant_).status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, tenant_).status);

@@ -55,11 +55,15 @@ class EnableAuditLogging : public DataStepTest {
 };
 
 TEST_F(EnableAuditLogging, StreamAndSettingsHaveTheTierRetentionAndTheVerifyEventIsKept) {
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
-  ApplyOk(tenant_);
+  auto absent = harness_.Observe(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
+  auto answer = harness_.Apply(kStep, tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
   ApplyOk(other_);
   auto observed = harness_.Observe(kStep, tenant_);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
   EXPECT_EQ("audit." + tenant_.view.slug + ".>|33554432|2592000|file|1", nats_.Describe(Stream(tenant_)));
   EXPECT_EQ("audit." + other_.view.slug + ".>|4294967296|220752000|file|1", nats_.Describe(Stream(other_)));
   EXPECT_EQ(Stream(tenant_) + "|audit." + tenant_.view.slug + ".>|2592000|33554432", Row(tenant_));
@@ -115,6 +119,7 @@ TEST_F(EnableAuditLogging, HandChangesAreFoundAndRepaired) {
   ASSERT_EQ(NATS_OK, nats_.SetMaxBytes(Stream(tenant_), 4096));
   auto observed = harness_.Observe(kStep, tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   EXPECT_NE(std::string::npos, observed.message.find("max_bytes: have 4096, want 33554432"))
       << observed.message;
   ApplyOk(tenant_);

@@ -86,13 +86,19 @@ class ProvisionCache : public DataStepTest {
 };
 
 TEST_F(ProvisionCache, TenantUserWorksOnItsOwnPrefixOnlyAndHasNoDangerousCommands) {
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
-  ApplyOk(tenant_);
+  auto absent = harness_.Observe(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
+  auto answer = harness_.Apply(kStep, tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
   ApplyOk(other_);
   auto observed = harness_.Observe(kStep, tenant_);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
+  EXPECT_EQ("t:" + tenant_.view.slug, observed.outputs["user"]);
   const std::string password = Secret(tenant_, "redis/password");
   ASSERT_EQ(32u, password.size());
+  for (const auto& [key, value] : observed.outputs) EXPECT_NE(password, value) << "output " << key;
 
   RedisClient tenant(User(tenant_), password);
   ASSERT_EQ("OK", tenant.login());
@@ -139,6 +145,7 @@ TEST_F(ProvisionCache, HandChangesAreDriftedAndRepaired) {
   EXPECT_EQ("OK", admin_.Run({"ACL", "SETUSER", User(tenant_), "~*", "+flushall", ">by-hand"}));
   auto observed = harness_.Observe(kStep, tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   for (const char* part : {"passwords do not match the secret store (2 set on the server)",
                            "keys: have '~*', want '~t:", "commands: have '+@all -@admin"})
     EXPECT_NE(std::string::npos, observed.message.find(part)) << part << " in: " << observed.message;

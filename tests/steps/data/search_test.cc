@@ -47,10 +47,14 @@ class CreateSearchIndices : public DataStepTest {
 };
 
 TEST_F(CreateSearchIndices, TablesAreSearchableByTheTenantWithAGinIndex) {
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
-  ApplyOk();
+  auto absent = harness_.Observe(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
+  auto answer = harness_.Apply(kStep, tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
   auto observed = harness_.Observe(kStep, tenant_);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
   EXPECT_EQ("search.documents,search.datasets,search.dashboards", tenant_.outputs[kStep]["tables"]);
   EXPECT_EQ(database_, Value("SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE nspname = 'search'"));
   EXPECT_EQ("3", Value("SELECT count(*) FROM pg_indexes WHERE schemaname = 'search' AND indexdef LIKE "
@@ -87,6 +91,7 @@ TEST_F(CreateSearchIndices, HandChangesAreDriftedAndRepairedKeepingTheDocuments)
   Exec("ALTER SCHEMA search OWNER TO postgres");
   auto observed = harness_.Observe(kStep, tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   for (const char* part :
        {"schema owner: have 'postgres'", "search.documents: GIN index on tsv missing",
         "search.datasets.tsv is not the generated english tsvector", "table search.dashboards missing"})

@@ -33,11 +33,15 @@ class CreateMessageTopics : public DataStepTest {
 };
 
 TEST_F(CreateMessageTopics, StreamHasTheTierLimitsAndKeepsWhatIsPublished) {
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
-  ApplyOk(tenant_);
+  auto absent = harness_.Observe(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
+  auto answer = harness_.Apply(kStep, tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, answer.status) << answer.message;
   ApplyOk(other_);
   auto observed = harness_.Observe(kStep, tenant_);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ(answer.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
   EXPECT_EQ("tenant." + tenant_.view.slug + ".>|67108864|604800|file|0", nats_.Describe(Stream(tenant_)));
   EXPECT_EQ("tenant." + other_.view.slug + ".>|4294967296|7776000|file|0", nats_.Describe(Stream(other_)));
 
@@ -84,6 +88,7 @@ TEST_F(CreateMessageTopics, HandChangesAreDriftedAndRepaired) {
   ASSERT_EQ(NATS_OK, nats_.SetMaxBytes(Stream(tenant_), 4096));
   auto observed = harness_.Observe(kStep, tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   EXPECT_NE(std::string::npos, observed.message.find("max_bytes: have 4096, want 67108864"))
       << observed.message;
   ApplyOk(tenant_);

@@ -175,8 +175,11 @@ TEST_F(Ingress, IngressWithNginxDownIsTransient) {
 TEST_F(Ingress, IngressServesACaCertificateOverHttpsResolvedThroughDns) {
   ApplyOk(kController, tenant_);
   ApplyOk(kZone, tenant_);
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kIngress, tenant_).status);
-  ApplyOk(kIngress, tenant_);
+  auto absent = harness_.Observe(kIngress, tenant_);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
+  auto applied = harness_.Apply(kIngress, tenant_);
+  ASSERT_EQ(MATIH_STATUS_OK, applied.status) << applied.message;
 
   struct stat st {};
   ASSERT_EQ(0, ::stat(KeyFile(tenant_).c_str(), &st));
@@ -207,6 +210,7 @@ TEST_F(Ingress, IngressServesACaCertificateOverHttpsResolvedThroughDns) {
 
   auto observed = harness_.Observe(kIngress, tenant_);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ(applied.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
   for (const auto& [key, value] : tenant_.outputs[kIngress])
     EXPECT_EQ(std::string::npos, value.find("PRIVATE KEY")) << key;
   EXPECT_EQ("https://api." + Zone(tenant_) + ":" + StackEnv::Require("MATIH_NGINX_HTTPS_PORT"),
@@ -241,6 +245,7 @@ TEST_F(Ingress, IngressCertificateNearExpiryIsDriftedAndRenewed) {
   ASSERT_EQ("0BAD", ServedSerial("api." + zone));
   auto observed = harness_.Observe(kIngress, tenant_);
   EXPECT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   EXPECT_NE(std::string::npos, observed.message.find("expires in")) << observed.message;
   ApplyOk(kIngress, tenant_);
   EXPECT_NE("0BAD", FileSerial(tenant_));

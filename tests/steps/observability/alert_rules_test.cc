@@ -21,7 +21,9 @@ std::vector<std::string> RuleNames(const nlohmann::json& group) {
 }
 
 TEST_F(AlertRules, AbsentThenAppliedPrometheusLoadsTheTenantsGroup) {
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, tenant_).status);
+  auto absent = harness_.Observe(kStep, tenant_);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
   auto applied = harness_.Apply(kStep, tenant_);
   ASSERT_EQ(MATIH_STATUS_OK, applied.status) << applied.message;
   const auto group = RuleGroupOf(tenant_);
@@ -36,6 +38,7 @@ TEST_F(AlertRules, AbsentThenAppliedPrometheusLoadsTheTenantsGroup) {
             group["rules"][0]["query"].get<std::string>().find("tenant=\"" + tenant_.view.slug + "\""));
   auto observed = harness_.Observe(kStep, tenant_);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ(applied.outputs, observed.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
   const std::string object = GitFile(tenant_, kStep);
   EXPECT_NE(std::string::npos, object.find("kind: PrometheusRule")) << object;
   EXPECT_NE(std::string::npos, object.find("name: tenant-" + tenant_.view.slug)) << object;
@@ -72,6 +75,7 @@ TEST_F(AlertRules, RuleGroupEditedByHandIsDriftedAndRepaired) {
   ASSERT_EQ(3600, RuleGroupOf(tenant_)["rules"][0]["duration"]);
   auto observed = harness_.Observe(kStep, tenant_);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   EXPECT_EQ("rule file " + RuleFile(tenant_) + " differs", observed.message);
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kStep, tenant_).status);
   EXPECT_EQ(300, RuleGroupOf(tenant_)["rules"][0]["duration"]) << "reloaded after the repair";

@@ -111,11 +111,16 @@ class Storage : public ::testing::Test {
 TEST_F(Storage, SharedTenantGetsPrivateContainersWithTenantMetadataPolicyAndSas) {
   auto& t = NewTenant("free");
   EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kAccountStep, t).status);
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kContainersStep, t).status);
+  auto absent = harness_.Observe(kContainersStep, t);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
   ApplyBoth(t);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kAccountStep, t).status);
   auto observed = harness_.Observe(kContainersStep, t);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, observed.status) << observed.message;
+  EXPECT_EQ(t.outputs[kContainersStep], observed.outputs)
+      << "adoptable: an in-sync observe reports the apply's outputs";
+  for (const auto& [k, v] : observed.outputs) EXPECT_EQ(std::string::npos, v.find("sig=")) << k;
   EXPECT_EQ(shared_, AccountOf(t));
   EXPECT_EQ("shared", t.outputs[kAccountStep]["placement"]);
   EXPECT_EQ(t.view.slug + "-raw," + t.view.slug + "-curated", t.outputs[kContainersStep]["containers"]);
@@ -171,6 +176,7 @@ TEST_F(Storage, DeletedContainerIsDriftedAndRecreated) {
   ASSERT_TRUE(Client(shared_).DeleteContainer(t.view.slug + "-curated"));
   auto observed = harness_.Observe(kContainersStep, t);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, observed.status);
+  EXPECT_TRUE(observed.outputs.empty()) << "a drifted observe reports no outputs";
   EXPECT_NE(std::string::npos, observed.message.find("container " + t.view.slug + "-curated missing"))
       << observed.message;
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kContainersStep, t).status);

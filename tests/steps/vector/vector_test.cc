@@ -57,11 +57,14 @@ class VectorStore : public ::testing::Test {
 
 TEST_F(VectorStore, CreatesTenantDatabaseAndCollectionWithTenantMetadata) {
   auto& t = NewTenant();
-  EXPECT_EQ(MATIH_STATUS_ABSENT, harness_.Observe(kStep, t).status);
+  auto absent = harness_.Observe(kStep, t);
+  EXPECT_EQ(MATIH_STATUS_ABSENT, absent.status);
+  EXPECT_TRUE(absent.outputs.empty()) << "nothing to adopt, no outputs";
   auto a = harness_.Apply(kStep, t);
   ASSERT_EQ(MATIH_STATUS_OK, a.status) << a.message;
   auto o = harness_.Observe(kStep, t);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, o.status) << o.message;
+  EXPECT_EQ(a.outputs, o.outputs) << "adoptable: an in-sync observe reports the apply's outputs";
   EXPECT_EQ(200, Call("GET", "/api/v2/tenants/matih-" + t.view.slug).status);
   auto c = Collection(t);
   ASSERT_TRUE(c.is_object());
@@ -93,6 +96,7 @@ TEST_F(VectorStore, DeletedCollectionIsDriftedAndRecreated) {
   ASSERT_EQ(200, Call("DELETE", Db(t) + "/collections/documents").status);
   auto o = harness_.Observe(kStep, t);
   ASSERT_EQ(MATIH_STATUS_DRIFTED, o.status);
+  EXPECT_TRUE(o.outputs.empty()) << "a drifted observe reports no outputs";
   EXPECT_NE(std::string::npos, o.message.find("collection documents missing")) << o.message;
   ASSERT_EQ(MATIH_STATUS_OK, harness_.Apply(kStep, t).status);
   EXPECT_EQ(MATIH_STATUS_IN_SYNC, harness_.Observe(kStep, t).status);
