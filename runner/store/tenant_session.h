@@ -25,6 +25,7 @@
 #include "store/audit_log.h"
 #include "store/claim_query.h"
 #include "store/db_link.h"
+#include "store/in_sync_batch.h"
 
 namespace matih::runner {
 
@@ -84,6 +85,11 @@ class TenantSession {
   // otherwise keeps everything queued and answers OK. For writes a crash may lose because the
   // next run observes their effect again (the intent and result of an adoptable step).
   Status Checkpoint(Millis interval);
+  // The queued writes of a drift pass that found the tenant in sync, taken out of the session to
+  // be committed with other tenants' (store/in_sync_batch.h), when the queue holds exactly that:
+  // audit events and the update Orchestrator makes for an in-sync tenant (no step record, no
+  // status change, no attempt or backoff). nullopt otherwise, and the queue is left as it was.
+  std::optional<InSyncWrite> TakeInSync();
   bool lease_lost() const { return lease_lost_; }
   int commits() const { return commits_; }
 
