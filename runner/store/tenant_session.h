@@ -9,7 +9,8 @@
 // previous step's result), a step of an adoptable kind (MATIH_KIND_ADOPTABLE) costs none of its own:
 // Checkpoint() holds its intent and result until run.commit_interval has passed since the oldest
 // write held, or a later Flush() (the next non-adoptable step's intent, the end of the pass). A drift
-// pass over an in-sync tenant costs one commit in all. Not thread-safe: one session belongs to the
+// pass over an in-sync tenant costs one commit in all, or a share of one: its writes may be taken
+// out (TakeInSync) and committed with other tenants' (store/in_sync_batch.h). Not thread-safe: one session belongs to the
 // worker thread working that tenant.
 #pragma once
 
