@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <random>
@@ -14,7 +15,10 @@
 
 #include "engine/step_executor.h"
 #include "store/db_link.h"
+#include "store/in_sync_batch.h"
+#include "store/tenant_session.h"
 #include "telemetry/logger.h"
+#include "telemetry/metrics.h"
 
 namespace matih::runner {
 
@@ -230,14 +234,61 @@ Result<RunSummary> BatchRun::Execute() {
     }
   });
 
+  // A worker holds the writes of the tenants it found in sync (store/in_sync_batch.h) and commits
+  // them together: when the oldest has waited run.commit_interval, when the queue is empty, or
+  // when the run is stopping. Such a tenant is finished for the heartbeat when it is held (its
+  // lease is no longer renewed: the batch's row locks and the heartbeat's never cross), and is
+  // reported once its commit has answered.
+  auto report = [&](int i, const TenantOutcome& outcome) {
+    std::lock_guard<std::mutex> lock(mu);
+    summary.tenants[i] = outcome;
+    finished[i] = true;
+    ++done;
+    if (!outcome.ok()) ++failures;
+    if (outcome.database_lost) summary.database_lost = true;
+    if (progress_) progress_(done, total, failures);
+  };
   auto worker = [&] {
     DbLink link(db_, options_.db_reconnect, &db_gone);
     Orchestrator orchestrator(deps_);
+    InSyncBatch in_sync(deps_.run_id, deps_.runner);
+    std::map<int, TenantOutcome> held;  // by claim index: the outcomes of the tenants in_sync holds
+    auto commit_held = [&] {
+      for (InSyncBatch::Answer& a : in_sync.Commit(link)) {
+        TenantOutcome outcome = std::move(held[a.tag]);
+        Status s = a.status;
+        if (!s.ok() && s.reason() != Reason::kLeaseLost && s.code() != Code::kUnavailable) {
+          // The batch failed as a whole: this tenant's writes go alone, as an unbatched pass's do.
+          TenantSession alone(link, a.write.lease, outcome.final_status, deps_.run_id, deps_.runner);
+          for (AuditEvent& e : a.write.events) alone.Audit(std::move(e));
+          s = alone.Update({.last_error = "",
+                            .observed_generation = a.write.observed_generation,
+                            .mark_reconciled = true,
+                            .release_lease = true,
+                            .reset_crashes = true});
+          if (s.ok()) s = alone.Flush();
+          if (alone.lease_lost() && s.reason() != Reason::kLeaseLost)
+            s = Status(Code::kAborted, s.message(), Reason::kLeaseLost);
+        }
+        if (s.ok()) {
+          outcome.commits = 1;
+        } else {
+          const bool lost = s.reason() == Reason::kLeaseLost;
+          outcome.outcome = lost ? Outcome::kLeaseLost : Outcome::kError;
+          outcome.error = s.ToString();
+          outcome.database_lost = !lost && s.code() == Code::kUnavailable;
+          Logger::Error({deps_.run_id, outcome.slug, ""}, "tenant not finished: " + outcome.error);
+        }
+        if (deps_.metrics) deps_.metrics->TenantProcessed(ToString(outcome.outcome));
+        report(a.tag, outcome);
+      }
+      held.clear();
+    };
     for (;;) {
       int i;
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (queue.empty()) return;
+        if (queue.empty()) break;
         i = queue.front();
         queue.pop_front();
       }
@@ -245,6 +296,7 @@ Result<RunSummary> BatchRun::Execute() {
       TenantOutcome outcome;
       outcome.slug = c.tenant.slug;
       outcome.final_status = c.tenant.status;
+      std::optional<InSyncWrite> write;
       if (db_gone.load()) {
         outcome.outcome = Outcome::kNotStarted;  // left to its lease: a later run takes it
         outcome.database_lost = true;
@@ -256,16 +308,26 @@ Result<RunSummary> BatchRun::Execute() {
         outcome.error = s.ToString();
         outcome.database_lost = s.code() == Code::kUnavailable;
       } else {
-        outcome = orchestrator.Process(link, c, cancel[i].get(), trouble[i].get());
+        outcome = orchestrator.Process(link, c, cancel[i].get(), trouble[i].get(), &write);
       }
-      std::lock_guard<std::mutex> lock(mu);
-      summary.tenants[i] = outcome;
-      finished[i] = true;
-      ++done;
-      if (!outcome.ok()) ++failures;
-      if (outcome.database_lost) summary.database_lost = true;
-      if (progress_) progress_(done, total, failures);
+      if (write) {
+        in_sync.Add(std::move(*write), i);
+        held[i] = std::move(outcome);
+        std::lock_guard<std::mutex> lock(mu);
+        finished[i] = true;  // for the heartbeat only: reported after the commit
+      } else {
+        report(i, outcome);
+      }
+      if (in_sync.empty()) continue;
+      bool last;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        last = queue.empty();
+      }
+      if (last || in_sync.Due(deps_.options->commit_interval) || (stop_ && stop_->load()) || db_gone.load())
+        commit_held();
     }
+    commit_held();
   };
   std::vector<std::thread> pool;
   int workers = std::max(1, std::min(options_.workers, std::max(total, 1)));

@@ -5,7 +5,9 @@
 // with a heartbeat thread, and cancels a tenant whose lease was lost -- or could not be renewed
 // before `lease - margin`, so that no work goes on past a lease another runner may take. Records
 // the run in matih.runs (with its exit code, through Finish) and reports each tenant's outcome.
-// A run of one named tenant that cannot claim it says why and records no run.
+// A run of one named tenant that cannot claim it says why and records no run. A worker commits
+// the writes of the tenants it found in sync together (store/in_sync_batch.h), within
+// run.commit_interval, and reports them once that commit has answered.
 // Call Execute once, then Finish once, from one thread.
 #pragma once
 

@@ -73,7 +73,8 @@ std::string CrashReason(const TenantRecord& t, const std::map<int, StepRecord>& 
 }  // namespace
 
 TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
-                                    const std::atomic<bool>* cancel, const std::atomic<bool>* lease_trouble) {
+                                    const std::atomic<bool>* cancel, const std::atomic<bool>* lease_trouble,
+                                    std::optional<InSyncWrite>* in_sync) {
   const TenantRecord& t = claimed.tenant;
   lease_trouble_ = lease_trouble;
   TenantOutcome out;
@@ -144,7 +145,13 @@ TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
       }
     }
   }
-  if (s.ok()) s = session.Flush();
+  // An in-sync drift pass: its writes go to the caller's batch when they are only bookkeeping.
+  bool held = false;
+  if (s.ok() && in_sync && out.outcome == Outcome::kInSync) {
+    *in_sync = session.TakeInSync();
+    held = in_sync->has_value();
+  }
+  if (s.ok() && !held) s = session.Flush();
   out.commits = session.commits();
   out.final_status = session.status();
   if (!s.ok()) {
@@ -172,7 +179,7 @@ TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
     Logger::Info({deps_.run_id, t.slug, ""}, std::string(ToString(t.status)) + " -> " +
                                                  ToString(out.final_status) + " (" + ToString(out.outcome) +
                                                  ")");
-  if (deps_.metrics) deps_.metrics->TenantProcessed(ToString(out.outcome));
+  if (deps_.metrics && !held) deps_.metrics->TenantProcessed(ToString(out.outcome));
   return out;
 }
 

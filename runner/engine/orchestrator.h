@@ -11,12 +11,14 @@
 #pragma once
 
 #include <atomic>
+#include <optional>
 #include <ostream>
 #include <string>
 #include <string_view>
 
 #include "engine/provisioning_service.h"
 #include "store/claim_query.h"
+#include "store/in_sync_batch.h"
 
 namespace matih::runner {
 
@@ -63,8 +65,12 @@ class Orchestrator {
   // stops the work at the next call boundary (and cancels the call in flight); `lease_trouble`,
   // raised with it when the heartbeat could not renew the lease in time, also means nothing more
   // may be written for the tenant.
+  // With `in_sync` set, the writes of a drift pass that found the tenant in sync are not
+  // committed here but handed to the caller there (store/in_sync_batch.h): the outcome is then
+  // final only once the caller has committed them (it counts the tenant in the metrics too).
   TenantOutcome Process(DbLink& link, const ClaimedTenant& claimed, const std::atomic<bool>* cancel,
-                        const std::atomic<bool>* lease_trouble = nullptr);
+                        const std::atomic<bool>* lease_trouble = nullptr,
+                        std::optional<InSyncWrite>* in_sync = nullptr);
 
  private:
   Status Provision(TenantSession& session, ProvisioningService& service, const TenantRecord& t,

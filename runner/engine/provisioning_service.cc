@@ -105,10 +105,13 @@ AuditEvent ProvisioningService::StepEvent(const std::string& event, const Catalo
   return e;
 }
 
-ExecutorHooks ProvisioningService::Hooks(const CatalogStep& step, const StepKind& kind) {
-  ExecutorHooks hooks;
-  hooks.on_retry = [this, &step, &kind](int next_attempt, const StepAnswer& failed, Millis delay) {
-    AuditEvent e = StepEvent("step.retry", step, &kind);
+const ExecutorHooks& ProvisioningService::Hooks(const CatalogStep& step, const StepKind& kind) {
+  hook_step_ = &step;
+  hook_kind_ = &kind;
+  if (hooks_.on_retry) return hooks_;
+  hooks_.on_retry = [this](int next_attempt, const StepAnswer& failed, Millis delay) {
+    const CatalogStep& step = *hook_step_;
+    AuditEvent e = StepEvent("step.retry", step, hook_kind_);
     e.details["attempt"] = next_attempt;
     e.details["error"] = failed.ToStatus().ToString();
     e.details["delay_ms"] = static_cast<int64_t>(delay.count());
@@ -118,10 +121,10 @@ ExecutorHooks ProvisioningService::Hooks(const CatalogStep& step, const StepKind
                  "transient error, retry " + std::to_string(next_attempt) + " in " + FormatDuration(delay) +
                      ": " + failed.ToStatus().ToString());
   };
-  hooks.on_timeout = [this, &step] {
-    if (deps_.metrics) deps_.metrics->Timeout(step.name);
+  hooks_.on_timeout = [this] {
+    if (deps_.metrics) deps_.metrics->Timeout(hook_step_->name);
   };
-  return hooks;
+  return hooks_;
 }
 
 bool ProvisioningService::Interrupted(FlowResult& result, const CatalogStep& step) {
@@ -206,7 +209,7 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
     }
   }
 
-  ExecutorHooks hooks = Hooks(step, *kind);
+  const ExecutorHooks& hooks = Hooks(step, *kind);
   int calls = 0;
   // Process isolation: onboarding sends the observe and its apply (made only when the observe
   // finds drift) in one round trip: nothing is written between the two, the intent is already

@@ -72,6 +72,8 @@ class ProvisioningService {
  public:
   ProvisioningService(ServiceDeps deps, TenantSession& session, const TenantRecord& tenant,
                       std::map<int, StepRecord> records, const std::atomic<bool>* cancel);
+  ProvisioningService(const ProvisioningService&) = delete;  // hooks_ holds `this`
+  ProvisioningService& operator=(const ProvisioningService&) = delete;
 
   // Converges the tenant's steps in flow order. Queued writes are flushed before each apply.
   FlowResult Converge(ConvergeMode mode);
@@ -86,7 +88,9 @@ class ProvisioningService {
   StepCall MakeCall(const CatalogStep& step, bool dry_run, const std::string* old_tier = nullptr) const;
   // Lays the tenant's target.* outputs over the runner's settings (tenant_targets.h).
   void RefreshTargets();
-  ExecutorHooks Hooks(const CatalogStep& step, const StepKind& kind);
+  // The executor's hooks for a call of `step` (valid until the next Hooks call; made once per
+  // service, not per step: they read the step and kind set here).
+  const ExecutorHooks& Hooks(const CatalogStep& step, const StepKind& kind);
   AuditEvent StepEvent(const std::string& event, const CatalogStep& step, const StepKind* kind) const;
   StepRecord& Record(const CatalogStep& step);
   // Observes, then applies when needed; false on failure (recorded).
@@ -116,10 +120,13 @@ class ProvisioningService {
   std::map<std::string, std::string> tenant_settings_;  // [targets] with the tenant's overlay
   bool overlaid_ = false;                               // tenant_settings_ is in use
   Status targets_error_;                                // a bad overlay fails every step
-  bool unflushed_done_ = false;           // the last step was applied; its DONE is queued, not written
-  uint64_t context_generation_ = 0;       // bumped whenever outputs_ or the settings change
-  uint64_t prefetched_generation_ = 0;    // context_generation_ when prefetched_ was made
-  std::map<int, StepAnswer> prefetched_;  // observes made ahead, by step number
+  bool unflushed_done_ = false;             // the last step was applied; its DONE is queued, not written
+  uint64_t context_generation_ = 0;         // bumped whenever outputs_ or the settings change
+  uint64_t prefetched_generation_ = 0;      // context_generation_ when prefetched_ was made
+  std::map<int, StepAnswer> prefetched_;    // observes made ahead, by step number
+  const CatalogStep* hook_step_ = nullptr;  // the step and kind Hooks() was last called for
+  const StepKind* hook_kind_ = nullptr;
+  ExecutorHooks hooks_;  // made once (constructor), reading hook_step_ and hook_kind_
 };
 
 }  // namespace matih::runner

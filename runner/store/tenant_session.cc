@@ -91,6 +91,20 @@ Status TenantSession::Update(const TenantUpdate& u, const std::string& reason) {
   return Status::Ok();
 }
 
+std::optional<InSyncWrite> TenantSession::TakeInSync() {
+  if (!steps_.empty() || !hops_.empty() || events_.empty() || !tenant_) return std::nullopt;
+  const TenantUpdate& u = *tenant_;
+  if (u.status || u.attempts || u.retry_after || !u.last_error || !u.last_error->empty() ||
+      !u.observed_generation || !u.mark_reconciled || u.clear_resume_from || !u.release_lease ||
+      !u.reset_crashes)
+    return std::nullopt;
+  InSyncWrite w{lease_, *u.observed_generation, std::move(events_)};
+  events_.clear();
+  tenant_.reset();
+  held_since_.reset();
+  return w;
+}
+
 Status TenantSession::Checkpoint(Millis interval) {
   if (!HasPending()) return Status::Ok();
   if (held_since_ && std::chrono::steady_clock::now() - *held_since_ < interval) return Status::Ok();

@@ -9,7 +9,8 @@
 // previous step's result), a step of an adoptable kind (MATIH_KIND_ADOPTABLE) costs none of its own:
 // Checkpoint() holds its intent and result until run.commit_interval has passed since the oldest
 // write held, or a later Flush() (the next non-adoptable step's intent, the end of the pass). A drift
-// pass over an in-sync tenant costs one commit in all. Not thread-safe: one session belongs to the
+// pass over an in-sync tenant costs one commit in all, or a share of one: its writes may be taken
+// out (TakeInSync) and committed with other tenants' (store/in_sync_batch.h). Not thread-safe: one session belongs to the
 // worker thread working that tenant.
 #pragma once
 
@@ -25,6 +26,7 @@
 #include "store/audit_log.h"
 #include "store/claim_query.h"
 #include "store/db_link.h"
+#include "store/in_sync_batch.h"
 
 namespace matih::runner {
 
@@ -84,6 +86,11 @@ class TenantSession {
   // otherwise keeps everything queued and answers OK. For writes a crash may lose because the
   // next run observes their effect again (the intent and result of an adoptable step).
   Status Checkpoint(Millis interval);
+  // The queued writes of a drift pass that found the tenant in sync, taken out of the session to
+  // be committed with other tenants' (store/in_sync_batch.h), when the queue holds exactly that:
+  // audit events and the update Orchestrator makes for an in-sync tenant (no step record, no
+  // status change, no attempt or backoff). nullopt otherwise, and the queue is left as it was.
+  std::optional<InSyncWrite> TakeInSync();
   bool lease_lost() const { return lease_lost_; }
   int commits() const { return commits_; }
 

@@ -14,6 +14,7 @@
 #include "store/audit_log.h"
 #include "store/claim_query.h"
 #include "store/db_link.h"
+#include "store/in_sync_batch.h"
 #include "store/tenant_session.h"
 
 namespace matih::testing {
@@ -464,6 +465,125 @@ TEST_F(LifecycleTest, AFlushWhoseCommitWasCutInDoubtNeverAppendsItsAuditEventsTw
   EXPECT_EQ(
       Value("SELECT count(*) FROM matih.audit_events WHERE tenant_id = '" + id + "' AND run_id = 'run-a'"),
       "2");
+}
+
+// A drift pass over in-sync tenants: their writes share one commit per worker batch, each tenant
+// still gets its "tenant.claimed" event, its row's bookkeeping and a released lease, and every
+// chain verifies.
+TEST_F(LifecycleTest, ADriftPassOverInSyncTenantsCommitsPerBatchAndEveryChainVerifies) {
+  UseCatalog();
+  const std::vector<std::string> slugs = {"sync-a", "sync-b", "sync-c", "sync-d", "sync-e", "sync-f"};
+  for (const auto& slug : slugs) Add(slug);
+  RunOk();
+  engine_.commit_interval = Millis(60'000);  // one batch per worker
+  Sql("UPDATE matih.tenants SET last_reconciled_at = now() - interval '2 days'");
+  RunOptions options;
+  options.workers = 2;
+  options.mode = ClaimMode::kDriftOnly;
+  auto ran = RunOn(*database_, options);
+  ASSERT_TRUE(ran.ok()) << ran.status().ToString();
+  const RunSummary& pass = *ran;
+  ASSERT_FALSE(last_run_id_.empty());
+  ASSERT_EQ(pass.tenants.size(), slugs.size());
+  for (const auto& t : pass.tenants) {
+    EXPECT_EQ(t.outcome, "in_sync") << t.slug << ": " << t.error;
+    EXPECT_EQ(t.commits, 1) << t.slug;
+  }
+  const std::string run = "'" + last_run_id_ + "'";
+  EXPECT_LE(
+      std::stoi(Value("SELECT count(DISTINCT xmin::text) FROM matih.audit_events WHERE run_id = " + run)), 2)
+      << "one commit per worker's batch, not one per tenant";
+  EXPECT_EQ(
+      Value("SELECT count(*) FROM matih.audit_events WHERE event = 'tenant.claimed' AND run_id = " + run),
+      std::to_string(slugs.size()));
+  EXPECT_EQ(Value("SELECT count(*) FROM matih.audit_events WHERE run_id = " + run),
+            std::to_string(slugs.size()));
+  EXPECT_EQ(
+      Value("SELECT count(*) FROM matih.tenants WHERE lease_owner IS NOT NULL OR lease_expires_at IS NOT "
+            "NULL OR last_reconciled_at < now() - interval '1 hour' OR last_error IS NOT NULL"),
+      "0");
+  auto problems = AuditLog::Verify(*database_, std::nullopt);
+  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+  EXPECT_TRUE(problems->empty()) << problems->front().what;
+}
+
+// The batch's fence: a tenant whose lease was taken while its writes were held is answered
+// lease lost and nothing of it is written; the others of the batch are written.
+TEST_F(LifecycleTest, AnInSyncTenantWhoseLeaseWasTakenWhileHeldIsLeaseLostAndNothingOfItIsWritten) {
+  UseCatalog();
+  Add("kept");
+  Add("taken");
+  RunOk();
+  Sql("UPDATE matih.tenants SET last_reconciled_at = now() - interval '2 days', last_error = 'old'");
+  auto claimed = Claim("runner-a", "run-a");
+  ASSERT_EQ(claimed.size(), 2u);
+  InSyncBatch batch("run-a", "runner-a");
+  for (size_t i = 0; i < claimed.size(); ++i) {
+    AuditEvent e;
+    e.event = "tenant.claimed";
+    e.details = {{"epoch", claimed[i].lease.epoch}};
+    batch.Add({claimed[i].lease, claimed[i].tenant.generation, {e}}, static_cast<int>(i));
+  }
+  const std::string before = Value("SELECT audit_head FROM matih.tenants WHERE slug = 'taken'");
+  Sql("UPDATE matih.tenants SET lease_owner = 'runner-b', lease_epoch = lease_epoch + 1 WHERE slug = "
+      "'taken'");
+  DbLink link(*database_, Millis(5'000));
+  auto answers = batch.Commit(link);
+  ASSERT_EQ(answers.size(), 2u);
+  EXPECT_TRUE(batch.empty());
+  for (const auto& a : answers) {
+    const std::string slug = claimed[a.tag].tenant.slug;
+    if (slug == "taken") {
+      EXPECT_EQ(a.status.reason(), Reason::kLeaseLost) << a.status.ToString();
+    } else {
+      EXPECT_TRUE(a.status.ok()) << a.status.ToString();
+    }
+  }
+  EXPECT_EQ(Value("SELECT count(*) FROM matih.audit_events e JOIN matih.tenants t ON t.id = e.tenant_id "
+                  "WHERE e.run_id = 'run-a' AND t.slug = 'taken'"),
+            "0");
+  EXPECT_EQ(Value("SELECT audit_head FROM matih.tenants WHERE slug = 'taken'"), before);
+  EXPECT_EQ(Value("SELECT lease_owner || ' ' || coalesce(last_error, '') || ' ' || "
+                  "(last_reconciled_at < now() - interval '1 day') FROM matih.tenants WHERE slug = 'taken'"),
+            "runner-b old true");
+  EXPECT_EQ(Value("SELECT coalesce(lease_owner, 'none') || ' ' || coalesce(last_error, 'none') || ' ' || "
+                  "(last_reconciled_at > now() - interval '1 hour') FROM matih.tenants WHERE slug = 'kept'"),
+            "none none true");
+  EXPECT_EQ(CountEvents("kept", "tenant.claimed"), 2);  // the onboarding run's and this one
+  auto problems = AuditLog::Verify(*database_, std::nullopt);
+  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+  EXPECT_TRUE(problems->empty()) << problems->front().what;
+}
+
+// A batch commit cut with its outcome in doubt is found written and is not appended twice.
+TEST_F(LifecycleTest, AnInSyncBatchWhoseCommitWasCutInDoubtNeverAppendsItsEventsTwice) {
+  auto [host, port] = HostPort(db_->url());
+  ASSERT_GT(port, 0);
+  Relay relay(host, port);
+  Database through(ThroughRelay(db_->url(), relay.port()));
+  UseCatalog();
+  Add("doubtful");
+  RunOk();
+  Sql("UPDATE matih.tenants SET last_reconciled_at = now() - interval '2 days'");
+  auto claimed = Claim("runner-a", "run-a", 1);
+  ASSERT_EQ(claimed.size(), 1u);
+  InSyncBatch batch("run-a", "runner-a");
+  AuditEvent e;
+  e.event = "tenant.claimed";
+  batch.Add({claimed[0].lease, claimed[0].tenant.generation, {e}}, 7);
+  DbLink link(through, Millis(5'000));
+  ASSERT_TRUE(link.Open().ok());
+  relay.CutAfterCommit();
+  auto answers = batch.Commit(link);
+  ASSERT_EQ(answers.size(), 1u);
+  EXPECT_EQ(answers[0].tag, 7);
+  EXPECT_TRUE(answers[0].status.ok()) << answers[0].status.ToString();
+  EXPECT_EQ(link.reconnects(), 1) << "the connection was cut with the commit in doubt";
+  EXPECT_EQ(Value("SELECT count(*) FROM matih.audit_events WHERE run_id = 'run-a'"), "1");
+  EXPECT_EQ(Value("SELECT count(*) FROM matih.tenants WHERE slug = 'doubtful' AND lease_owner IS NULL"), "1");
+  auto problems = AuditLog::Verify(*database_, std::nullopt);
+  ASSERT_TRUE(problems.ok()) << problems.status().ToString();
+  EXPECT_TRUE(problems->empty()) << problems->front().what;
 }
 
 }  // namespace
