@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -10,20 +11,26 @@
 namespace matih::runner::isolation {
 
 Status WriteFrame(int fd, const nlohmann::json& message) {
-  std::string body = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  const std::string body = message.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   if (body.size() > kMaxFrameBytes)
     return Internal("frame of " + std::to_string(body.size()) + " bytes is too long");
   const uint32_t n = static_cast<uint32_t>(body.size());
-  std::string frame;
-  frame.reserve(4 + body.size());
-  frame.push_back(static_cast<char>((n >> 24) & 0xff));
-  frame.push_back(static_cast<char>((n >> 16) & 0xff));
-  frame.push_back(static_cast<char>((n >> 8) & 0xff));
-  frame.push_back(static_cast<char>(n & 0xff));
-  frame += body;
+  unsigned char header[4] = {
+      static_cast<unsigned char>((n >> 24) & 0xff), static_cast<unsigned char>((n >> 16) & 0xff),
+      static_cast<unsigned char>((n >> 8) & 0xff), static_cast<unsigned char>(n & 0xff)};
+  // Header and body leave in one system call, without copying the body into a frame buffer.
   size_t sent = 0;
-  while (sent < frame.size()) {
-    ssize_t w = ::send(fd, frame.data() + sent, frame.size() - sent, MSG_NOSIGNAL);
+  const size_t total = sizeof header + body.size();
+  while (sent < total) {
+    iovec parts[2];
+    int count = 0;
+    if (sent < sizeof header) parts[count++] = {header + sent, sizeof header - sent};
+    const size_t body_from = sent < sizeof header ? 0 : sent - sizeof header;
+    parts[count++] = {const_cast<char*>(body.data()) + body_from, body.size() - body_from};
+    msghdr msg{};
+    msg.msg_iov = parts;
+    msg.msg_iovlen = static_cast<size_t>(count);
+    ssize_t w = ::sendmsg(fd, &msg, MSG_NOSIGNAL);
     if (w < 0) {
       if (errno == EINTR) continue;
       return Unavailable(std::string("cannot write to the plugin worker socket: ") + std::strerror(errno));

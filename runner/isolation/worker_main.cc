@@ -1,5 +1,6 @@
 #include "isolation/worker_main.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -240,18 +241,25 @@ void ApplyMemoryLimit(unsigned long long bytes) {
 
 // Whether the address space (what RLIMIT_AS counts) is past three quarters of the limit. Never in
 // a sanitizer build, whose reserved shadow memory is terabytes and where no limit is applied.
+// Asked after every batch: /proc/self/statm stays open and is read with one pread (fopen and
+// fscanf per batch were about 40 % of a no-op step's worker CPU).
 bool NearMemoryLimit(unsigned long long limit) {
 #if defined(__SANITIZE_ADDRESS__)
   (void)limit;
   return false;
 #endif
   if (limit == 0) return false;
-  FILE* f = std::fopen("/proc/self/statm", "r");
-  if (f == nullptr) return false;
+  static const int statm = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  static const unsigned long long page_size = static_cast<unsigned long long>(sysconf(_SC_PAGESIZE));
+  if (statm < 0) return false;
+  char buf[64];
+  const ssize_t n = ::pread(statm, buf, sizeof buf - 1, 0);
+  if (n <= 0) return false;
   unsigned long long pages = 0;
-  int n = std::fscanf(f, "%llu", &pages);
-  std::fclose(f);
-  return n == 1 && pages * static_cast<unsigned long long>(sysconf(_SC_PAGESIZE)) > limit / 4 * 3;
+  ssize_t i = 0;
+  for (; i < n && buf[i] >= '0' && buf[i] <= '9'; ++i)
+    pages = pages * 10 + static_cast<unsigned long long>(buf[i] - '0');
+  return i > 0 && pages * page_size > limit / 4 * 3;
 }
 
 // Leaves when the runner that started this worker is gone (its socket may be held open by

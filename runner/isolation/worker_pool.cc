@@ -73,16 +73,32 @@ void AddContext(Worker& worker, const StepCall& call, json& request) {
     worker.outputs = outputs;
     return;
   }
+  // Both maps are ordered by step: one merge walk finds what changed and brings the copy of
+  // what the worker holds up to date in place (copying the whole map per call was O(steps)
+  // allocations per call, so O(steps^2) per tenant).
   json changed = json::object();
   json dropped = json::array();
-  for (const auto& [step, values] : outputs) {
-    auto held = worker.outputs.find(step);
-    if (held == worker.outputs.end() || held->second != values) changed[step] = values;
+  auto held = worker.outputs.begin();
+  for (auto now = outputs.begin(); now != outputs.end(); ++now) {
+    while (held != worker.outputs.end() && held->first < now->first) {
+      dropped.push_back(held->first);
+      held = worker.outputs.erase(held);
+    }
+    if (held != worker.outputs.end() && held->first == now->first) {
+      if (held->second != now->second) {
+        changed[now->first] = now->second;
+        held->second = now->second;
+      }
+      ++held;
+    } else {
+      changed[now->first] = now->second;
+      worker.outputs.emplace_hint(held, now->first, now->second);
+    }
   }
-  for (const auto& [step, values] : worker.outputs)
-    if (!outputs.count(step)) dropped.push_back(step);
-  if (changed.empty() && dropped.empty()) return;
-  worker.outputs = outputs;
+  while (held != worker.outputs.end()) {
+    dropped.push_back(held->first);
+    held = worker.outputs.erase(held);
+  }
   if (!changed.empty()) request["outputs"] = std::move(changed);
   if (!dropped.empty()) request["outputs_drop"] = std::move(dropped);
 }
@@ -244,15 +260,22 @@ Result<std::unique_ptr<WorkerPool::Worker>> WorkerPool::Spawn(json* description)
   return worker;
 }
 
-std::unique_ptr<WorkerPool::Worker> WorkerPool::Acquire(Status& error) {
+std::unique_ptr<WorkerPool::Worker> WorkerPool::Acquire(Status& error, const std::string& tenant_id) {
   {
     // A worker is busy for one round trip at a time; one that comes back within kReuseWait is
     // taken rather than starting (and loading the plugins into) another process.
     std::unique_lock<std::mutex> lock(mu_);
     if (idle_.empty()) released_.wait_for(lock, kReuseWait, [&] { return !idle_.empty(); });
     if (!idle_.empty()) {
-      auto w = std::move(idle_.back());
-      idle_.pop_back();
+      auto pick = idle_.end() - 1;
+      if (!tenant_id.empty())
+        for (auto it = idle_.begin(); it != idle_.end(); ++it)
+          if ((*it)->tenant_sent && (*it)->tenant.id == tenant_id) {
+            pick = it;
+            break;
+          }
+      auto w = std::move(*pick);
+      idle_.erase(pick);
       return w;
     }
   }
@@ -360,7 +383,7 @@ BatchAnswers WorkerPool::CallBatch(const std::vector<Item>& items, const SharedS
            call.step_name + ", tenant " + (call.tenant.slug.empty() ? call.tenant.id : call.tenant.slug);
   };
   Status error;
-  std::unique_ptr<Worker> worker = Acquire(error);
+  std::unique_ptr<Worker> worker = Acquire(error, first.tenant.id);
   if (!worker) {
     answers[0] = Failure(MATIH_STATUS_UNAVAILABLE, where(0) + ": " + error.message());
     return answers;

@@ -5,7 +5,9 @@
 // socketpair and a progress page (protocol.h) as its only links. It loads every plugin once,
 // then serves batches of calls one at a time. The pool lends an idle worker to each batch
 // (waiting a moment for a busy one to come back, then starting one, so there are at most as
-// many workers as threads calling at once) and takes it back when the batch ends well.
+// many workers as threads calling at once) and takes it back when the batch ends well. A batch
+// goes back to the worker that served its tenant last when that one is idle: consecutive steps
+// of a tenant then send only the outputs that changed, not the tenant's whole context.
 //
 // A call waits with poll() in slices and never past its end:
 //  - past the call's deadline, or when its cancel flag rises, the worker gets SIGUSR1 (the
@@ -94,7 +96,9 @@ class WorkerPool {
   explicit WorkerPool(PluginHostOptions options);
   // Starts a worker and waits for its load; `description` receives its "loaded" frame.
   Result<std::unique_ptr<Worker>> Spawn(nlohmann::json* description);
-  std::unique_ptr<Worker> Acquire(Status& error);
+  // An idle worker, the one that last served `tenant_id` when there is one (it holds that
+  // tenant's context, so the batch sends only what changed), else the most recently released.
+  std::unique_ptr<Worker> Acquire(Status& error, const std::string& tenant_id = {});
   Status ValidateInWorker(const KindDescription& kind, const std::string& params_json);
   void Release(std::unique_ptr<Worker> worker);
   // Ends a worker: with `terminate`, SIGTERM to its group then SIGKILL after kill_grace; without,

@@ -269,17 +269,23 @@ std::map<std::string, std::map<int, StepRecord>> TenantStore::ReadStepsOf(
   std::map<std::string, std::map<int, StepRecord>> out;
   if (ids.empty()) return out;
   for (const std::string& id : ids) out[id];  // a tenant without step rows has an empty map
-  // Tenant ids are UUIDs (the caller read them from the table): an array literal holds them.
-  std::string array = "{";
-  for (const std::string& id : ids) array += (array.size() > 1 ? "," : "") + id;
-  array += "}";
   Prepare(tx.conn(), "matih_read_steps_of",
           std::string("SELECT tenant_id::text, ") + kStepColumns +
               " FROM matih.tenant_steps WHERE tenant_id = ANY($1::uuid[])");  // the maps order them
-  for (const auto& r : tx.exec_prepared("matih_read_steps_of", array)) {
-    StepRecord rec = StepFromRow(r, 1);
-    const int number = rec.number;
-    out[r[0].as<std::string>()][number] = std::move(rec);
+  // 128 tenants a statement: a result of 1,000 tenants' rows (19 MiB of libpq memory beside the
+  // parsed records) was most of the runner's peak RSS at 8 workers (proc14, heaptrack).
+  constexpr size_t kChunk = 128;
+  for (size_t from = 0; from < ids.size(); from += kChunk) {
+    // Tenant ids are UUIDs (the caller read them from the table): an array literal holds them.
+    std::string array = "{";
+    for (size_t i = from; i < ids.size() && i < from + kChunk; ++i)
+      array += (array.size() > 1 ? "," : "") + ids[i];
+    array += "}";
+    for (const auto& r : tx.exec_prepared("matih_read_steps_of", array)) {
+      StepRecord rec = StepFromRow(r, 1);
+      const int number = rec.number;
+      out[r[0].as<std::string>()][number] = std::move(rec);
+    }
   }
   return out;
 }

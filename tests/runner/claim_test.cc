@@ -247,6 +247,21 @@ TEST_F(ClaimTest, TheClaimCarriesEachTenantsOwnStepRowsReadInItsTransaction) {
   }
 }
 
+// The step rows are read 128 tenants a statement (ReadStepsOf): a claim of more tenants than
+// that still gives each tenant exactly its own rows.
+TEST_F(ClaimTest, AClaimOfManyTenantsGivesEachItsOwnStepRows) {
+  for (int i = 0; i < 130; ++i) Add("many-" + std::to_string(i));
+  Sql("INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase, status, attempts, outputs) "
+      "SELECT id, 1, 'one', 0, 'DONE', 1, jsonb_build_object('slug', slug) FROM matih.tenants");
+  auto claimed = Claim("runner-a", 130);
+  ASSERT_EQ(claimed.size(), 130u);
+  for (const ClaimedTenant& c : claimed) {
+    ASSERT_TRUE(c.steps.has_value()) << c.tenant.slug;
+    ASSERT_EQ(c.steps->size(), 1u) << c.tenant.slug;
+    EXPECT_EQ(c.steps->at(1).outputs.at("slug"), c.tenant.slug);
+  }
+}
+
 TEST_F(ClaimTest, ExplainRunsTheClaimsAndRollsThemBack) {
   Add("acme");
   RunOk();

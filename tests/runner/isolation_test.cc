@@ -290,6 +290,53 @@ TEST_F(IsolationTest, ConcurrentCallsGetWorkersOfTheirOwn) {
   EXPECT_GE(Pool().idle_workers(), 1u);
 }
 
+// The worker keeps a tenant's outputs between batches and gets only what changed: a value
+// changed, a step dropped, steps added before and after, and another tenant in between must all
+// reach the plugin exactly as the runner holds them.
+TEST_F(IsolationTest, OutputsSentAsChangesStayExact) {
+  auto echo_earlier = [&](const std::string& slug) {
+    StepAnswer a =
+        StepExecutor::CallOnce(Kind("faulty.echo"), StepOp::kApply, Call(slug), Millis(5000), nullptr, {});
+    EXPECT_EQ(a.status, MATIH_STATUS_OK) << a.message;
+    auto it = a.outputs.find("earlier");
+    return it == a.outputs.end() ? std::string("<absent>") : it->second;
+  };
+  EXPECT_EQ(echo_earlier("acme"), "from-earlier");
+  outputs_["earlier-step"]["value"] = "changed";
+  outputs_["a-step"]["k"] = "before";
+  outputs_["z-step"]["k"] = "after";
+  EXPECT_EQ(echo_earlier("acme"), "changed");
+  outputs_.erase("earlier-step");
+  EXPECT_EQ(echo_earlier("acme"), "<absent>");
+  outputs_["earlier-step"]["value"] = "back";
+  outputs_.erase("a-step");
+  EXPECT_EQ(echo_earlier("acme"), "back");
+  // Another tenant on the same worker, then the first again: each sees its own outputs.
+  TenantOutputs first = outputs_;
+  outputs_.clear();
+  EXPECT_EQ(echo_earlier("beta"), "<absent>");
+  outputs_ = first;
+  outputs_["earlier-step"]["value"] = "first-again";
+  EXPECT_EQ(echo_earlier("acme"), "first-again");
+  EXPECT_EQ(Pool().workers_started(), 1);
+}
+
+// A frame far larger than a socket buffer (params of 4 MiB) goes out in pieces and arrives whole.
+TEST_F(IsolationTest, LargeFramesArriveWhole) {
+  const std::string big(4u << 20, 'x');
+  StepAnswer a =
+      StepExecutor::CallOnce(Kind("faulty.echo"), StepOp::kApply,
+                             Call("acme", R"({"blob": ")" + big + R"("})"), Millis(10000), nullptr, {});
+  EXPECT_EQ(a.status, MATIH_STATUS_OK) << a.message.substr(0, 300);
+  outputs_["earlier-step"]["value"] = big;
+  EXPECT_EQ(EchoPid().empty(), false);
+  StepAnswer b =
+      StepExecutor::CallOnce(Kind("faulty.echo"), StepOp::kApply, Call(), Millis(10000), nullptr, {});
+  ASSERT_EQ(b.status, MATIH_STATUS_OK) << b.message.substr(0, 300);
+  EXPECT_EQ(b.outputs["earlier"], big);
+  EXPECT_EQ(Pool().workers_started(), 1);
+}
+
 TEST(IsolationLoad, BrokenPluginFilesAreRefusedWithAMessage) {
   const fs::path dir = fs::path(::testing::TempDir()) / ("broken-plugins-" + std::to_string(getpid()));
   fs::remove_all(dir);
