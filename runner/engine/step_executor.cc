@@ -14,11 +14,10 @@ constexpr Millis kGrace{2000};
 constexpr Millis kPollSlice{50};
 
 // Everything the call thread touches; shared so an abandoned call never reads freed memory.
-// `outputs` and `settings` are copies; `call` points at them.
+// `call` owns its outputs and settings (call.outputs_owner, call.settings_owner): the caller's
+// shared snapshots, or copies of borrowed ones.
 struct CallState {
   StepCall call;
-  TenantOutputs outputs;
-  std::map<std::string, std::string> settings;
   std::string key;  // tenant and step, for the registry of abandoned calls
   std::atomic<bool> cancel{false};
   std::mutex mu;
@@ -221,13 +220,19 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
                    ToString(op) + " beside it";
     return busy;
   }
-  if (state->call.outputs) {
-    state->outputs = *state->call.outputs;
-    state->call.outputs = &state->outputs;
+  // An immutable snapshot the caller shares is held, not copied; a borrowed pointer is copied.
+  StepCall& c = state->call;
+  if (!c.outputs) {
+    c.outputs_owner.reset();
+  } else if (c.outputs != c.outputs_owner.get()) {
+    c.outputs_owner = std::make_shared<const TenantOutputs>(*c.outputs);
+    c.outputs = c.outputs_owner.get();
   }
-  if (state->call.settings) {
-    state->settings = *state->call.settings;
-    state->call.settings = &state->settings;
+  if (!c.settings) {
+    c.settings_owner.reset();
+  } else if (c.settings != c.settings_owner.get()) {
+    c.settings_owner = std::make_shared<const std::map<std::string, std::string>>(*c.settings);
+    c.settings = c.settings_owner.get();
   }
   state->call.cancel = &state->cancel;
   const auto deadline = std::chrono::steady_clock::now() + (state->call.deadline - now);
