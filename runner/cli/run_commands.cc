@@ -4,6 +4,8 @@
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <thread>
@@ -115,6 +117,7 @@ int CmdRun(CommandContext& ctx, const Args& args) {
   deps.secrets = *secrets;
   deps.metrics = &metrics;
   deps.options = &ctx.config().engine;
+  deps.settings = std::make_shared<const std::map<std::string, std::string>>(ctx.config().engine.settings);
   deps.run_id = NewUuid();
   deps.runner = RunnerIdentity();
 
@@ -224,6 +227,7 @@ int CmdPlan(CommandContext& ctx, const Args& args) {
   deps.kinds = *plugins;
   deps.secrets = *secrets;
   deps.options = &ctx.config().engine;
+  deps.settings = std::make_shared<const std::map<std::string, std::string>>(ctx.config().engine.settings);
   deps.run_id = "plan-" + NewUuid();
   deps.runner = RunnerIdentity();
   nlohmann::json j = {{"tenants", nlohmann::json::array()}};

@@ -30,6 +30,8 @@ ProvisioningService::ProvisioningService(ServiceDeps deps, TenantSession& sessio
       tenant_(tenant),
       records_(std::move(records)),
       cancel_(cancel) {
+  if (!deps_.settings)
+    deps_.settings = std::make_shared<const std::map<std::string, std::string>>(deps_.options->settings);
   for (const auto& [number, rec] : records_)
     if (!rec.outputs.empty()) outputs_[rec.name] = rec.outputs;
   // run.deadline counts from the provisioning's first claim (kept in the database, across
@@ -60,8 +62,9 @@ void ProvisioningService::RefreshTargets() {
   targets_error_ = overlay.status();
   overlaid_ = overlay.ok() && !overlay->empty();
   if (!overlaid_) return;
-  tenant_settings_ = deps_.options->settings;
-  for (auto& [key, value] : *overlay) tenant_settings_[key] = std::move(value);
+  auto settings = std::make_shared<std::map<std::string, std::string>>(*deps_.settings);
+  for (auto& [key, value] : *overlay) (*settings)[key] = std::move(value);
+  tenant_settings_ = std::move(settings);
 }
 
 StepRecord& ProvisioningService::Record(const CatalogStep& step) {
@@ -83,9 +86,15 @@ StepCall ProvisioningService::MakeCall(const CatalogStep& step, bool dry_run,
   call.run_id = deps_.run_id;
   call.deadline = deadline_;
   call.dry_run = dry_run;
-  call.outputs = &outputs_;
+  if (!outputs_snapshot_ || snapshot_generation_ != context_generation_) {
+    outputs_snapshot_ = std::make_shared<const TenantOutputs>(outputs_);
+    snapshot_generation_ = context_generation_;
+  }
+  call.outputs_owner = outputs_snapshot_;
+  call.outputs = outputs_snapshot_.get();
   call.secrets = deps_.secrets;
-  call.settings = overlaid_ && !old_tier ? &tenant_settings_ : &deps_.options->settings;
+  call.settings_owner = overlaid_ && !old_tier ? tenant_settings_ : deps_.settings;
+  call.settings = call.settings_owner.get();
   call.lease_epoch = session_.lease().epoch;
   call.lease_owner = session_.lease().owner;
   return call;

@@ -12,6 +12,7 @@
 
 #include <atomic>
 #include <map>
+#include <memory>
 #include <optional>
 #include <set>
 #include <string>
@@ -37,6 +38,9 @@ struct ServiceDeps {
   const EngineOptions* options = nullptr;
   std::string run_id;
   std::string runner;
+  // options->settings as one immutable snapshot the run's calls share (made once per run); null:
+  // each service makes its own.
+  std::shared_ptr<const std::map<std::string, std::string>> settings;
 };
 
 // The message of the Aborted status a flow ends with when its tenant was cancelled (its reason is
@@ -114,12 +118,17 @@ class ProvisioningService {
   TenantRecord tenant_;
   std::map<int, StepRecord> records_;
   TenantOutputs outputs_;
+  // outputs_ as an immutable snapshot the calls share; remade (copy on write) when
+  // context_generation_ moved past snapshot_generation_.
+  mutable std::shared_ptr<const TenantOutputs> outputs_snapshot_;
+  mutable uint64_t snapshot_generation_ = 0;
   const std::atomic<bool>* cancel_;
   std::chrono::system_clock::time_point deadline_;
   std::set<std::string> services_;  // requested in the tenant's spec, for steps with when_service
-  std::map<std::string, std::string> tenant_settings_;  // [targets] with the tenant's overlay
-  bool overlaid_ = false;                               // tenant_settings_ is in use
-  Status targets_error_;                                // a bad overlay fails every step
+  // [targets] with the tenant's overlay (immutable; replaced when the overlay changes)
+  std::shared_ptr<const std::map<std::string, std::string>> tenant_settings_;
+  bool overlaid_ = false;                   // tenant_settings_ is in use
+  Status targets_error_;                    // a bad overlay fails every step
   bool unflushed_done_ = false;             // the last step was applied; its DONE is queued, not written
   uint64_t context_generation_ = 0;         // bumped whenever outputs_ or the settings change
   uint64_t prefetched_generation_ = 0;      // context_generation_ when prefetched_ was made

@@ -14,12 +14,11 @@ constexpr Millis kGrace{2000};
 constexpr Millis kPollSlice{50};
 
 // Everything the call thread touches; shared so an abandoned call never reads freed memory.
-// `outputs` and `settings` are copies; `call` points at them.
+// `call` owns its outputs and settings (call.outputs_owner, call.settings_owner): the caller's
+// shared snapshots, or copies of borrowed ones.
 struct CallState {
   StepCall call;
-  TenantOutputs outputs;
-  std::map<std::string, std::string> settings;
-  std::string key;  // tenant and step, for the registry of abandoned calls
+  std::string key;  // tenant and step, for the registry of abandoned calls (set on abandon)
   std::atomic<bool> cancel{false};
   std::mutex mu;
   std::condition_variable cv;
@@ -27,6 +26,8 @@ struct CallState {
   bool abandoned = false;
   StepAnswer answer;
 };
+
+std::string CallKey(const StepCall& call) { return call.tenant.id + "\n" + call.step_name; }
 
 // Abandoned in-process calls still running, by tenant and step.
 class Abandoned {
@@ -38,24 +39,25 @@ class Abandoned {
   void Add(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     ++alive_[key];
-    ++total_;
-    if (total_ >= cap_) must_stop_ = true;
+    total_.store(total_.load() + 1);
+    if (total_.load() >= cap_) must_stop_ = true;
   }
   void Remove(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     if (--alive_[key] <= 0) alive_.erase(key);
-    --total_;
+    total_.store(total_.load() - 1);
     cv_.notify_all();
   }
-  // Waits up to `wait` until no abandoned call of `key` is alive; false when one still is.
-  bool WaitClear(const std::string& key, Millis wait) {
+  // Waits up to `wait` until no abandoned call of the call's tenant and step is alive; false
+  // when one still is. With none alive at all (the usual case) it takes no lock and builds no key.
+  bool WaitClear(const StepCall& call, Millis wait) {
+    // A call is counted (Add) before its caller returns, so a later call of its step sees it.
+    if (total_.load() == 0) return true;
+    const std::string key = CallKey(call);
     std::unique_lock<std::mutex> lock(mu_);
     return cv_.wait_for(lock, wait, [&] { return alive_.count(key) == 0; });
   }
-  int total() {
-    std::lock_guard<std::mutex> lock(mu_);
-    return total_;
-  }
+  int total() { return total_.load(); }
   bool must_stop() {
     std::lock_guard<std::mutex> lock(mu_);
     return must_stop_;
@@ -85,7 +87,7 @@ class Abandoned {
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<std::string, int> alive_;
-  int total_ = 0;
+  std::atomic<int> total_{0};  // written under mu_; read without it
   int cap_ = 8;
   bool must_stop_ = false;
   Millis wait_ = kGrace;
@@ -153,8 +155,6 @@ class CallHelper {
 };
 thread_local std::unique_ptr<CallHelper> CallHelper::mine_;
 
-std::string CallKey(const StepCall& call) { return call.tenant.id + "\n" + call.step_name; }
-
 StepAnswer Late(StepOp op, Millis timeout, StepAnswer answer) {
   if (answer.is_error() || answer.status == MATIH_STATUS_OK) {
     if (answer.status == MATIH_STATUS_CANCELLED || answer.status == MATIH_STATUS_OK) {
@@ -212,8 +212,7 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
 
   auto state = std::make_shared<CallState>();
   state->call = std::move(call);
-  state->key = CallKey(state->call);
-  if (!Abandoned::Get().WaitClear(state->key, Abandoned::Get().wait())) {
+  if (!Abandoned::Get().WaitClear(state->call, Abandoned::Get().wait())) {
     StepAnswer busy;
     busy.status = MATIH_STATUS_DEADLINE_EXCEEDED;
     busy.message = "an earlier call of step " + state->call.step_name + " for tenant " +
@@ -221,13 +220,19 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
                    ToString(op) + " beside it";
     return busy;
   }
-  if (state->call.outputs) {
-    state->outputs = *state->call.outputs;
-    state->call.outputs = &state->outputs;
+  // An immutable snapshot the caller shares is held, not copied; a borrowed pointer is copied.
+  StepCall& c = state->call;
+  if (!c.outputs) {
+    c.outputs_owner.reset();
+  } else if (c.outputs != c.outputs_owner.get()) {
+    c.outputs_owner = std::make_shared<const TenantOutputs>(*c.outputs);
+    c.outputs = c.outputs_owner.get();
   }
-  if (state->call.settings) {
-    state->settings = *state->call.settings;
-    state->call.settings = &state->settings;
+  if (!c.settings) {
+    c.settings_owner.reset();
+  } else if (c.settings != c.settings_owner.get()) {
+    c.settings_owner = std::make_shared<const std::map<std::string, std::string>>(*c.settings);
+    c.settings = c.settings_owner.get();
   }
   state->call.cancel = &state->cancel;
   const auto deadline = std::chrono::steady_clock::now() + (state->call.deadline - now);
@@ -255,6 +260,7 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
   }
   if (!state->done) {
     state->abandoned = true;
+    state->key = CallKey(state->call);
     Abandoned::Get().Add(state->key);
     lock.unlock();
     CallHelper::Abandon();  // the plugin ignored its cancel flag; `state` lives until it returns

@@ -5,8 +5,9 @@
 // (kept for its next call, replaced when a call is abandoned), so a plugin that
 // ignores its deadline cannot hold the worker: at the timeout the executor raises the call's
 // cancel flag, waits a short grace period, then abandons the call and reports
-// DEADLINE_EXCEEDED. An abandoned call owns a snapshot of its inputs (outputs and settings are
-// copied), so nothing it reads is freed under it. While an abandoned call of a step is alive, no
+// DEADLINE_EXCEEDED. An abandoned call owns a snapshot of its inputs (it holds the caller's
+// immutable shared outputs and settings, or copies of borrowed ones), so nothing it reads is
+// freed under it. While an abandoned call of a step is alive, no
 // other call of the same step for the same tenant starts (the executor waits a grace period for
 // it, then answers DEADLINE_EXCEEDED without calling). Past a cap of abandoned calls alive at
 // once, MustStop() turns true for good: the process holds threads it cannot stop and should

@@ -95,6 +95,7 @@ FlowResult TierUpgrade::RemoveLeftBehind(ProvisioningService& service, bool veri
     }
     rec.outputs.erase(kLeftBehindKey);
     service.outputs_[step->name] = rec.outputs;
+    service.ContextChanged();
     rec.last_error.clear();
     service.session_.SetStep(rec);
     AuditEvent moved = service.StepEvent("step.moved", *step, kind);
@@ -112,6 +113,7 @@ FlowResult TierUpgrade::RemoveLeftBehind(ProvisioningService& service, bool veri
   for (auto& [number, rec] : service.records_) {
     if (!rec.outputs.erase(kLeftBehindOutputsKey)) continue;
     service.outputs_[rec.name] = rec.outputs;
+    service.ContextChanged();
     service.session_.SetStep(rec);
   }
   return result;

@@ -13,6 +13,7 @@
 #include <atomic>
 #include <chrono>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,9 +39,12 @@ struct TenantView {
 };
 
 // The inputs of one call. Pointers are borrowed for the duration of the call; null pointers mean
-// "none" (no outputs, no secrets store, never cancelled, no settings). StepExecutor gives an
-// in-process call its own copies of outputs and settings, so a call that outlives its timeout
-// never reads what the engine freed; `secrets` must outlive the process's calls.
+// "none" (no outputs, no secrets store, never cancelled, no settings). A caller that keeps its
+// outputs and settings as immutable shared snapshots sets `outputs_owner` / `settings_owner` to
+// them (with `outputs` / `settings` pointing at the same objects): StepExecutor then lets an
+// in-process call hold those pointers instead of copying; borrowed pointers without an owner are
+// copied. Either way a call that outlives its timeout never reads what the engine freed;
+// `secrets` must outlive the process's calls.
 struct StepCall {
   TenantView tenant;
   int step_number = 0;
@@ -57,6 +61,9 @@ struct StepCall {
   // The runner's lease owner; non-empty: the call's secret writes are fenced by it and lease_epoch
   // (SecretStore::PutFenced), so a runner whose lease was taken over changes no secret.
   std::string lease_owner;
+  // Immutable snapshots `outputs` and `settings` point into, when the caller shares them.
+  std::shared_ptr<const TenantOutputs> outputs_owner;
+  std::shared_ptr<const std::map<std::string, std::string>> settings_owner;
 };
 
 // What the kind answered. `status` is the raw ABI status (IN_SYNC, DRIFTED, ABSENT, OK or an

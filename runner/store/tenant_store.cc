@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <string_view>
 
 #include "common/message_text.h"
 
@@ -236,6 +237,39 @@ constexpr const char* kStepColumns =
     "step_number, step_name, phase, status, attempts, outputs::text, last_error, diff, started_at::text, "
     "finished_at::text";
 
+// Reads a JSON object whose values are all strings (the usual step outputs) straight into `out`,
+// without building a document; gives up (false) on anything else, and the caller then parses
+// the general way. Duplicate keys: the last wins, as in a parsed document.
+class FlatStringObject {
+ public:
+  explicit FlatStringObject(StepOutputs& out) : out_(out) {}
+  bool null() { return false; }
+  bool boolean(bool) { return false; }
+  bool number_integer(nlohmann::json::number_integer_t) { return false; }
+  bool number_unsigned(nlohmann::json::number_unsigned_t) { return false; }
+  bool number_float(nlohmann::json::number_float_t, const std::string&) { return false; }
+  bool binary(nlohmann::json::binary_t&) { return false; }
+  bool start_array(std::size_t) { return false; }
+  bool end_array() { return false; }
+  bool start_object(std::size_t) { return ++depth_ == 1; }
+  bool end_object() { return --depth_ == 0; }
+  bool key(std::string& k) {
+    key_ = std::move(k);
+    return true;
+  }
+  bool string(std::string& v) {
+    if (depth_ != 1) return false;
+    out_[std::move(key_)] = std::move(v);
+    return true;
+  }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::json::exception&) { return false; }
+
+ private:
+  StepOutputs& out_;
+  int depth_ = 0;
+  std::string key_;
+};
+
 // A step row of kStepColumns, from column `at` on.
 StepRecord StepFromRow(const pqxx::row& r, int at) {
   StepRecord rec;
@@ -244,8 +278,14 @@ StepRecord StepFromRow(const pqxx::row& r, int at) {
   rec.phase = r[at + 2].as<int>();
   rec.status = ParseStepStatus(r[at + 3].as<std::string>());
   rec.attempts = r[at + 4].as<int>();
-  const nlohmann::json outputs = nlohmann::json::parse(r[at + 5].as<std::string>());
-  for (const auto& [k, v] : outputs.items()) rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  const std::string_view text(r[at + 5].c_str(), r[at + 5].size());
+  FlatStringObject flat(rec.outputs);
+  if (!nlohmann::json::sax_parse(text, &flat)) {
+    rec.outputs.clear();
+    const nlohmann::json outputs = nlohmann::json::parse(text);
+    for (const auto& [k, v] : outputs.items())
+      rec.outputs[k] = v.is_string() ? v.get<std::string>() : v.dump();
+  }
   rec.last_error = Text(r[at + 6]);
   rec.diff = Text(r[at + 7]);
   rec.started_at = Text(r[at + 8]);

@@ -83,9 +83,20 @@ Metrics::Metrics()
 Metrics::~Metrics() = default;
 
 void Metrics::StepRun(int phase, const std::string& step, const std::string& outcome, double seconds) {
-  prometheus::Labels labels{{"phase", std::to_string(phase)}, {"step", step}, {"outcome", outcome}};
-  step_runs_.Add(labels).Increment();
-  step_duration_.Add(labels, DurationBuckets()).Observe(seconds);
+  StepRunMetrics m;
+  {
+    std::lock_guard<std::mutex> lock(step_run_mu_);
+    auto it = step_run_cache_.find(StepRunKeyView{phase, step, outcome});
+    if (it == step_run_cache_.end()) {
+      prometheus::Labels labels{{"phase", std::to_string(phase)}, {"step", step}, {"outcome", outcome}};
+      m.runs = &step_runs_.Add(labels);
+      m.duration = &step_duration_.Add(labels, DurationBuckets());
+      it = step_run_cache_.emplace(StepRunKey{phase, step, outcome}, m).first;
+    }
+    m = it->second;
+  }
+  m.runs->Increment();
+  m.duration->Observe(seconds);
 }
 
 void Metrics::Retry(const std::string& step) { retries_.Add({{"step", step}}).Increment(); }

@@ -185,8 +185,8 @@ TEST_F(ProvisioningTest, AStopRequestHandsTheTenantBackForTheNextRunToResume) {
   UseCatalog({{"gamma", "{hang_ms: 10000}"}});
   Add("acme");
   std::atomic<bool> stop{false};
-  ServiceDeps deps{catalog_.get(), plugins_.get(), secrets_.get(),   &metrics_,
-                   &engine_,       NewUuid(),      "stopping-runner"};
+  ServiceDeps deps{catalog_.get(), plugins_.get(), secrets_.get(),    &metrics_,
+                   &engine_,       NewUuid(),      "stopping-runner", nullptr};
   BatchRun run(*database_, deps, RunOptions{});
   run.SetStopFlag(&stop);
   std::thread signal([&] {
@@ -242,7 +242,8 @@ TEST_F(ProvisioningTest, PlanReportsDriftAndChangesNothing) {
   TenantRecord t = Tenant("acme");
   std::map<int, StepRecord> records;
   for (auto& [name, rec] : Steps("acme")) records[rec.number] = rec;
-  ServiceDeps deps{catalog_.get(), plugins_.get(), secrets_.get(), nullptr, &engine_, "plan", "test"};
+  ServiceDeps deps{catalog_.get(), plugins_.get(), secrets_.get(), nullptr,
+                   &engine_,       "plan",         "test",         nullptr};
   TenantSession unused(**conn, Lease{t.id, "plan", -1}, t.status, "plan", "test");
   ProvisioningService service(deps, unused, t, records, nullptr);
   auto plan = service.Plan();
