@@ -10,8 +10,8 @@
 // Checkpoint() holds its intent and result until run.commit_interval has passed since the oldest
 // write held, or a later Flush() (the next non-adoptable step's intent, the end of the pass). A drift
 // pass over an in-sync tenant costs one commit in all, or a share of one: its writes may be taken
-// out (TakeInSync) and committed with other tenants' (store/in_sync_batch.h). Not thread-safe: one session belongs to the
-// worker thread working that tenant.
+// out (TakeInSync) and committed with other tenants' (store/in_sync_batch.h). Not thread-safe: one session
+// belongs to the worker thread working that tenant.
 #pragma once
 
 #include <chrono>
