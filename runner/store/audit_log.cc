@@ -78,22 +78,31 @@ std::string AuditLog::Append(pqxx::work& tx, const std::string& tenant_id, const
   std::string prev = head[1].as<std::string>();
   const std::string now = head[2].as<std::string>();
   nlohmann::json rows = nlohmann::json::array();
+  ChainRows(tenant_id, now, run_id, runner, events, false, seq, prev, rows);
+  tx.exec_prepared("matih_audit_append", tenant_id, now, run_id, runner, rows.dump(), seq, prev);
+  return prev;
+}
+
+void AuditLog::ChainRows(const std::string& tenant_id, const std::string& now, const std::string& run_id,
+                         const std::string& runner, const std::vector<AuditEvent>& events, bool with_tenant,
+                         int64_t& seq, std::string& prev, nlohmann::json& rows) {
   for (const AuditEvent& e : events) {
     ++seq;
     std::string hash = ChainHash(prev, Canonical(seq, tenant_id, now, run_id, runner, e));
-    rows.push_back({{"seq", seq},
-                    {"event", e.event},
-                    {"step_number", e.step_number ? nlohmann::json(*e.step_number) : nlohmann::json(nullptr)},
-                    {"step_name", e.step_name},
-                    {"plugin", e.plugin},
-                    {"plugin_version", e.plugin_version},
-                    {"details", e.details},
-                    {"prev_hash", prev},
-                    {"hash", hash}});
-    prev = hash;
+    nlohmann::json row = {
+        {"seq", seq},
+        {"event", e.event},
+        {"step_number", e.step_number ? nlohmann::json(*e.step_number) : nlohmann::json(nullptr)},
+        {"step_name", e.step_name},
+        {"plugin", e.plugin},
+        {"plugin_version", e.plugin_version},
+        {"details", e.details},
+        {"prev_hash", prev},
+        {"hash", hash}};
+    if (with_tenant) row["tenant_id"] = tenant_id;
+    rows.push_back(std::move(row));
+    prev = std::move(hash);
   }
-  tx.exec_prepared("matih_audit_append", tenant_id, now, run_id, runner, rows.dump(), seq, prev);
-  return prev;
 }
 
 Result<std::vector<AuditRow>> AuditLog::History(const Database& db, const std::string& tenant_id) {

@@ -59,6 +59,14 @@ class AuditLog {
   static std::string Canonical(int64_t seq, const std::string& tenant_id, const std::string& created_at,
                                const std::string& run_id, const std::string& runner, const AuditEvent& e);
   static std::string ChainHash(const std::string& prev_hash, const std::string& canonical);
+
+  // Chains `events` of one tenant after its head (`seq`, `prev`), stamped `now`: appends one row
+  // per event to `rows` (seq, event, step fields, details, prev_hash, hash, and tenant_id when
+  // `with_tenant`), the shape the append statements read with jsonb_to_recordset, and moves `seq`
+  // and `prev` to the new head.
+  static void ChainRows(const std::string& tenant_id, const std::string& now, const std::string& run_id,
+                        const std::string& runner, const std::vector<AuditEvent>& events, bool with_tenant,
+                        int64_t& seq, std::string& prev, nlohmann::json& rows);
 };
 
 }  // namespace matih::runner

@@ -78,23 +78,7 @@ std::vector<InSyncBatch::Answer> InSyncBatch::Commit(DbLink& link) {
         int64_t seq = r[1].as<int64_t>();
         std::string prev = r[2].as<std::string>();
         now = r[3].as<std::string>();
-        for (const AuditEvent& e : w.events) {
-          ++seq;
-          std::string hash =
-              AuditLog::ChainHash(prev, AuditLog::Canonical(seq, id, now, run_id_, runner_, e));
-          events.push_back(
-              {{"tenant_id", id},
-               {"seq", seq},
-               {"event", e.event},
-               {"step_number", e.step_number ? nlohmann::json(*e.step_number) : nlohmann::json()},
-               {"step_name", e.step_name},
-               {"plugin", e.plugin},
-               {"plugin_version", e.plugin_version},
-               {"details", e.details},
-               {"prev_hash", prev},
-               {"hash", hash}});
-          prev = std::move(hash);
-        }
+        AuditLog::ChainRows(id, now, run_id_, runner_, w.events, true, seq, prev, events);
         tenants.push_back({{"id", id}, {"generation", w.observed_generation}, {"seq", seq}, {"head", prev}});
         last_id = id;
         last_head = prev;
