@@ -39,13 +39,12 @@ class Abandoned {
   void Add(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     ++alive_[key];
-    total_.store(total_.load() + 1);
-    if (total_.load() >= cap_) must_stop_ = true;
+    if (++total_ >= cap_) must_stop_ = true;
   }
   void Remove(const std::string& key) {
     std::lock_guard<std::mutex> lock(mu_);
     if (--alive_[key] <= 0) alive_.erase(key);
-    total_.store(total_.load() - 1);
+    --total_;
     cv_.notify_all();
   }
   // Waits up to `wait` until no abandoned call of the call's tenant and step is alive; false

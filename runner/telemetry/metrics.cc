@@ -86,12 +86,12 @@ void Metrics::StepRun(int phase, const std::string& step, const std::string& out
   StepRunMetrics m;
   {
     std::lock_guard<std::mutex> lock(step_run_mu_);
-    auto it = step_run_cache_.find(StepRunKeyView{phase, step, outcome});
+    auto it = step_run_cache_.find(std::tuple<int, std::string_view, std::string_view>(phase, step, outcome));
     if (it == step_run_cache_.end()) {
       prometheus::Labels labels{{"phase", std::to_string(phase)}, {"step", step}, {"outcome", outcome}};
       m.runs = &step_runs_.Add(labels);
       m.duration = &step_duration_.Add(labels, DurationBuckets());
-      it = step_run_cache_.emplace(StepRunKey{phase, step, outcome}, m).first;
+      it = step_run_cache_.emplace(std::make_tuple(phase, step, outcome), m).first;
     }
     m = it->second;
   }

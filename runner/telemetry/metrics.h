@@ -17,6 +17,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <tuple>
 
 #include "common/status.h"
 
@@ -64,29 +65,11 @@ class Metrics {
     prometheus::Counter* runs = nullptr;
     prometheus::Histogram* duration = nullptr;
   };
-  struct StepRunKey {
-    int phase;
-    std::string step;
-    std::string outcome;
-  };
-  struct StepRunKeyView {
-    int phase;
-    std::string_view step;
-    std::string_view outcome;
-  };
-  struct StepRunLess {
-    using is_transparent = void;
-    template <typename A, typename B>
-    bool operator()(const A& a, const B& b) const {
-      if (a.phase != b.phase) return a.phase < b.phase;
-      if (int c = std::string_view(a.step).compare(b.step); c != 0) return c < 0;
-      return std::string_view(a.outcome) < std::string_view(b.outcome);
-    }
-  };
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::mutex step_run_mu_;  // guards step_run_cache_
-  std::map<StepRunKey, StepRunMetrics, StepRunLess> step_run_cache_;
+  // By (phase, step, outcome); std::less<> finds a key of string_views without copying it.
+  std::map<std::tuple<int, std::string, std::string>, StepRunMetrics, std::less<>> step_run_cache_;
   prometheus::Family<prometheus::Counter>& step_runs_;
   prometheus::Family<prometheus::Histogram>& step_duration_;
   prometheus::Family<prometheus::Counter>& retries_;
