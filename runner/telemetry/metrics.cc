@@ -86,7 +86,7 @@ void Metrics::StepRun(int phase, const std::string& step, const std::string& out
   StepRunMetrics m;
   {
     std::lock_guard<std::mutex> lock(step_run_mu_);
-    auto it = step_run_cache_.find(std::tuple<int, std::string_view, std::string_view>(phase, step, outcome));
+    auto it = step_run_cache_.find(std::tie(phase, step, outcome));
     if (it == step_run_cache_.end()) {
       prometheus::Labels labels{{"phase", std::to_string(phase)}, {"step", step}, {"outcome", outcome}};
       m.runs = &step_runs_.Add(labels);

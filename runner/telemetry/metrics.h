@@ -68,7 +68,8 @@ class Metrics {
 
   std::shared_ptr<prometheus::Registry> registry_;
   std::mutex step_run_mu_;  // guards step_run_cache_
-  // By (phase, step, outcome); std::less<> finds a key of string_views without copying it.
+  // By (phase, step, outcome); std::less<> finds a std::tie of the caller's strings without
+  // copying them (a tuple of string_views does not compare with clang's libstdc++ tuple <=>).
   std::map<std::tuple<int, std::string, std::string>, StepRunMetrics, std::less<>> step_run_cache_;
   prometheus::Family<prometheus::Counter>& step_runs_;
   prometheus::Family<prometheus::Histogram>& step_duration_;
