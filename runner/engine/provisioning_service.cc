@@ -220,12 +220,13 @@ bool ProvisioningService::ConvergeStep(const CatalogStep& step, ConvergeMode mod
 
   const ExecutorHooks& hooks = Hooks(step, *kind);
   int calls = 0;
-  // Process isolation: onboarding sends the observe and its apply (made only when the observe
-  // finds drift) in one round trip: nothing is written between the two, the intent is already
-  // durable. A drift pass takes the observe made ahead with the next steps of the plugin.
+  // Onboarding sends the observe and its apply (made only when the observe finds drift) in one
+  // batch (one round trip to a worker process, or one hand-off to the helper thread in process):
+  // nothing is written between the two, the intent is already durable. A drift pass takes the
+  // observe made ahead with the next steps (Prefetch).
   std::optional<StepAnswer> first_observe;
   std::optional<StepAnswer> first_apply;
-  if (early_intent && kind->batches()) {
+  if (early_intent) {
     BatchCall observe{kind, "observe", MakeCall(step, false), step.timeout, false};
     BatchCall apply{kind, "apply", MakeCall(step, false), step.timeout, true};
     BatchAnswers answers = StepExecutor::CallBatch({std::move(observe), std::move(apply)}, cancel_);
@@ -390,7 +391,7 @@ void ProvisioningService::Prefetch(const std::vector<const CatalogStep*>& ordere
   if (prefetched_generation_ == context_generation_ && prefetched_.count(ordered[from]->number)) return;
   prefetched_.clear();
   const StepKind* first = deps_.kinds->Find(ordered[from]->kind);
-  if (first == nullptr || !first->batches()) return;
+  if (first == nullptr) return;
   constexpr size_t kMaxBatch = 64;
   std::vector<BatchCall> calls;
   for (size_t i = from; i < ordered.size() && calls.size() < kMaxBatch; ++i) {
@@ -402,7 +403,7 @@ void ProvisioningService::Prefetch(const std::vector<const CatalogStep*>& ordere
       continue;
     }
     const StepKind* kind = deps_.kinds->Find(step.kind);
-    if (kind == nullptr || !kind->batches() || kind->plugin_name() != first->plugin_name()) break;
+    if (kind == nullptr || !StepExecutor::Batches(*first, *kind)) break;
     calls.push_back({kind, "observe", MakeCall(step, false), step.timeout, false});
   }
   if (calls.size() < 2) return;  // one call gains nothing over the ordinary path

@@ -104,9 +104,10 @@ class ProvisioningService {
   bool Interrupted(FlowResult& result, const CatalogStep& step);
   void MarkSkipped(const CatalogStep& step);
   bool Cancelled() const { return cancel_ && cancel_->load(); }
-  // Drift pass, process isolation: observes `ordered[from]` and the steps after it that the
-  // same plugin serves, over one round trip (observe changes nothing). Their answers are used
-  // while the calls' inputs (outputs, settings) stay as they were sent.
+  // Drift pass: observes `ordered[from]` and the steps after it that can join its batch
+  // (StepExecutor::Batches: the same plugin over one round trip in process isolation, any
+  // in-process kinds in one hand-off to the helper thread); observe changes nothing. Their
+  // answers are used while the calls' inputs (outputs, settings) stay as they were sent.
   void Prefetch(const std::vector<const CatalogStep*>& ordered, size_t from);
   // The prefetched observe of `step`, when its inputs are still those it was made with.
   std::optional<StepAnswer> TakePrefetched(const CatalogStep& step);

@@ -5,7 +5,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <string_view>
 #include <thread>
+#include <vector>
 
 namespace matih::runner {
 namespace {
@@ -173,6 +175,102 @@ StepAnswer Invoke(const StepKind& kind, StepOp op, const StepCall& call) {
   return StepAnswer{};
 }
 
+StepOp OpOf(const char* method) {
+  const std::string_view m(method);
+  return m == "apply" ? StepOp::kApply : m == "remove" ? StepOp::kRemove : StepOp::kObserve;
+}
+
+// An immutable snapshot the caller shares is held, not copied; a borrowed pointer is copied: the
+// call may be abandoned and outlive what its caller lent it.
+void OwnInputs(StepCall& c) {
+  if (!c.outputs) {
+    c.outputs_owner.reset();
+  } else if (c.outputs != c.outputs_owner.get()) {
+    c.outputs_owner = std::make_shared<const TenantOutputs>(*c.outputs);
+    c.outputs = c.outputs_owner.get();
+  }
+  if (!c.settings) {
+    c.settings_owner.reset();
+  } else if (c.settings != c.settings_owner.get()) {
+    c.settings_owner = std::make_shared<const std::map<std::string, std::string>>(*c.settings);
+    c.settings = c.settings_owner.get();
+  }
+}
+
+StepAnswer AbandonedAnswer(StepOp op, Millis timeout) {
+  StepAnswer late;
+  late.status = MATIH_STATUS_DEADLINE_EXCEEDED;
+  late.message = std::string(ToString(op)) + " did not return within its timeout of " + FormatDuration(timeout) +
+                 " and was abandoned (in_process: its thread still runs)";
+  return late;
+}
+
+using SteadyClock = std::chrono::steady_clock;
+
+// Starts `call` now: its deadline becomes the earlier of its own and `timeout` from now (0: no
+// timeout). Returns that end on the steady clock (max() when there is none).
+SteadyClock::time_point StartCall(StepCall& call, Millis timeout) {
+  const auto steady_now = SteadyClock::now();
+  const auto now = std::chrono::system_clock::now();
+  if (timeout.count() > 0 && (call.deadline.time_since_epoch().count() == 0 || call.deadline > now + timeout))
+    call.deadline = now + timeout;
+  if (call.deadline.time_since_epoch().count() == 0) return SteadyClock::time_point::max();
+  return steady_now + std::chrono::duration_cast<SteadyClock::duration>(call.deadline - now);
+}
+
+// The in-process calls of one batch, run one after another on the caller's helper thread, and
+// what the helper reports back (under mu). Shared, so an abandoned batch never reads freed memory.
+struct BatchState {
+  std::vector<BatchCall> calls;  // each owns its inputs (OwnInputs)
+  std::atomic<bool> cancel{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  size_t current = 0;                                      // the call running now
+  SteadyClock::time_point end = SteadyClock::time_point::max();  // when it has to end
+  bool done = false;
+  bool abandoned = false;
+  std::string key;  // the running call's tenant and step (set on abandon)
+  BatchAnswers answers;
+};
+
+// On the helper: the batch rules of StepKind::CallBatch. A call with if_needed runs only after a
+// DRIFTED or ABSENT answer; the batch ends after an error, a cancel, or an observe that found
+// drift (unless an if_needed call follows it).
+void RunBatch(BatchState& s) {
+  const StepAnswer* previous = nullptr;
+  for (size_t i = 0; i < s.calls.size(); ++i) {
+    BatchCall& c = s.calls[i];
+    if (c.if_needed &&
+        !(previous && (previous->status == MATIH_STATUS_DRIFTED || previous->status == MATIH_STATUS_ABSENT))) {
+      previous = nullptr;
+      continue;
+    }
+    if (s.cancel.load()) break;
+    const SteadyClock::time_point end = StartCall(c.call, c.timeout);
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.current = i;
+      s.end = end;
+    }
+    const StepOp op = OpOf(c.method);
+    StepAnswer answer = Invoke(*c.kind, op, c.call);
+    if (SteadyClock::now() >= end) answer = Late(op, c.timeout, std::move(answer));
+    const bool found_drift = op == StepOp::kObserve && answer.status != MATIH_STATUS_IN_SYNC;
+    const bool last = answer.is_error() || s.cancel.load() ||
+                      (found_drift && !(i + 1 < s.calls.size() && s.calls[i + 1].if_needed));
+    {
+      std::lock_guard<std::mutex> lock(s.mu);
+      s.answers[i] = std::move(answer);
+      previous = &*s.answers[i];
+    }
+    if (last) break;
+  }
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.done = true;
+  if (s.abandoned) Abandoned::Get().Remove(s.key);
+  s.cv.notify_all();
+}
+
 }  // namespace
 
 int StepExecutor::AbandonedCalls() { return Abandoned::Get().total(); }
@@ -219,20 +317,7 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
                    ToString(op) + " beside it";
     return busy;
   }
-  // An immutable snapshot the caller shares is held, not copied; a borrowed pointer is copied.
-  StepCall& c = state->call;
-  if (!c.outputs) {
-    c.outputs_owner.reset();
-  } else if (c.outputs != c.outputs_owner.get()) {
-    c.outputs_owner = std::make_shared<const TenantOutputs>(*c.outputs);
-    c.outputs = c.outputs_owner.get();
-  }
-  if (!c.settings) {
-    c.settings_owner.reset();
-  } else if (c.settings != c.settings_owner.get()) {
-    c.settings_owner = std::make_shared<const std::map<std::string, std::string>>(*c.settings);
-    c.settings = c.settings_owner.get();
-  }
+  OwnInputs(state->call);
   state->call.cancel = &state->cancel;
   const auto deadline = std::chrono::steady_clock::now() + (state->call.deadline - now);
 
@@ -264,11 +349,7 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
     lock.unlock();
     CallHelper::Abandon();  // the plugin ignored its cancel flag; `state` lives until it returns
     if (hooks.on_timeout) hooks.on_timeout();
-    StepAnswer late;
-    late.status = MATIH_STATUS_DEADLINE_EXCEEDED;
-    late.message = std::string(ToString(op)) + " did not return within its timeout of " +
-                   FormatDuration(timeout) + " and was abandoned (in_process: its thread still runs)";
-    return late;
+    return AbandonedAnswer(op, timeout);
   }
   lock.unlock();
   if (timed_out) {
@@ -278,13 +359,57 @@ StepAnswer StepExecutor::CallOnce(const StepKind& kind, StepOp op, StepCall call
   return state->answer;
 }
 
+bool StepExecutor::Batches(const StepKind& first, const StepKind& next) {
+  if (first.batches()) return next.batches() && next.plugin_name() == first.plugin_name();
+  return !first.stops_on_deadline() && !next.batches() && !next.stops_on_deadline();
+}
+
 BatchAnswers StepExecutor::CallBatch(std::vector<BatchCall> calls, const std::atomic<bool>* tenant_cancel) {
-  if (calls.empty() || calls.front().kind == nullptr || !calls.front().kind->batches()) return {};
-  for (BatchCall& c : calls) {
-    if (c.kind == nullptr || !c.kind->batches()) return {};
-    c.call.cancel = tenant_cancel;
+  if (calls.empty() || calls.front().kind == nullptr) return {};
+  for (const BatchCall& c : calls)
+    if (c.kind == nullptr || !Batches(*calls.front().kind, *c.kind)) return {};
+  if (calls.front().kind->batches()) {
+    for (BatchCall& c : calls) c.call.cancel = tenant_cancel;
+    return calls.front().kind->CallBatch(calls);
   }
-  return calls.front().kind->CallBatch(calls);
+  // In process, one hand-off to this thread's helper for the whole batch. While any abandoned
+  // call is alive, calls go one by one (CallOnce waits for an abandoned call of their step).
+  if (Abandoned::Get().total() > 0) return {};
+  auto state = std::make_shared<BatchState>();
+  state->calls = std::move(calls);
+  state->answers.resize(state->calls.size());
+  for (BatchCall& c : state->calls) {
+    OwnInputs(c.call);
+    c.call.cancel = &state->cancel;
+  }
+  CallHelper::Mine().Run([state] { RunBatch(*state); });
+
+  // Waits for the batch; a call past its end is cancelled, and abandoned after the grace period.
+  std::unique_lock<std::mutex> lock(state->mu);
+  bool stopping = false;
+  SteadyClock::time_point give_up = SteadyClock::time_point::max();
+  while (!state->done) {
+    const auto now = SteadyClock::now();
+    if (tenant_cancel && tenant_cancel->load()) state->cancel = true;
+    if (!stopping && now >= state->end) {
+      stopping = true;
+      state->cancel = true;
+      give_up = now + Abandoned::Get().grace();
+    }
+    if (now >= give_up) break;
+    const auto wake = std::min(now + kPollSlice, stopping ? give_up : state->end);
+    state->cv.wait_until(lock, wake, [&] { return state->done; });
+  }
+  if (state->done) return std::move(state->answers);
+  const BatchCall& running = state->calls[state->current];
+  state->abandoned = true;
+  state->key = CallKey(running.call);
+  Abandoned::Get().Add(state->key);
+  BatchAnswers answers = state->answers;
+  answers[state->current] = AbandonedAnswer(OpOf(running.method), running.timeout);
+  lock.unlock();
+  CallHelper::Abandon();  // the plugin ignored its cancel flag; `state` lives until it returns
+  return answers;
 }
 
 StepAnswer StepExecutor::CallWithRetry(const StepKind& kind, StepOp op, const StepCall& call, Millis timeout,

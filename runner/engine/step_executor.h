@@ -48,11 +48,16 @@ class StepExecutor {
                                   const RetryPolicy& policy, const std::atomic<bool>* tenant_cancel,
                                   const ExecutorHooks& hooks, int* attempts,
                                   std::optional<StepAnswer> first = std::nullopt);
-  // Several calls of one tenant over one round trip when their kinds batch (StepKind::batches,
-  // the same plugin); each call keeps its timeout (from its own start) and `tenant_cancel`.
-  // Empty when they cannot be batched: then call one by one. No retries here: an error answer
-  // is the first attempt of a CallWithRetry.
+  // Several calls of one tenant in one hand-off, by StepKind::CallBatch's rules: over one round
+  // trip when their kinds batch (StepKind::batches, the same plugin), or in process one after
+  // another on this thread's helper. Each call keeps its timeout (from its own start) and
+  // `tenant_cancel`; a call of a batch in process that ignores its cancel is abandoned as in
+  // CallOnce, and the calls after it are not made. Empty when the calls cannot be batched (see
+  // Batches; in process also while an abandoned call is alive): then call one by one. No retries
+  // here: an error answer is the first attempt of a CallWithRetry.
   static BatchAnswers CallBatch(std::vector<BatchCall> calls, const std::atomic<bool>* tenant_cancel);
+  // True when a call of `next` may join a batch that starts with a call of `first`.
+  static bool Batches(const StepKind& first, const StepKind& next);
 
   // In-process calls abandoned after their timeout that have not returned yet.
   static int AbandonedCalls();

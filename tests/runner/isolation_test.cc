@@ -2,7 +2,8 @@
 // calls exit(), hangs, leaks and throws in a worker; each call fails alone with a message naming
 // plugin, kind, step, tenant and how the worker ended, the worker is replaced, and the next call
 // works. Hangs end at their deadline with the worker stopped. In process mode a broken plugin
-// file is a refusal, never a signal. In in_process mode an abandoned call owns its inputs.
+// file is a refusal, never a signal. In in_process mode an abandoned call owns its inputs, and a
+// batch of calls keeps the rules and timeouts of single calls.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -405,6 +406,102 @@ TEST(InProcess, AbandonedCallOwnsItsInputsAndBlocksItsStep) {
   while (StepExecutor::AbandonedCalls() > 0 && Clock::now() < until)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(StepExecutor::AbandonedCalls(), 0) << "the abandoned call finished and was counted out";
+}
+
+// In process, a batch is one hand-off to the helper thread, by StepKind::CallBatch's rules: the
+// calls run in order, an if_needed apply follows only an observe that found drift, and the batch
+// ends at the first observe that found drift.
+TEST(InProcess, BatchRunsInOrderAndEndsAtDrift) {
+  auto host = PluginHost::Load(Options(false));
+  ASSERT_TRUE(host.ok()) << host.status().ToString();
+  const StepKind* in_sync = (*host)->Find("faulty.hog");  // observe: IN_SYNC
+  const StepKind* echo = (*host)->Find("faulty.echo");    // observe: DRIFTED; apply: OK
+  ASSERT_TRUE(in_sync && echo);
+  ASSERT_TRUE(StepExecutor::Batches(*in_sync, *echo));
+  std::map<std::string, std::string> settings{{"faulty.setting", "s"}};
+  auto call = [&](const StepKind* kind, const char* method, int number, bool if_needed = false) {
+    BatchCall c{kind, method, StepCall{}, Millis(5000), if_needed};
+    c.call.tenant = {"id-batch", "batch", "free", "eastus", "{}"};
+    c.call.step_number = number;
+    c.call.step_name = "step-" + std::to_string(number);
+    c.call.params_json = "{}";
+    c.call.settings = &settings;
+    return c;
+  };
+  BatchAnswers a = StepExecutor::CallBatch({call(in_sync, "observe", 1), call(in_sync, "observe", 2),
+                                            call(echo, "observe", 3), call(in_sync, "observe", 4)},
+                                           nullptr);
+  ASSERT_EQ(a.size(), 4u);
+  ASSERT_TRUE(a[0] && a[1] && a[2]);
+  EXPECT_EQ(a[0]->status, MATIH_STATUS_IN_SYNC);
+  EXPECT_EQ(a[1]->status, MATIH_STATUS_IN_SYNC);
+  EXPECT_EQ(a[2]->status, MATIH_STATUS_DRIFTED);
+  EXPECT_FALSE(a[3]) << "the batch ends at the observe that found drift";
+
+  a = StepExecutor::CallBatch({call(echo, "observe", 5), call(echo, "apply", 5, true)}, nullptr);
+  ASSERT_EQ(a.size(), 2u);
+  ASSERT_TRUE(a[0] && a[1]);
+  EXPECT_EQ(a[1]->status, MATIH_STATUS_OK) << a[1]->message;
+  a = StepExecutor::CallBatch({call(in_sync, "observe", 6), call(echo, "apply", 6, true)}, nullptr);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(a[0]);
+  EXPECT_FALSE(a[1]) << "no apply after an observe that found the step in sync";
+}
+
+// In process, a call of a batch keeps its own timeout: one that answers its cancel late ends the
+// batch with DEADLINE_EXCEEDED and the calls before it keep their answers; one that ignores its
+// cancel is abandoned like a single call, and while it runs batches are refused (one by one,
+// each call then waits for an abandoned call of its step).
+TEST(InProcess, BatchCallsKeepTheirTimeoutsAndAreAbandonedLikeSingleCalls) {
+  auto host = PluginHost::Load(Options(false));
+  ASSERT_TRUE(host.ok()) << host.status().ToString();
+  const StepKind* in_sync = (*host)->Find("faulty.hog");
+  const StepKind* polite = (*host)->Find("faulty.hang_polite");
+  const StepKind* rude = (*host)->Find("faulty.hang");
+  ASSERT_TRUE(in_sync && polite && rude);
+  StepExecutor::SetGraces(Millis(100), Millis(100));
+  StepExecutor::SetAbandonedCap(8);
+  auto call = [&](const StepKind* kind, int number, Millis timeout, const std::string& params = "{}") {
+    BatchCall c{kind, "observe", StepCall{}, timeout, false};
+    c.call.tenant = {"id-batch-timeout", "batch-timeout", "free", "eastus", "{}"};
+    c.call.step_number = number;
+    c.call.step_name = "step-" + std::to_string(number);
+    c.call.params_json = params;
+    return c;
+  };
+  const auto started = Clock::now();
+  BatchAnswers a = StepExecutor::CallBatch(
+      {call(in_sync, 1, Millis(5000)), call(polite, 2, Millis(150)), call(in_sync, 3, Millis(5000))},
+      nullptr);
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_TRUE(a[0] && a[1]);
+  EXPECT_EQ(a[0]->status, MATIH_STATUS_IN_SYNC);
+  EXPECT_EQ(a[1]->status, MATIH_STATUS_DEADLINE_EXCEEDED) << a[1]->message;
+  EXPECT_FALSE(a[2]);
+  EXPECT_LT(Clock::now() - started, std::chrono::seconds(3));
+
+  a = StepExecutor::CallBatch(
+      {call(in_sync, 4, Millis(5000)), call(rude, 5, Millis(100), R"({"seconds": "1.2"})"),
+       call(in_sync, 6, Millis(5000))},
+      nullptr);
+  ASSERT_EQ(a.size(), 3u);
+  ASSERT_TRUE(a[0] && a[1]);
+  EXPECT_EQ(a[0]->status, MATIH_STATUS_IN_SYNC);
+  EXPECT_EQ(a[1]->status, MATIH_STATUS_DEADLINE_EXCEEDED);
+  EXPECT_NE(a[1]->message.find("abandoned"), std::string::npos) << a[1]->message;
+  EXPECT_FALSE(a[2]);
+  EXPECT_EQ(StepExecutor::AbandonedCalls(), 1);
+  EXPECT_TRUE(
+      StepExecutor::CallBatch({call(in_sync, 7, Millis(5000)), call(in_sync, 8, Millis(5000))}, nullptr)
+          .empty())
+      << "no batch while an abandoned call is alive";
+  const auto until = Clock::now() + std::chrono::seconds(4);
+  while (StepExecutor::AbandonedCalls() > 0 && Clock::now() < until)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_EQ(StepExecutor::AbandonedCalls(), 0) << "the abandoned call finished and was counted out";
+  a = StepExecutor::CallBatch({call(in_sync, 7, Millis(5000)), call(in_sync, 8, Millis(5000))}, nullptr);
+  ASSERT_EQ(a.size(), 2u);
+  EXPECT_TRUE(a[0] && a[1]);
 }
 
 }  // namespace
