@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <condition_variable>
 #include <cstdio>
@@ -54,6 +55,10 @@ std::string RunnerIdentity() {
 
 namespace {
 
+// At most this many claimed tenants a worker takes at once and reads the step rows of in one
+// round trip (fewer near the end of the queue, so that the workers finish together).
+constexpr size_t kStepReadShare = 32;
+
 // Closes the open `runs` rows of earlier runners of this host whose process is gone (a runner
 // that died holding no lease; the others are closed when their leases are taken over). A pid that
 // is alive again (reused) keeps its row open: never close a live run.
@@ -97,6 +102,7 @@ Result<RunSummary> BatchRun::Execute() {
                                                               : "all";
   ClaimOptions claim{deps_.runner,  options_.limit, options_.lease, options_.drift_interval,
                      options_.mode, options_.slug,  deps_.run_id};
+  claim.read_steps = false;  // the workers read them, a share at a time (below)
   std::vector<ClaimedTenant> claimed;
   const auto claim_sent = std::chrono::steady_clock::now();  // the leases run from (at most) here
   if (Status s = main.Retry([&](pqxx::connection& c) {
@@ -248,6 +254,7 @@ Result<RunSummary> BatchRun::Execute() {
     if (outcome.database_lost) summary.database_lost = true;
     if (progress_) progress_(done, total, failures);
   };
+  const int workers = std::max(1, std::min(options_.workers, std::max(total, 1)));
   auto worker = [&] {
     DbLink link(db_, options_.db_reconnect, &db_gone);
     Orchestrator orchestrator(deps_);
@@ -284,14 +291,30 @@ Result<RunSummary> BatchRun::Execute() {
       }
       held.clear();
     };
-    for (;;) {
-      int i;
+    // The worker's share of the queue, whose step rows it read in one round trip on its own link
+    // (beside the other workers' work, instead of all of them in the claim).
+    std::deque<int> share;
+    auto take_share = [&] {
       {
         std::lock_guard<std::mutex> lock(mu);
-        if (queue.empty()) break;
-        i = queue.front();
-        queue.pop_front();
+        const size_t n = std::clamp<size_t>(queue.size() / static_cast<size_t>(workers), 1, kStepReadShare);
+        for (size_t k = 0; k < n && !queue.empty(); ++k) {
+          share.push_back(queue.front());
+          queue.pop_front();
+        }
       }
+      std::vector<ClaimedTenant*> read;
+      for (int i : share)
+        if (!claimed[i].steps) read.push_back(&claimed[i]);
+      // On failure the tenants stay without their rows: each reads its own (and reports the error).
+      if (!read.empty() && !db_gone.load() && link.Open().ok())
+        (void)link.Retry([&](pqxx::connection& conn) { return ClaimQuery::ReadSteps(conn, read); });
+    };
+    for (;;) {
+      if (share.empty()) take_share();
+      if (share.empty()) break;
+      const int i = share.front();
+      share.pop_front();
       const ClaimedTenant& c = claimed[i];
       TenantOutcome outcome;
       outcome.slug = c.tenant.slug;
@@ -319,8 +342,8 @@ Result<RunSummary> BatchRun::Execute() {
         report(i, outcome);
       }
       if (in_sync.empty()) continue;
-      bool last;
-      {
+      bool last = share.empty();
+      if (last) {
         std::lock_guard<std::mutex> lock(mu);
         last = queue.empty();
       }
@@ -330,7 +353,6 @@ Result<RunSummary> BatchRun::Execute() {
     commit_held();
   };
   std::vector<std::thread> pool;
-  int workers = std::max(1, std::min(options_.workers, std::max(total, 1)));
   for (int w = 0; w < workers; ++w) pool.emplace_back(worker);
   for (auto& t : pool) t.join();
   {

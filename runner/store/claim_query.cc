@@ -59,6 +59,14 @@ const std::vector<std::string>& ClaimStatements() {
   return sql;
 }
 
+// Sets each tenant's step records, read in `tx` (128 tenants a statement: ReadStepsOf).
+void SetSteps(pqxx::transaction_base& tx, const std::vector<ClaimedTenant*>& tenants) {
+  std::vector<std::string> ids;
+  for (const ClaimedTenant* c : tenants) ids.push_back(c->tenant.id);
+  auto steps = TenantStore::ReadStepsOf(tx, ids);
+  for (ClaimedTenant* c : tenants) c->steps = std::move(steps[c->tenant.id]);
+}
+
 }  // namespace
 
 std::vector<std::string> ClaimQuery::ClaimSelects(int limit, Millis drift_interval) {
@@ -104,11 +112,12 @@ Result<std::vector<ClaimedTenant>> ClaimQuery::Claim(pqxx::connection& conn, con
         claimed.push_back(std::move(c));
       }
     }
-    // The batch's step rows, in one round trip.
-    std::vector<std::string> ids;
-    for (const ClaimedTenant& c : claimed) ids.push_back(c.tenant.id);
-    auto steps = TenantStore::ReadStepsOf(tx, ids);
-    for (ClaimedTenant& c : claimed) c.steps = std::move(steps[c.tenant.id]);
+    // The batch's step rows.
+    if (o.read_steps) {
+      std::vector<ClaimedTenant*> all;
+      for (ClaimedTenant& c : claimed) all.push_back(&c);
+      SetSteps(tx, all);
+    }
     // The runs of runners that died holding these leases are over: close their rows.
     for (const std::string& run : dead_runs)
       tx.exec_params(
@@ -120,6 +129,16 @@ Result<std::vector<ClaimedTenant>> ClaimQuery::Claim(pqxx::connection& conn, con
   });
   if (!s.ok()) return Status(s.code(), "claim tenants: " + s.message());
   return claimed;
+}
+
+Status ClaimQuery::ReadSteps(pqxx::connection& conn, const std::vector<ClaimedTenant*>& tenants) {
+  if (tenants.empty()) return Status::Ok();
+  return Guard("read the step rows of claimed tenants", [&] {
+    pqxx::read_transaction tx(conn);
+    SetSteps(tx, tenants);
+    tx.commit();
+    return Status::Ok();
+  });
 }
 
 Result<std::string> ClaimQuery::Explain(pqxx::connection& conn, const ClaimOptions& o) {

@@ -43,8 +43,9 @@ struct ClaimedTenant {
   // The previous claim of this tenant never released its lease: its runner died (crash, OOM
   // kill, lost host) while working it.
   bool runner_lost = false;
-  // Its step records by number, read in the claim's transaction with those of every tenant
-  // claimed (one statement for the batch); the lease keeps them current until it is released.
+  // Its step records by number, read with those of other claimed tenants (ClaimQuery::ReadSteps:
+  // in the claim's transaction unless ClaimOptions::read_steps is off); the lease keeps them
+  // current until it is released. Unset: the tenant's work reads them itself.
   std::optional<std::map<int, StepRecord>> steps;
 };
 
@@ -58,11 +59,16 @@ struct ClaimOptions {
   ClaimMode mode = ClaimMode::kAll;
   std::optional<std::string> slug;  // only this tenant
   std::string run_id;               // the run claiming (recorded on the tenant as lease_run)
+  // Read the claimed tenants' step rows in the claim's transaction. A batch run turns it off and
+  // has its workers read them a share at a time (ReadSteps), beside each other's work.
+  bool read_steps = true;
 };
 
 class ClaimQuery {
  public:
   static Result<std::vector<ClaimedTenant>> Claim(pqxx::connection& conn, const ClaimOptions& options);
+  // Sets the step records of `tenants` (already claimed), in one read-only transaction.
+  static Status ReadSteps(pqxx::connection& conn, const std::vector<ClaimedTenant*>& tenants);
   // Why `options.slug` is not due for these options ("is SUSPENDED", "is leased by ... until ..."),
   // read without changing anything; NotFound when there is no such tenant.
   static Result<std::string> WhyNotDue(pqxx::connection& conn, const ClaimOptions& options);

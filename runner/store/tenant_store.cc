@@ -233,6 +233,9 @@ Result<std::map<std::string, int>> TenantStore::CountByStatus() const {
 
 namespace {
 
+// What the engine reads of a step row; kStepColumns adds the times people read.
+constexpr const char* kEngineStepColumns =
+    "step_number, step_name, phase, status, attempts, outputs::text, last_error, diff";
 constexpr const char* kStepColumns =
     "step_number, step_name, phase, status, attempts, outputs::text, last_error, diff, started_at::text, "
     "finished_at::text";
@@ -270,8 +273,8 @@ class FlatStringObject {
   std::string key_;
 };
 
-// A step row of kStepColumns, from column `at` on.
-StepRecord StepFromRow(const pqxx::row& r, int at) {
+// A step row of kStepColumns (of kEngineStepColumns without `times`), from column `at` on.
+StepRecord StepFromRow(const pqxx::row& r, int at, bool times = true) {
   StepRecord rec;
   rec.number = r[at].as<int>();
   rec.name = r[at + 1].as<std::string>();
@@ -288,8 +291,10 @@ StepRecord StepFromRow(const pqxx::row& r, int at) {
   }
   rec.last_error = Text(r[at + 6]);
   rec.diff = Text(r[at + 7]);
-  rec.started_at = Text(r[at + 8]);
-  rec.finished_at = Text(r[at + 9]);
+  if (times) {
+    rec.started_at = Text(r[at + 8]);
+    rec.finished_at = Text(r[at + 9]);
+  }
   return rec;
 }
 
@@ -310,7 +315,7 @@ std::map<std::string, std::map<int, StepRecord>> TenantStore::ReadStepsOf(
   if (ids.empty()) return out;
   for (const std::string& id : ids) out[id];  // a tenant without step rows has an empty map
   Prepare(tx.conn(), "matih_read_steps_of",
-          std::string("SELECT tenant_id::text, ") + kStepColumns +
+          std::string("SELECT tenant_id::text, ") + kEngineStepColumns +
               " FROM matih.tenant_steps WHERE tenant_id = ANY($1::uuid[])");  // the maps order them
   // 128 tenants a statement: a result of 1,000 tenants' rows (19 MiB of libpq memory beside the
   // parsed records) was most of the runner's peak RSS at 8 workers (proc14, heaptrack).
@@ -322,7 +327,7 @@ std::map<std::string, std::map<int, StepRecord>> TenantStore::ReadStepsOf(
       array += (array.size() > 1 ? "," : "") + ids[i];
     array += "}";
     for (const auto& r : tx.exec_prepared("matih_read_steps_of", array)) {
-      StepRecord rec = StepFromRow(r, 1);
+      StepRecord rec = StepFromRow(r, 1, /*times=*/false);
       const int number = rec.number;
       out[r[0].as<std::string>()][number] = std::move(rec);
     }

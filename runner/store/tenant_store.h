@@ -68,8 +68,10 @@ class TenantStore {
 
   // The tenant's step records, by number, read in `tx`.
   static std::vector<StepRecord> ReadSteps(pqxx::transaction_base& tx, const std::string& tenant_id);
-  // The step records of every tenant of `ids` (UUIDs), by tenant id then number, in one
-  // statement; a tenant without rows maps to an empty map.
+  // The step records of every tenant of `ids` (UUIDs), by tenant id then number, 128 tenants a
+  // statement; a tenant without rows maps to an empty map. For the engine: without the times
+  // (started_at, finished_at stay empty), which it never reads and PostgreSQL spends a third of
+  // the statement formatting.
   static std::map<std::string, std::map<int, StepRecord>> ReadStepsOf(pqxx::transaction_base& tx,
                                                                       const std::vector<std::string>& ids);
   static TenantRecord FromRow(const pqxx::row& r);

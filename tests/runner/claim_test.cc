@@ -262,6 +262,42 @@ TEST_F(ClaimTest, AClaimOfManyTenantsGivesEachItsOwnStepRows) {
   }
 }
 
+// A batch run claims without the step rows (read_steps off) and its workers read them a share at
+// a time (ClaimQuery::ReadSteps): each tenant of a share gets exactly its own rows, the others
+// stay unset. Outputs of strings only take the reader's fast path; any other value is kept as its
+// JSON text (step 2).
+TEST_F(ClaimTest, StepRowsReadAfterTheClaimGoToTheirOwnTenantsOnly) {
+  for (int i = 0; i < 5; ++i) Add("later-" + std::to_string(i));
+  Sql("INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase, status, attempts, outputs) "
+      "SELECT id, 1, 'one', 0, 'DONE', 1, jsonb_build_object('slug', slug) FROM matih.tenants;"
+      "INSERT INTO matih.tenant_steps (tenant_id, step_number, step_name, phase, status, attempts, outputs) "
+      "SELECT id, 2, 'two', 0, 'DONE', 1, jsonb_build_object('n', 3, 'o', jsonb_build_object('a', 'b'), "
+      "'s', slug) FROM matih.tenants");
+  auto conn = database_->Connect();
+  ASSERT_TRUE(conn.ok());
+  ClaimOptions o;
+  o.owner = "runner-a";
+  o.limit = 5;
+  o.read_steps = false;
+  auto claimed = ClaimQuery::Claim(**conn, o);
+  ASSERT_TRUE(claimed.ok()) << claimed.status().ToString();
+  ASSERT_EQ(claimed->size(), 5u);
+  for (const ClaimedTenant& c : *claimed) EXPECT_FALSE(c.steps.has_value()) << c.tenant.slug;
+  std::vector<ClaimedTenant*> share{&(*claimed)[1], &(*claimed)[3]};
+  ASSERT_TRUE(ClaimQuery::ReadSteps(**conn, share).ok());
+  for (size_t i = 0; i < claimed->size(); ++i) {
+    const ClaimedTenant& c = (*claimed)[i];
+    if (i != 1 && i != 3) {
+      EXPECT_FALSE(c.steps.has_value()) << c.tenant.slug;
+      continue;
+    }
+    ASSERT_TRUE(c.steps.has_value()) << c.tenant.slug;
+    ASSERT_EQ(c.steps->size(), 2u) << c.tenant.slug;
+    EXPECT_EQ(c.steps->at(1).outputs, (StepOutputs{{"slug", c.tenant.slug}}));
+    EXPECT_EQ(c.steps->at(2).outputs, (StepOutputs{{"n", "3"}, {"o", R"({"a":"b"})"}, {"s", c.tenant.slug}}));
+  }
+}
+
 TEST_F(ClaimTest, ExplainRunsTheClaimsAndRollsThemBack) {
   Add("acme");
   RunOk();
