@@ -200,8 +200,8 @@ void OwnInputs(StepCall& c) {
 StepAnswer AbandonedAnswer(StepOp op, Millis timeout) {
   StepAnswer late;
   late.status = MATIH_STATUS_DEADLINE_EXCEEDED;
-  late.message = std::string(ToString(op)) + " did not return within its timeout of " + FormatDuration(timeout) +
-                 " and was abandoned (in_process: its thread still runs)";
+  late.message = std::string(ToString(op)) + " did not return within its timeout of " +
+                 FormatDuration(timeout) + " and was abandoned (in_process: its thread still runs)";
   return late;
 }
 
@@ -225,7 +225,7 @@ struct BatchState {
   std::atomic<bool> cancel{false};
   std::mutex mu;
   std::condition_variable cv;
-  size_t current = 0;                                      // the call running now
+  size_t current = 0;                                            // the call running now
   SteadyClock::time_point end = SteadyClock::time_point::max();  // when it has to end
   bool done = false;
   bool abandoned = false;
@@ -240,8 +240,8 @@ void RunBatch(BatchState& s) {
   const StepAnswer* previous = nullptr;
   for (size_t i = 0; i < s.calls.size(); ++i) {
     BatchCall& c = s.calls[i];
-    if (c.if_needed &&
-        !(previous && (previous->status == MATIH_STATUS_DRIFTED || previous->status == MATIH_STATUS_ABSENT))) {
+    if (c.if_needed && !(previous && (previous->status == MATIH_STATUS_DRIFTED ||
+                                      previous->status == MATIH_STATUS_ABSENT))) {
       previous = nullptr;
       continue;
     }
