@@ -233,15 +233,12 @@ struct BatchState {
   BatchAnswers answers;
 };
 
-// On the helper: the batch rules of StepKind::CallBatch. A call with if_needed runs only after a
-// DRIFTED or ABSENT answer; the batch ends after an error, a cancel, or an observe that found
-// drift (unless an if_needed call follows it).
+// On the helper: the calls one after another, by the batch rules (model/step_kind.h).
 void RunBatch(BatchState& s) {
   const StepAnswer* previous = nullptr;
   for (size_t i = 0; i < s.calls.size(); ++i) {
     BatchCall& c = s.calls[i];
-    if (c.if_needed && !(previous && (previous->status == MATIH_STATUS_DRIFTED ||
-                                      previous->status == MATIH_STATUS_ABSENT))) {
+    if (!BatchCallRuns(c.if_needed, previous)) {
       previous = nullptr;
       continue;
     }
@@ -255,9 +252,8 @@ void RunBatch(BatchState& s) {
     const StepOp op = OpOf(c.method);
     StepAnswer answer = Invoke(*c.kind, op, c.call);
     if (SteadyClock::now() >= end) answer = Late(op, c.timeout, std::move(answer));
-    const bool found_drift = op == StepOp::kObserve && answer.status != MATIH_STATUS_IN_SYNC;
-    const bool last = answer.is_error() || s.cancel.load() ||
-                      (found_drift && !(i + 1 < s.calls.size() && s.calls[i + 1].if_needed));
+    const bool last = s.cancel.load() ||
+                      BatchEndsAfter(c.method, answer, i + 1 < s.calls.size() && s.calls[i + 1].if_needed);
     {
       std::lock_guard<std::mutex> lock(s.mu);
       s.answers[i] = std::move(answer);

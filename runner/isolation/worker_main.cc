@@ -20,6 +20,7 @@
 
 #include "isolation/frame_io.h"
 #include "isolation/protocol.h"
+#include "model/step_kind.h"
 #include "plugin_host/plugin_host.h"
 #include "secrets/secret_store.h"
 #include "telemetry/logger.h"
@@ -167,8 +168,7 @@ json RunBatch(const PluginHost& host, const json& request, Context& context, Sec
     for (size_t i = 0; i < calls.size(); ++i) {
       const json& c = calls[i];
       if (!c.is_array() || c.size() < 8) throw std::runtime_error("a call is not an array of 8");
-      if (if_needed(i) && !(previous && (previous->status == MATIH_STATUS_DRIFTED ||
-                                         previous->status == MATIH_STATUS_ABSENT))) {
+      if (!BatchCallRuns(if_needed(i), previous)) {
         answers.push_back(nullptr);
         previous = nullptr;
         continue;
@@ -193,9 +193,7 @@ json RunBatch(const PluginHost& host, const json& request, Context& context, Sec
       last = Invoke(host.Find(kind_name), method, kind_name, call);
       answers.push_back(AnswerToJson(last));
       previous = &last;
-      if (last.is_error() || g_cancel.load()) break;
-      const bool found_drift = method == "observe" && last.status != MATIH_STATUS_IN_SYNC;
-      if (found_drift && !(i + 1 < calls.size() && if_needed(i + 1))) break;
+      if (g_cancel.load() || BatchEndsAfter(method, last, i + 1 < calls.size() && if_needed(i + 1))) break;
     }
   } catch (const std::exception& e) {
     StepAnswer answer;

@@ -94,6 +94,19 @@ struct BatchCall {
 // the call that ended the batch: an error, a cancel, or an observe that found drift).
 using BatchAnswers = std::vector<std::optional<StepAnswer>>;
 
+// The batch rules, for every place that runs a batch (in process and in a plugin worker).
+// Whether a call runs after `previous`, the answer of the call before it (null: it did not run).
+inline bool BatchCallRuns(bool if_needed, const StepAnswer* previous) {
+  return !if_needed ||
+         (previous && (previous->status == MATIH_STATUS_DRIFTED || previous->status == MATIH_STATUS_ABSENT));
+}
+// Whether the batch ends after a call of `method` answered `answer` (a cancel ends it too): at an
+// error, or at an observe that found drift unless an if_needed call (its apply) follows.
+inline bool BatchEndsAfter(std::string_view method, const StepAnswer& answer, bool next_if_needed) {
+  if (answer.is_error()) return true;
+  return method == "observe" && answer.status != MATIH_STATUS_IN_SYNC && !next_if_needed;
+}
+
 class StepKind {
  public:
   virtual ~StepKind() = default;
