@@ -29,14 +29,21 @@ extern "C" void OnStopSignal(int) { g_stop = true; }
 
 // Tenants by status (every status, zero when none) and the oldest PENDING tenant, for the
 // gauges: one aggregate query (store/fleet_status.h), never a load of every tenant.
-void SetTenantGauges(const Database& db, Metrics& metrics) {
+// Read on the run's own connection (BatchRun::OnRunLink).
+void SetTenantGauges(BatchRun& run, Metrics& metrics) {
   std::map<std::string, int> counts;
   for (TenantStatus s : AllTenantStatuses()) counts[ToString(s)] = 0;
-  auto gauges = FleetStatusQuery::ReadGauges(db);
-  if (!gauges.ok()) return;
-  for (const auto& [status, n] : gauges->by_status) counts[status] = static_cast<int>(n);
+  FleetStatusQuery::Gauges gauges;
+  Status read = run.OnRunLink([&](pqxx::connection& c) {
+    auto g = FleetStatusQuery::ReadGauges(c);
+    if (!g.ok()) return g.status();
+    gauges = std::move(*g);
+    return Status::Ok();
+  });
+  if (!read.ok()) return;
+  for (const auto& [status, n] : gauges.by_status) counts[status] = static_cast<int>(n);
   metrics.TenantsByStatus(counts);
-  if (gauges->oldest_pending_created) metrics.OldestPending(*gauges->oldest_pending_created);
+  if (gauges.oldest_pending_created) metrics.OldestPending(*gauges.oldest_pending_created);
 }
 
 }  // namespace
@@ -137,11 +144,12 @@ int CmdRun(CommandContext& ctx, const Args& args) {
                    : summary->failed() > 0                         ? kExitTenantFailed
                    : summary->not_ok() == 0 && !summary->must_exit ? kExitOk
                                                                    : kExitError;
-  if (Status s = run.Finish(code); !s.ok())
-    Logger::Error({deps.run_id, "", ""}, "exit code not recorded: " + s.ToString());
+  const Status finished = run.Finish(code);
+  if (!finished.ok()) Logger::Error({deps.run_id, "", ""}, "exit code not recorded: " + finished.ToString());
 
   const bool success = code == kExitOk;
-  SetTenantGauges(**db, metrics);
+  // Not when the database could not be reached for the exit code: they would wait for it again.
+  if (finished.ok()) SetTenantGauges(run, metrics);
   metrics.RunFinished(summary->seconds, success);
   if (!ctx.config().metrics_pushgateway.empty())
     if (Status s = metrics.Push(ctx.config().metrics_pushgateway, ctx.config().metrics_job, deps.runner);

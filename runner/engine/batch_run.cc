@@ -95,7 +95,8 @@ Result<RunSummary> BatchRun::Execute() {
   const LogFields log{deps_.run_id, "", ""};
 
   std::atomic<bool> db_gone{false};  // a link gave up on the database: the run winds down
-  DbLink main(db_, options_.db_reconnect);
+  main_ = std::make_unique<DbLink>(db_, options_.db_reconnect);
+  DbLink& main = *main_;
   if (Status s = main.OpenOnce(); !s.ok()) return s;
   const char* mode = options_.mode == ClaimMode::kPendingOnly ? "pending"
                      : options_.mode == ClaimMode::kDriftOnly ? "drift"
@@ -315,7 +316,7 @@ Result<RunSummary> BatchRun::Execute() {
       if (share.empty()) break;
       const int i = share.front();
       share.pop_front();
-      const ClaimedTenant& c = claimed[i];
+      ClaimedTenant& c = claimed[i];  // the heartbeat reads its lease: only its steps are taken
       TenantOutcome outcome;
       outcome.slug = c.tenant.slug;
       outcome.final_status = c.tenant.status;
@@ -391,10 +392,14 @@ Result<RunSummary> BatchRun::Execute() {
   return summary;
 }
 
+Status BatchRun::OnRunLink(const std::function<Status(pqxx::connection&)>& body) {
+  if (!main_) main_ = std::make_unique<DbLink>(db_, options_.db_reconnect);
+  return main_->Retry(body);
+}
+
 Status BatchRun::Finish(int exit_code) {
   if (!recorded_) return Status::Ok();
-  DbLink link(db_, options_.db_reconnect);
-  return link.Retry([&](pqxx::connection& c) {
+  return OnRunLink([&](pqxx::connection& c) {
     return Guard("record run exit code", [&] {
       pqxx::work tx(c);
       tx.exec_params(

@@ -13,6 +13,7 @@
 
 #include <atomic>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "engine/orchestrator.h"
 #include "store/claim_query.h"
 #include "store/database.h"
+#include "store/db_link.h"
 
 namespace matih::runner {
 
@@ -62,6 +64,9 @@ class BatchRun {
   Result<RunSummary> Execute();
   // Records the command's exit code on the run's row (reconnecting within db_reconnect).
   Status Finish(int exit_code);
+  // Runs `body` (one whole transaction) on the connection the run claimed with, reopened within
+  // db_reconnect: the command's bookkeeping after the run needs no connection of its own.
+  Status OnRunLink(const std::function<Status(pqxx::connection&)>& body);
 
  private:
   const Database& db_;
@@ -69,7 +74,8 @@ class BatchRun {
   RunOptions options_;
   std::function<void(int, int, int)> progress_;
   const std::atomic<bool>* stop_ = nullptr;
-  bool recorded_ = false;  // the run's row exists
+  bool recorded_ = false;         // the run's row exists
+  std::unique_ptr<DbLink> main_;  // the claim's connection, kept for Finish and OnRunLink
 };
 
 // A random RFC 4122 version 4 UUID.

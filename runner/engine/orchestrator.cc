@@ -72,8 +72,8 @@ std::string CrashReason(const TenantRecord& t, const std::map<int, StepRecord>& 
 
 }  // namespace
 
-TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
-                                    const std::atomic<bool>* cancel, const std::atomic<bool>* lease_trouble,
+TenantOutcome Orchestrator::Process(DbLink& link, ClaimedTenant& claimed, const std::atomic<bool>* cancel,
+                                    const std::atomic<bool>* lease_trouble,
                                     std::optional<InSyncWrite>* in_sync) {
   const TenantRecord& t = claimed.tenant;
   lease_trouble_ = lease_trouble;
@@ -89,7 +89,9 @@ TenantOutcome Orchestrator::Process(DbLink& link, const ClaimedTenant& claimed,
   session.Audit(claim);
 
   // The claim read the batch's step rows (store/claim_query.h); a claim without them reads its own.
-  auto records = claimed.steps ? Result<std::map<int, StepRecord>>(*claimed.steps) : LoadRecords(link, t.id);
+  auto records =
+      claimed.steps ? Result<std::map<int, StepRecord>>(std::move(*claimed.steps)) : LoadRecords(link, t.id);
+  claimed.steps.reset();
   Status s = records.status();
   if (records.ok()) {
     const bool poisoned = AttemptCounted(t) && t.attempts > deps_.options->max_tenant_attempts;

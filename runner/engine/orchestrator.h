@@ -65,10 +65,12 @@ class Orchestrator {
   // stops the work at the next call boundary (and cancels the call in flight); `lease_trouble`,
   // raised with it when the heartbeat could not renew the lease in time, also means nothing more
   // may be written for the tenant.
+  // The claim's step records, when it read them, are moved into the work: `claimed.steps` is
+  // left unset, and the records live only while the tenant is worked.
   // With `in_sync` set, the writes of a drift pass that found the tenant in sync are not
   // committed here but handed to the caller there (store/in_sync_batch.h): the outcome is then
   // final only once the caller has committed them (it counts the tenant in the metrics too).
-  TenantOutcome Process(DbLink& link, const ClaimedTenant& claimed, const std::atomic<bool>* cancel,
+  TenantOutcome Process(DbLink& link, ClaimedTenant& claimed, const std::atomic<bool>* cancel,
                         const std::atomic<bool>* lease_trouble = nullptr,
                         std::optional<InSyncWrite>* in_sync = nullptr);
 

@@ -151,12 +151,11 @@ Result<FleetStatus> FleetStatusQuery::Read(const Database& db, const FleetStatus
   return fs;
 }
 
-Result<FleetStatusQuery::Gauges> FleetStatusQuery::ReadGauges(const Database& db) {
-  auto conn = db.Connect();
-  if (!conn.ok()) return conn.status();
+Result<FleetStatusQuery::Gauges> FleetStatusQuery::ReadGauges(pqxx::connection& conn) {
   Gauges g;
   Status s = Guard("count tenants by status", [&] {
-    pqxx::work tx(**conn);
+    g = Gauges{};
+    pqxx::work tx(conn);
     for (const auto& r : tx.exec(
              "SELECT status, count(*), extract(epoch FROM min(created_at) FILTER (WHERE status = 'PENDING'))"
              "::float8 FROM matih.tenants GROUP BY status")) {

@@ -111,7 +111,7 @@ class FleetStatusQuery {
     std::map<std::string, int64_t> by_status;
     std::optional<double> oldest_pending_created;
   };
-  static Result<Gauges> ReadGauges(const Database& db);
+  static Result<Gauges> ReadGauges(pqxx::connection& conn);
 };
 
 }  // namespace matih::runner

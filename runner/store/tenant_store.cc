@@ -326,10 +326,20 @@ std::map<std::string, std::map<int, StepRecord>> TenantStore::ReadStepsOf(
     for (size_t i = from; i < ids.size() && i < from + kChunk; ++i)
       array += (array.size() > 1 ? "," : "") + ids[i];
     array += "}";
+    // The rows come mostly a tenant at a time: the last tenant's map is looked up again only
+    // when the id changes (no string made per row).
+    std::map<int, StepRecord>* steps = nullptr;
+    std::string_view steps_of;
     for (const auto& r : tx.exec_prepared("matih_read_steps_of", array)) {
+      const std::string_view id(r[0].c_str(), r[0].size());
+      if (!steps || id != steps_of) {
+        auto at = out.try_emplace(std::string(id)).first;
+        steps = &at->second;
+        steps_of = at->first;
+      }
       StepRecord rec = StepFromRow(r, 1, /*times=*/false);
       const int number = rec.number;
-      out[r[0].as<std::string>()][number] = std::move(rec);
+      (*steps)[number] = std::move(rec);
     }
   }
   return out;
