@@ -842,10 +842,8 @@ int main(int argc, char** argv) {
     quick_seconds += std::chrono::duration<double>(t2 - t1).count();
     std::vector<std::string> changed = Diff(before, after);
     before = after;
-    group_names.push_back(c.name);
-    if (!opt.watch_stack) {
-      group_names.clear();
-    } else if (group_names.size() == kGroup || &c == &cases.back()) {
+    if (opt.watch_stack) group_names.push_back(c.name);
+    if (opt.watch_stack && (group_names.size() == kGroup || &c == &cases.back())) {
       auto g0 = Clock::now();
       State group_after = TakeState(script, group_env, work);
       group_seconds += std::chrono::duration<double>(Clock::now() - g0).count();
